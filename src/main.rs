@@ -1,3 +1,7 @@
-fn main() {
-    println!("Hello, world!");
+//! The `burstbuf` binary: everything lives in the library; see `src/lib.rs`.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    burstbuf::app::main()
 }

@@ -1,0 +1,311 @@
+//! The illustrator thread: the only one that touches the terminal. It hears of
+//! every message produced and consumed on two unbounded channels, keeps only the
+//! latest of each (events are coalesced, so watching never slows the producer),
+//! and draws at most [`FRAME`]⁻¹ times a second, only when the picture changes.
+//! It also turns keys and signals into stop and abort requests.
+//!
+//! std has no `select`, so each turn drains both channels without blocking and
+//! then waits for a key (or, in plain mode, sleeps) until the next frame.
+
+use std::io::{self, Write};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::control::{Shared, State};
+use crate::gauge::{self, Phase, Snapshot};
+use crate::screen::Screen;
+use crate::signals::Signals;
+
+/// The shortest time between two frames: about 30 frames a second.
+pub const FRAME: Duration = Duration::from_millis(33);
+
+/// Events taken from one channel in one turn at most, so that a flat-out
+/// producer cannot keep the illustrator from answering keys.
+const DRAIN_BUDGET: usize = 1 << 16;
+
+/// The receiving ends of the two event channels.
+#[derive(Debug)]
+pub struct Feeds {
+    pub produced: Receiver<u64>,
+    pub consumed: Receiver<u64>,
+}
+
+/// Where the picture goes.
+pub enum Output<'a> {
+    /// The live gauge, on a terminal already in raw mode and the alternate screen.
+    Live(&'a mut dyn Write),
+    /// One logfmt line per second of model time.
+    Plain(&'a mut dyn Write),
+}
+
+/// Runs until both event channels are closed (after a final frame) or the run
+/// is aborted. An error is an I/O error on the output; the caller aborts the run.
+pub fn run(
+    feeds: Feeds,
+    output: Output,
+    capacity: u64,
+    shared: &Shared,
+    signals: &Signals,
+) -> io::Result<()> {
+    let watch = Watch::new(feeds, capacity, shared, signals);
+    match output {
+        Output::Live(out) => live(watch, out),
+        Output::Plain(out) => plain(watch, out),
+    }
+}
+
+/// What the illustrator knows of the run.
+struct Watch<'a> {
+    feeds: Feeds,
+    capacity: u64,
+    shared: &'a Shared,
+    signals: &'a Signals,
+    /// Counts seen on each channel: the latest sequence number + 1.
+    produced: u64,
+    consumed: u64,
+    /// Whether each channel is still open.
+    producing: bool,
+    consuming: bool,
+}
+
+/// What draining a channel found.
+#[derive(Debug, PartialEq, Eq)]
+enum Drained {
+    /// Nothing more to read for now.
+    Empty,
+    /// The budget ran out with events still waiting.
+    More,
+    /// The sender is gone and everything it sent has been read.
+    Closed,
+}
+
+/// Reads every waiting event (up to the budget), keeping only the count implied
+/// by the latest: the coalescing that keeps the illustrator cheap.
+fn drain(rx: &Receiver<u64>, count: &mut u64, budget: usize) -> Drained {
+    for _ in 0..budget {
+        match rx.try_recv() {
+            Ok(seq) => *count = (*count).max(seq + 1),
+            Err(TryRecvError::Empty) => return Drained::Empty,
+            Err(TryRecvError::Disconnected) => return Drained::Closed,
+        }
+    }
+    Drained::More
+}
+
+impl<'a> Watch<'a> {
+    fn new(feeds: Feeds, capacity: u64, shared: &'a Shared, signals: &'a Signals) -> Watch<'a> {
+        Watch {
+            feeds,
+            capacity,
+            shared,
+            signals,
+            produced: 0,
+            consumed: 0,
+            producing: true,
+            consuming: true,
+        }
+    }
+
+    /// Takes in all waiting events and signals. Returns whether events are
+    /// still waiting, in which case the caller should come back without sleeping.
+    fn update(&mut self) -> bool {
+        let mut more = false;
+        if self.producing {
+            match drain(&self.feeds.produced, &mut self.produced, DRAIN_BUDGET) {
+                Drained::Closed => self.producing = false,
+                d => more |= d == Drained::More,
+            }
+        }
+        if self.consuming {
+            match drain(&self.feeds.consumed, &mut self.consumed, DRAIN_BUDGET) {
+                Drained::Closed => self.consuming = false,
+                d => more |= d == Drained::More,
+            }
+        }
+        // A consumed message was produced, even if its produce event is still on its way.
+        self.produced = self.produced.max(self.consumed);
+
+        if self.signals.hung_up() {
+            self.shared.control.abort();
+        }
+        if self.signals.take_stop() {
+            self.escalate();
+        }
+        more
+    }
+
+    /// q, Esc, Ctrl-C or a signal: the first stops the producer and drains, the
+    /// next quits at once.
+    fn escalate(&self) {
+        let control = &self.shared.control;
+        if control.state() == State::Running && self.producing {
+            control.stop();
+        } else {
+            control.abort();
+        }
+    }
+
+    fn aborted(&self) -> bool {
+        self.shared.control.state() == State::Aborted
+    }
+
+    fn finished(&self) -> bool {
+        !self.producing && !self.consuming
+    }
+
+    fn snapshot(&self, now: Instant) -> Snapshot {
+        let phase = if self.finished() {
+            Phase::Done
+        } else if self.producing && self.shared.control.state() == State::Running {
+            Phase::Running
+        } else {
+            Phase::Draining
+        };
+        Snapshot {
+            capacity: self.capacity,
+            produced: self.produced,
+            consumed: self.consumed,
+            full_count: self.shared.full_count.load(Ordering::Relaxed),
+            elapsed_s: self.shared.clock.model_secs(now) as u64,
+            phase,
+        }
+    }
+}
+
+fn is_stop_key(key: &KeyEvent) -> bool {
+    key.kind != KeyEventKind::Release
+        && match key.code {
+            KeyCode::Char('q' | 'Q') | KeyCode::Esc => true,
+            KeyCode::Char('c') => key.modifiers.contains(KeyModifiers::CONTROL),
+            _ => false,
+        }
+}
+
+fn live(mut watch: Watch, mut out: &mut dyn Write) -> io::Result<()> {
+    let mut screen = Screen::new();
+    let (mut width, mut height) = crossterm::terminal::size().unwrap_or((0, 0));
+    screen.reset(&mut out)?;
+    let mut shown: Option<Snapshot> = None;
+    let mut next_frame = Instant::now();
+    loop {
+        let more = watch.update();
+        if watch.aborted() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if now >= next_frame || watch.finished() {
+            next_frame = now + FRAME;
+            let snapshot = watch.snapshot(now);
+            if shown.as_ref() != Some(&snapshot) {
+                let lines = gauge::render(&snapshot, width.into(), height.into());
+                screen.draw(&lines, &mut out)?;
+                out.flush()?;
+                shown = Some(snapshot);
+            }
+        }
+        if watch.finished() {
+            return Ok(());
+        }
+        let wait = if more {
+            Duration::ZERO
+        } else {
+            next_frame.saturating_duration_since(now)
+        };
+        if event::poll(wait)? {
+            match event::read()? {
+                Event::Key(key) if is_stop_key(&key) => watch.escalate(),
+                Event::Resize(w, h) => {
+                    (width, height) = (w, h);
+                    screen.reset(&mut out)?;
+                    shown = None;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn plain(mut watch: Watch, out: &mut dyn Write) -> io::Result<()> {
+    let clock = watch.shared.clock;
+    // Wake often enough to write a line for every model second, but never spin.
+    let tick = clock
+        .after(clock.start_instant(), Duration::from_secs(1))
+        .saturating_duration_since(clock.start_instant())
+        .clamp(Duration::from_millis(1), FRAME);
+    let mut next_line = 1.0;
+    loop {
+        let more = watch.update();
+        if watch.aborted() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let t = clock.model_secs(now);
+        if watch.finished() {
+            writeln!(out, "{}", gauge::logfmt(&watch.snapshot(now), t))?;
+            return out.flush();
+        }
+        if t >= next_line {
+            writeln!(out, "{}", gauge::logfmt(&watch.snapshot(now), t))?;
+            out.flush()?;
+            next_line = t.floor() + 1.0;
+        }
+        if !more {
+            thread::sleep(tick);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn draining_keeps_the_latest_position_only() {
+        let (tx, rx) = mpsc::channel();
+        let mut count = 0;
+        assert_eq!(drain(&rx, &mut count, 100), Drained::Empty);
+        assert_eq!(count, 0);
+        for seq in 0..10 {
+            tx.send(seq).unwrap();
+        }
+        assert_eq!(drain(&rx, &mut count, 100), Drained::Empty);
+        assert_eq!(count, 10);
+        assert_eq!(
+            rx.try_recv(),
+            Err(TryRecvError::Empty),
+            "all taken in one turn"
+        );
+        tx.send(10).unwrap();
+        drop(tx);
+        assert_eq!(drain(&rx, &mut count, 100), Drained::Closed);
+        assert_eq!(count, 11);
+    }
+
+    #[test]
+    fn draining_stops_at_the_budget() {
+        let (tx, rx) = mpsc::channel();
+        for seq in 0..10 {
+            tx.send(seq).unwrap();
+        }
+        let mut count = 0;
+        assert_eq!(drain(&rx, &mut count, 4), Drained::More);
+        assert_eq!(count, 4);
+        assert_eq!(drain(&rx, &mut count, 100), Drained::Empty);
+        assert_eq!(count, 10);
+    }
+
+    #[test]
+    fn stop_keys() {
+        let key = |code, modifiers| KeyEvent::new(code, modifiers);
+        assert!(is_stop_key(&key(KeyCode::Char('q'), KeyModifiers::NONE)));
+        assert!(is_stop_key(&key(KeyCode::Esc, KeyModifiers::NONE)));
+        assert!(is_stop_key(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+        assert!(!is_stop_key(&key(KeyCode::Char('c'), KeyModifiers::NONE)));
+        assert!(!is_stop_key(&key(KeyCode::Char('x'), KeyModifiers::NONE)));
+    }
+}
