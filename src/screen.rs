@@ -35,10 +35,10 @@ impl Screen {
         for row in 0..rows {
             let old = self.shown.get(row).map_or(&[][..], Vec::as_slice);
             let new = next.get(row).map_or(&[][..], Vec::as_slice);
-            if let Some((column, text)) = changed_span(old, new) {
-                if let (Ok(column), Ok(row)) = (u16::try_from(column), u16::try_from(row)) {
-                    queue!(out, MoveTo(column, row), Print(text))?;
-                }
+            if let Some((column, text)) = changed_span(old, new)
+                && let (Ok(column), Ok(row)) = (u16::try_from(column), u16::try_from(row))
+            {
+                queue!(out, MoveTo(column, row), Print(text))?;
             }
         }
         self.shown = next;

@@ -1,0 +1,356 @@
+//! The binary end to end, in plain mode (stdout is a pipe here), at high --speed.
+//! No assertion depends on how fast the machine is: timings only bound how long
+//! a test may hang, with wide margins.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command as StdCommand, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
+use serde_json::Value;
+
+/// Long enough for a debug build on a loaded two-core machine; a hang fails, not blocks.
+const WATCHDOG: Duration = Duration::from_secs(120);
+
+fn burstbuf() -> Command {
+    let mut cmd = cargo_bin_cmd!("burstbuf");
+    cmd.timeout(WATCHDOG).env_remove("NO_COLOR");
+    cmd
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Runs with `--json` and returns the summary object, asserting a clean exit.
+fn json_run(args: &[&str]) -> Value {
+    let output = burstbuf().args(args).arg("--json").output().unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    let stdout = stdout_of(&output);
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "stdout is one JSON object: {stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
+const FLAT_OUT: &[&str] = &[
+    "--produce-every=0s",
+    "--consume-every=0s",
+    "--burst-prob=0",
+    "--duration=0s",
+];
+
+/// "produced 199, consumed 199, left unconsumed 0, ..." → the number after `label`.
+fn figure(line: &str, label: &str) -> u64 {
+    let rest = &line[line
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} in {line}"))
+        + label.len()..];
+    let digits: String = rest
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("{label} in {line}"))
+}
+
+#[test]
+fn a_default_run_drains_and_ends_with_the_seeds_counter_line() {
+    let output = burstbuf()
+        .args(["--speed", "100", "--seed", "7"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = stdout_of(&output);
+    assert!(
+        !stdout.contains('\x1b'),
+        "escape codes in plain output: {stdout:?}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    let [.., counter, figures] = lines[..] else {
+        panic!("too few lines: {stdout}")
+    };
+    let full = counter
+        .strip_prefix("Buffer reached capacity ")
+        .and_then(|rest| rest.strip_suffix(" times"))
+        .unwrap_or_else(|| panic!("not the counter line: {counter}"));
+    let full: u64 = full.parse().unwrap();
+    // Seed 7 offers about 200 messages in 30 s against 100 consumed: the buffer fills.
+    assert!(full > 0, "{stdout}");
+    assert_eq!(
+        figure(figures, "produced"),
+        figure(figures, "consumed"),
+        "{figures}"
+    );
+    assert_eq!(figure(figures, "left unconsumed"), 0, "{figures}");
+    assert!(figures.ends_with("seed 7"), "{figures}");
+
+    // The log lines before it: one per model second (about 60 over run and drain).
+    let logs: Vec<&&str> = lines.iter().filter(|l| l.starts_with("t=")).collect();
+    assert!(logs.len() >= 30, "{} log lines: {stdout}", logs.len());
+    for log in &logs {
+        let keys: Vec<&str> = log
+            .split(' ')
+            .map(|kv| kv.split('=').next().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            ["t", "produced", "consumed", "depth", "full"],
+            "{log}"
+        );
+    }
+    assert!(logs.last().unwrap().contains("depth=0/100"), "{stdout}");
+}
+
+#[test]
+fn flat_out_a_million_messages_are_consumed_once_and_in_order() {
+    let mut args = FLAT_OUT.to_vec();
+    args.push("--messages=1000000");
+    let summary = json_run(&args);
+    assert_eq!(summary["produced"], 1_000_000, "{summary}");
+    assert_eq!(summary["consumed"], 1_000_000, "{summary}");
+    assert_eq!(summary["unconsumed"], 0, "{summary}");
+    assert_eq!(summary["in_order"], true, "{summary}");
+    assert_eq!(summary["aborted"], false, "{summary}");
+    assert!(
+        summary["full_count"].as_u64().unwrap() <= 1_000_000,
+        "{summary}"
+    );
+}
+
+#[test]
+fn json_has_the_documented_fields_and_they_agree() {
+    let summary = json_run(&[
+        "--speed=1000",
+        "--seed=3",
+        "--capacity=10",
+        "--duration=20s",
+    ]);
+    for field in [
+        "capacity",
+        "produced",
+        "consumed",
+        "full_count",
+        "unconsumed",
+        "seed",
+        "elapsed_s",
+        "produce_s",
+        "drain_s",
+        "in_order",
+        "aborted",
+        "speed",
+        "blocked_total_s",
+        "blocked_max_s",
+    ] {
+        assert!(summary.get(field).is_some(), "no {field} in {summary}");
+    }
+    assert_eq!(summary["capacity"], 10);
+    assert_eq!(summary["seed"], 3);
+    let produced = summary["produced"].as_u64().unwrap();
+    assert_eq!(summary["consumed"].as_u64().unwrap(), produced);
+    assert!(summary["full_count"].as_u64().unwrap() <= produced);
+    let produce_s = summary["produce_s"].as_f64().unwrap();
+    assert!((20.0..60.0).contains(&produce_s), "{summary}");
+    let elapsed = summary["elapsed_s"].as_f64().unwrap();
+    let drain = summary["drain_s"].as_f64().unwrap();
+    assert!((elapsed - produce_s - drain).abs() < 0.01, "{summary}");
+}
+
+#[test]
+fn messages_limits_the_producer() {
+    let mut args = FLAT_OUT.to_vec();
+    args.push("--messages=5");
+    let summary = json_run(&args);
+    assert_eq!(summary["produced"], 5);
+    assert_eq!(summary["consumed"], 5);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_burst_pattern() {
+    // With a consumer that never falls behind, the count depends only on the pattern.
+    let run = |seed: &str| {
+        json_run(&[
+            "--speed=1000",
+            "--consume-every=0s",
+            "--duration=60s",
+            "--seed",
+            seed,
+        ])["produced"]
+            .as_u64()
+            .unwrap()
+    };
+    let (a, b) = (run("11"), run("11"));
+    // Sleep overshoot can shift a message across the deadline; the pattern cannot.
+    assert!(a.abs_diff(b) <= 2, "{a} vs {b}");
+}
+
+#[test]
+fn bad_input_gets_one_line_and_exit_code_2() {
+    let cases: &[&[&str]] = &[
+        &["--capacity", "0"],
+        &["--capacity", "-1"],
+        &["--capacity", "lots"],
+        &["--capacity", "1000001"],
+        &["--speed", "0"],
+        &["--speed", "NaN"],
+        &["--speed", "inf"],
+        &["--burst-prob", "2"],
+        &["--produce-every", "fast"],
+        &["--consume-every", "-3s"],
+        &["--duration", "10"],
+        &["--messages", "0"],
+        &["--unknown-flag"],
+        &["extra"],
+    ];
+    for args in cases {
+        let output = burstbuf().args(*args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(output.stdout.is_empty(), "{args:?} wrote to stdout");
+        let stderr = stderr_of(&output);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains('\x1b'),
+            "{args:?}: escape codes: {stderr:?}"
+        );
+        let option = args[0];
+        assert!(
+            stderr.contains(option),
+            "{args:?} does not name {option}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version() {
+    let help = burstbuf().arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let text = stdout_of(&help);
+    for option in [
+        "--capacity",
+        "--produce-every",
+        "--burst-prob",
+        "--burst-pause",
+        "--consume-every",
+        "--duration",
+        "--messages",
+        "--seed",
+        "--speed",
+        "--plain",
+        "--json",
+    ] {
+        assert!(text.contains(option), "--help lacks {option}");
+    }
+    let version = burstbuf().arg("--version").output().unwrap();
+    assert!(version.status.success());
+    assert!(stdout_of(&version).starts_with("burstbuf "));
+}
+
+/// Starts the binary with piped output, for tests that signal it or close its pipe.
+fn spawn(args: &[&str]) -> Child {
+    StdCommand::new(cargo_bin!("burstbuf"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = StdCommand::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} failed");
+}
+
+/// Waits for the child, killing it and failing if it outlives the watchdog.
+fn wait(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > WATCHDOG {
+            let _ = child.kill();
+            panic!("burstbuf did not exit within {WATCHDOG:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn rest_of(reader: &mut impl Read) -> String {
+    let mut text = String::new();
+    reader.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn sigterm_stops_the_producer_and_drains() {
+    let mut child = spawn(&["--speed=100", "--duration=0s", "--consume-every=10ms"]);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("t="), "{first}");
+    signal(&child, "TERM");
+    let status = wait(&mut child);
+    let rest = rest_of(&mut stdout);
+    assert!(status.success(), "{status:?}: {rest}");
+    let figures = rest.lines().last().unwrap();
+    assert!(rest.contains("Buffer reached capacity "), "{rest}");
+    assert_eq!(figure(figures, "left unconsumed"), 0, "{rest}");
+    assert_eq!(
+        figure(figures, "produced"),
+        figure(figures, "consumed"),
+        "{rest}"
+    );
+}
+
+#[test]
+fn a_second_signal_aborts_and_reports_what_was_left() {
+    // A consumer that never finishes its first message: only an abort can end this.
+    let mut child = spawn(&["--speed=100", "--duration=0s", "--consume-every=1h"]);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    // Signals that arrive together count once, so keep sending until it exits.
+    let status = loop {
+        signal(&child, "INT");
+        thread::sleep(Duration::from_millis(300));
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+    };
+    let rest = rest_of(&mut stdout);
+    assert_eq!(status.code(), Some(130), "{rest}");
+    let figures = rest.lines().last().unwrap();
+    assert!(figures.contains("aborted"), "{rest}");
+    assert!(figure(figures, "left unconsumed") > 0, "{rest}");
+    assert_eq!(
+        figure(figures, "produced") - figure(figures, "consumed"),
+        figure(figures, "left unconsumed")
+    );
+}
+
+#[test]
+fn a_closed_pipe_is_a_clean_exit() {
+    let mut child = spawn(&["--speed=100", "--duration=0s"]);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    drop(stdout); // like `| head -1`
+    let status = wait(&mut child);
+    let stderr = rest_of(child.stderr.as_mut().unwrap());
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
