@@ -1,22 +1,24 @@
 //! `main`'s body: parse and validate, set up the terminal (or plain output),
 //! spawn the producer, consumer and illustrator, join them and report.
 
-use std::env;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, mpsc};
 use std::thread::{self, Scope, ScopedJoinHandle};
+use std::time::Duration;
 
 use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::clock::Clock;
-use crate::config::{Cli, Config, Display};
+use crate::config::{Cli, Config, Display, Env};
 use crate::control::{Control, Shared, State};
-use crate::illustrator::{self, Feeds, Output};
+use crate::illustrator::{self, Feeds, Look, Output};
 use crate::model::Arrivals;
 use crate::signals::Signals;
-use crate::summary::Summary;
+use crate::stats::{self, Rates, Verdict};
+use crate::summary::{Blocked, Summary};
 use crate::{consumer, producer, terminal};
 
 /// Exit code for a usage error, as clap and most Unix tools use.
@@ -31,8 +33,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    let term = env::var("TERM").ok();
-    let config = Config::new(cli, io::stdout().is_terminal(), term.as_deref());
+    let config = Config::new(cli, &Env::from_process());
     match run(&config) {
         Ok(code) => code,
         // Output piped into `head` and closed: nobody is left to tell.
@@ -95,31 +96,83 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     illustrated?;
 
     let aborted = shared.control.state() == State::Aborted;
-    let clock = shared.clock;
-    let wall_to_model = |d: std::time::Duration| d.as_secs_f64() * config.speed;
-    let summary = Summary {
-        capacity: config.capacity as u64,
-        produced: produced.produced,
-        consumed: consumed.consumed,
-        unconsumed: produced.produced - consumed.consumed,
-        // Read after the producer is joined, so every increment is visible.
-        full_count: shared.full_count.load(std::sync::atomic::Ordering::Relaxed),
-        in_order: consumed.out_of_order == 0,
-        aborted,
-        seed: config.seed,
-        speed: config.speed,
-        elapsed_s: clock.model_secs(consumed.finished_at),
-        produce_s: clock.model_secs(produced.stopped_at),
-        drain_s: clock.model_secs_between(produced.stopped_at, consumed.finished_at),
-        blocked_total_s: wall_to_model(produced.blocked_total),
-        blocked_max_s: wall_to_model(produced.blocked_max),
-    };
+    let summary = summarise(config, &shared, &produced, &consumed, aborted);
     summary.write(&mut io::stdout().lock(), config.json)?;
     Ok(if aborted {
         ExitCode::from(EXIT_ABORTED)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The report, from the threads' own reports and the counters, read after
+/// `join()` so every update is visible.
+fn summarise(
+    config: &Config,
+    shared: &Shared,
+    producer: &producer::Report,
+    consumer: &consumer::Report,
+    aborted: bool,
+) -> Summary {
+    let clock = shared.clock;
+    let counters = &shared.counters;
+    let model = |wall| clock.to_model_secs(wall);
+    let histogram = &counters.blocked;
+    let blocked = Blocked {
+        count: histogram.count(),
+        total_s: model(histogram.total()),
+        max_s: model(histogram.max()),
+        p50_s: histogram.quantile(0.5).map(model),
+        p90_s: histogram.quantile(0.9).map(model),
+        p99_s: histogram.quantile(0.99).map(model),
+    };
+    let produce_s = clock.model_secs(producer.stopped_at);
+    let elapsed_s = clock.model_secs(consumer.finished_at);
+    let idle_s = model(Duration::from_nanos(
+        counters.consumer_idle_ns.load(Relaxed),
+    ));
+    let rates = Rates {
+        arrival: stats::rate(producer.produced, produce_s - blocked.total_s),
+        service: stats::rate(consumer.consumed, elapsed_s - idle_s),
+    };
+    let capacity = config.capacity as u64;
+    let full_count = counters.full_count.load(Relaxed);
+    let high_water = counters.high_water.load(Relaxed);
+    // The messages this run offered, at the times a never-blocked producer
+    // would have offered them, against the consumer's service time.
+    let offered = Arrivals::new(&config.model, config.seed).offered_times(producer.produced);
+    let peak_backlog = stats::peak_backlog(offered, config.model.consume_every);
+    Summary {
+        capacity,
+        produced: producer.produced,
+        consumed: consumer.consumed,
+        unconsumed: producer.produced - consumer.consumed,
+        full_count,
+        in_order: consumer.out_of_order == 0,
+        aborted,
+        seed: config.seed,
+        speed: config.speed,
+        elapsed_s,
+        produce_s,
+        drain_s: clock.model_secs_between(producer.stopped_at, consumer.finished_at),
+        full_share: if producer.produced == 0 {
+            0.0
+        } else {
+            full_count as f64 / producer.produced as f64
+        },
+        first_full_s: counters.first_full().map(model),
+        blocked,
+        arrival_rate: rates.arrival,
+        service_rate: rates.service,
+        utilisation: rates.utilisation(),
+        high_water,
+        staleness_s: rates
+            .service
+            .filter(|mu| *mu > 0.0)
+            .map(|mu| high_water as f64 / mu),
+        peak_backlog,
+        verdict: Verdict::new(&rates, capacity, peak_backlog),
+    }
 }
 
 fn run_threads(config: &Config, shared: &Shared, signals: &Signals) -> io::Result<Joined> {
@@ -130,6 +183,7 @@ fn run_threads(config: &Config, shared: &Shared, signals: &Signals) -> io::Resul
     let (consumed_tx, consumed_rx) = mpsc::channel::<u64>();
     let plan = producer::Plan {
         arrivals: Arrivals::new(&config.model, config.seed),
+        capacity: config.capacity as u64,
         duration: config.duration,
         messages: config.messages,
     };
@@ -168,27 +222,25 @@ fn run_threads(config: &Config, shared: &Shared, signals: &Signals) -> io::Resul
 }
 
 fn illustrate(feeds: Feeds, config: &Config, shared: &Shared, signals: &Signals) -> io::Result<()> {
-    let capacity = config.capacity as u64;
-    match (config.display, config.json) {
-        (Display::Live, _) => {
+    let look = Look {
+        capacity: config.capacity as u64,
+        glyphs: config.glyphs,
+        colour: config.colour,
+    };
+    match config.display {
+        Display::Live => {
             let mut out = io::BufWriter::with_capacity(1 << 14, io::stdout());
-            illustrator::run(feeds, Output::Live(&mut out), capacity, shared, signals)
+            illustrator::run(feeds, Output::Live(&mut out), look, shared, signals)
         }
-        // With --json, stdout carries only the summary object.
-        (Display::Plain, true) => illustrator::run(
-            feeds,
-            Output::Plain(&mut io::stderr()),
-            capacity,
-            shared,
-            signals,
-        ),
-        (Display::Plain, false) => illustrator::run(
-            feeds,
-            Output::Plain(&mut io::stdout()),
-            capacity,
-            shared,
-            signals,
-        ),
+        Display::Plain => {
+            // With --json, stdout carries only the summary object.
+            let mut out: Box<dyn Write> = if config.json {
+                Box::new(io::stderr())
+            } else {
+                Box::new(io::stdout())
+            };
+            illustrator::run(feeds, Output::Plain(&mut out), look, shared, signals)
+        }
     }
 }
 

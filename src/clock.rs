@@ -44,6 +44,11 @@ impl Clock {
         to.saturating_duration_since(from).as_secs_f64() * self.speed
     }
 
+    /// Model seconds in a span of wall time.
+    pub fn to_model_secs(&self, wall: Duration) -> f64 {
+        wall.as_secs_f64() * self.speed
+    }
+
     /// Model seconds since the start.
     pub fn model_secs(&self, at: Instant) -> f64 {
         self.model_secs_between(self.start, at)

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::gauge::Glyphs;
 use crate::model::Model;
 
 /// The longest duration any option accepts: long enough for any real use, and
@@ -83,6 +84,37 @@ pub enum Display {
     Plain,
 }
 
+/// What the program needs to know of its environment, read once.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub stdout_is_terminal: bool,
+    /// `TERM`.
+    pub term: Option<String>,
+    /// `NO_COLOR` is set and not empty (<https://no-color.org>).
+    pub no_color: bool,
+    /// The locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) is UTF-8.
+    pub utf8: bool,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        use std::io::IsTerminal;
+        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let locale = var("LC_ALL")
+            .or_else(|| var("LC_CTYPE"))
+            .or_else(|| var("LANG"));
+        Env {
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            term: var("TERM"),
+            no_color: var("NO_COLOR").is_some(),
+            utf8: locale.is_some_and(|l| {
+                let l = l.to_ascii_lowercase();
+                l.contains("utf-8") || l.contains("utf8")
+            }),
+        }
+    }
+}
+
 /// The validated configuration: the only form of the options the program uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -95,18 +127,26 @@ pub struct Config {
     pub seed: u64,
     pub speed: f64,
     pub display: Display,
+    /// Alert lines in colour: only live, never with `NO_COLOR` or `TERM=dumb`.
+    pub colour: bool,
+    pub glyphs: Glyphs,
     pub json: bool,
 }
 
 impl Config {
     /// Resolves the command line against the environment: whether stdout is a
-    /// terminal and the `TERM` variable are decided here, once.
-    pub fn new(cli: Cli, stdout_is_terminal: bool, term: Option<&str>) -> Config {
-        let dumb = term == Some("dumb");
-        let display = if cli.plain || !stdout_is_terminal || dumb {
+    /// terminal, colour and the character set are decided here, once.
+    pub fn new(cli: Cli, env: &Env) -> Config {
+        let dumb = env.term.as_deref() == Some("dumb");
+        let display = if cli.plain || !env.stdout_is_terminal || dumb {
             Display::Plain
         } else {
             Display::Live
+        };
+        let glyphs = if env.utf8 && !dumb {
+            Glyphs::Unicode
+        } else {
+            Glyphs::Ascii
         };
         Config {
             capacity: cli.capacity as usize,
@@ -121,6 +161,8 @@ impl Config {
             seed: cli.seed.unwrap_or_else(rand::random),
             speed: cli.speed,
             display,
+            colour: display == Display::Live && !env.no_color,
+            glyphs,
             json: cli.json,
         }
     }
@@ -198,6 +240,15 @@ mod tests {
         Cli::try_parse_from(std::iter::once("burstbuf").chain(args.iter().copied()))
     }
 
+    fn env(tty: bool, term: Option<&str>) -> Env {
+        Env {
+            stdout_is_terminal: tty,
+            term: term.map(String::from),
+            no_color: false,
+            utf8: true,
+        }
+    }
+
     fn error(args: &[&str]) -> String {
         parse(args).unwrap_err().to_string()
     }
@@ -209,7 +260,7 @@ mod tests {
 
     #[test]
     fn defaults_are_the_seeds() {
-        let config = Config::new(parse(&[]).unwrap(), true, Some("xterm"));
+        let config = Config::new(parse(&[]).unwrap(), &env(true, Some("xterm")));
         assert_eq!(config.capacity, 100);
         assert_eq!(config.model.produce_every, Duration::from_millis(20));
         assert_eq!(config.model.burst_prob, 0.1);
@@ -237,7 +288,7 @@ mod tests {
             "--json",
         ])
         .unwrap();
-        let config = Config::new(cli, true, None);
+        let config = Config::new(cli, &env(true, None));
         assert_eq!(config.capacity, 7);
         assert_eq!(config.model.produce_every, Duration::from_millis(1));
         assert_eq!(config.model.burst_prob, 0.5);
@@ -252,7 +303,8 @@ mod tests {
 
     #[test]
     fn display_is_plain_off_a_terminal_on_dumb_terminals_and_on_request() {
-        let live = |args: &[&str], tty, term| Config::new(parse(args).unwrap(), tty, term).display;
+        let live =
+            |args: &[&str], tty, term| Config::new(parse(args).unwrap(), &env(tty, term)).display;
         assert_eq!(live(&[], true, Some("xterm-256color")), Display::Live);
         assert_eq!(live(&[], false, Some("xterm")), Display::Plain);
         assert_eq!(live(&[], true, Some("dumb")), Display::Plain);
@@ -260,9 +312,34 @@ mod tests {
     }
 
     #[test]
+    fn colour_and_glyphs_follow_the_environment() {
+        let config = |env: &Env| Config::new(parse(&[]).unwrap(), env);
+        let live = env(true, Some("xterm"));
+        assert!(config(&live).colour);
+        assert_eq!(config(&live).glyphs, Glyphs::Unicode);
+        let no_color = Env {
+            no_color: true,
+            ..live.clone()
+        };
+        assert!(!config(&no_color).colour);
+        let latin1 = Env {
+            utf8: false,
+            ..live.clone()
+        };
+        assert_eq!(config(&latin1).glyphs, Glyphs::Ascii);
+        assert!(
+            !config(&env(false, Some("xterm"))).colour,
+            "no colour in plain output"
+        );
+        let dumb = config(&env(true, Some("dumb")));
+        assert!(!dumb.colour);
+        assert_eq!(dumb.glyphs, Glyphs::Ascii);
+    }
+
+    #[test]
     fn a_random_seed_is_chosen_when_none_is_given() {
-        let a = Config::new(parse(&[]).unwrap(), false, None).seed;
-        let b = Config::new(parse(&[]).unwrap(), false, None).seed;
+        let a = Config::new(parse(&[]).unwrap(), &Env::default()).seed;
+        let b = Config::new(parse(&[]).unwrap(), &Env::default()).seed;
         assert_ne!(a, b, "two runs without --seed got the same seed");
     }
 

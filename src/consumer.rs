@@ -2,6 +2,7 @@
 //! time and spends a fixed service time on it, until the buffer is closed and
 //! empty (so by default every message is consumed) or the run is aborted.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,7 @@ pub fn run(
     shared: &Shared,
 ) -> Report {
     let clock = shared.clock;
+    let counters = &shared.counters;
     // When the consumer is free for the next message, on the ideal schedule
     // (see the producer); it restarts from "now" after waiting on an empty buffer.
     let mut free_at = clock.start_instant();
@@ -34,13 +36,20 @@ pub fn run(
     while shared.control.state() != State::Aborted {
         let seq = match buffer.try_recv() {
             Ok(seq) => seq,
-            Err(TryRecvError::Empty) => match buffer.recv() {
-                Ok(seq) => {
-                    free_at = free_at.max(Instant::now());
-                    seq
+            Err(TryRecvError::Empty) => {
+                let waiting = Instant::now();
+                let received = buffer.recv();
+                let now = Instant::now();
+                let idle = u64::try_from((now - waiting).as_nanos()).unwrap_or(u64::MAX);
+                counters.consumer_idle_ns.fetch_add(idle, Relaxed);
+                match received {
+                    Ok(seq) => {
+                        free_at = free_at.max(now);
+                        seq
+                    }
+                    Err(_) => break, // closed and drained
                 }
-                Err(_) => break, // closed and drained
-            },
+            }
             Err(TryRecvError::Disconnected) => break,
         };
         if seq != expected {
@@ -48,6 +57,7 @@ pub fn run(
         }
         expected = seq + 1;
         consumed += 1;
+        counters.consumed.store(consumed, Relaxed);
         let _ = events.send(seq);
 
         if !service.is_zero() {

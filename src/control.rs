@@ -1,22 +1,20 @@
 //! What the threads share: the run's state — running, stopping (the producer
 //! stops, the consumer drains) or aborted (everyone stops now) — with sleeps that
 //! end early when it moves on, so q is answered at once even in a long burst
-//! pause; the full-count; and the clock.
+//! pause; the live counters; and the clock.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use crate::clock::Clock;
+use crate::counters::Counters;
 
 /// Everything the three threads share, borrowed by each for the whole run.
 #[derive(Debug)]
 pub struct Shared {
     pub control: Control,
-    /// How many times the producer found the buffer full: the number operators
-    /// watch. Only ever incremented and read for display, so `Relaxed` is enough;
-    /// the final value is read after the producer is joined.
-    pub full_count: AtomicU64,
+    pub counters: Counters,
     pub clock: Clock,
 }
 
@@ -24,7 +22,7 @@ impl Shared {
     pub fn new(clock: Clock) -> Shared {
         Shared {
             control: Control::new(),
-            full_count: AtomicU64::new(0),
+            counters: Counters::default(),
             clock,
         }
     }

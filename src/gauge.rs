@@ -13,7 +13,12 @@
 //! ```
 //! The producer's latest message `n` sits at column `n mod 100` above the scale,
 //! the consumer's below it; the gap from C forward to P, around the ring, is the
-//! buffer, whose depth `d` is marked at column `d`.
+//! buffer, whose depth `d` is marked at column `d`. Under the gauge: the live
+//! counts, the rates over the last few seconds, the cost of blocking, and a
+//! sparkline of the depth.
+
+use crate::counters::ProducerState;
+use crate::stats::Rates;
 
 /// Columns of the scale at full size: the seed's `0123456789` ten times.
 pub const SCALE_COLUMNS: usize = 100;
@@ -33,9 +38,20 @@ pub enum Phase {
     Done,
 }
 
-/// Everything a frame shows. Equal snapshots draw equal frames, so the
-/// illustrator redraws only when the snapshot changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which characters the terminal can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Glyphs {
+    /// UTF-8: λ μ ρ and the sparkline's ▁▂▃▄▅▆▇█.
+    Unicode,
+    /// Anything else: words and `_.:-=+*#`.
+    Ascii,
+}
+
+/// Depth history shown by the sparkline: one column per second of model time.
+pub const HISTORY_SECONDS: usize = 60;
+
+/// Everything a frame shows.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub capacity: u64,
     /// Messages produced so far (the latest is `produced - 1`).
@@ -46,6 +62,33 @@ pub struct Snapshot {
     /// Whole seconds of model time since the start.
     pub elapsed_s: u64,
     pub phase: Phase,
+    pub producer: ProducerState,
+    /// λ and μ over the last few seconds of model time.
+    pub rates: Rates,
+    /// Model seconds the producer waited on a full buffer: the 99th percentile and the longest.
+    pub blocked_p99_s: Option<f64>,
+    pub blocked_max_s: Option<f64>,
+    /// The most messages ever in the buffer.
+    pub high_water: u64,
+    /// The deepest the buffer was in each of the last seconds, oldest first.
+    pub history: Vec<u64>,
+    pub glyphs: Glyphs,
+}
+
+/// A line of the frame; an alert line is shown in colour where colour is on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Line {
+    pub text: String,
+    pub alert: bool,
+}
+
+impl Line {
+    fn plain(text: impl Into<String>) -> Line {
+        Line {
+            text: text.into(),
+            alert: false,
+        }
+    }
 }
 
 impl Snapshot {
@@ -57,26 +100,54 @@ impl Snapshot {
             .saturating_sub(self.consumed)
             .min(self.capacity)
     }
+
+    /// How far behind the writer is: the time it needs to clear the buffer at
+    /// its current service rate.
+    pub fn staleness_s(&self) -> Option<f64> {
+        self.rates
+            .service
+            .filter(|mu| *mu > 0.0)
+            .map(|mu| self.depth() as f64 / mu)
+    }
+
+    fn bottleneck(&self) -> bool {
+        self.rates.utilisation().is_some_and(|rho| rho >= 1.0)
+    }
 }
 
 /// The frame for a terminal of `width` × `height`: at most `height` lines, none
 /// longer than `width` characters, for any size including 0 × 0.
-pub fn render(s: &Snapshot, width: usize, height: usize) -> Vec<String> {
+pub fn render(s: &Snapshot, width: usize, height: usize) -> Vec<Line> {
     let mut lines = if width < MIN_WIDTH {
-        vec![format!(
+        vec![Line::plain(format!(
             "terminal too narrow: burstbuf needs {MIN_WIDTH} columns"
-        )]
+        ))]
     } else {
-        let mut lines = gauge(s, scale_columns(width));
-        lines.push(String::new());
-        lines.push(status(s));
-        lines.push(hint(s));
+        let mut lines: Vec<Line> = gauge(s, scale_columns(width))
+            .into_iter()
+            .map(Line::plain)
+            .collect();
+        lines.push(Line::default());
+        lines.push(Line {
+            text: status(s),
+            alert: s.producer == ProducerState::Blocked,
+        });
+        lines.push(Line {
+            text: rates(s),
+            alert: s.bottleneck(),
+        });
+        lines.push(Line::plain(costs(s)));
+        lines.push(Line::plain(format!(
+            "depth {} last {HISTORY_SECONDS}s",
+            sparkline(&s.history, s.capacity, s.glyphs)
+        )));
+        lines.push(Line::plain(hint(s)));
         lines
     };
     lines.truncate(height);
     for line in &mut lines {
-        if let Some((cut, _)) = line.char_indices().nth(width) {
-            line.truncate(cut);
+        if let Some((cut, _)) = line.text.char_indices().nth(width) {
+            line.text.truncate(cut);
         }
     }
     lines
@@ -146,14 +217,82 @@ fn scale(capacity: u64, columns: usize) -> String {
 
 fn status(s: &Snapshot) -> String {
     format!(
-        "{}s  produced {}  consumed {}  buffer {}/{}  full {} times",
+        "{}s  produced {}  consumed {}  buffer {}/{}  full {} times  producer {}",
         s.elapsed_s,
         s.produced,
         s.consumed,
         s.depth(),
         s.capacity,
-        s.full_count
+        s.full_count,
+        producer_word(s.producer),
     )
+}
+
+fn producer_word(state: ProducerState) -> &'static str {
+    match state {
+        ProducerState::Sending => "sending",
+        ProducerState::Pausing => "pausing (burst)",
+        ProducerState::Blocked => "BLOCKED",
+        ProducerState::Stopped => "stopped",
+    }
+}
+
+fn rates(s: &Snapshot) -> String {
+    let [lambda, mu, rho] = match s.glyphs {
+        Glyphs::Unicode => ["λ", "μ", "ρ"],
+        Glyphs::Ascii => ["lambda", "mu", "rho"],
+    };
+    let per_s = |r: Option<f64>| r.map_or("-".into(), |r| format!("{r:.1}/s"));
+    let rho_value = s
+        .rates
+        .utilisation()
+        .map_or("-".into(), |rho| format!("{rho:.2}"));
+    let flag = if s.bottleneck() {
+        "  consumer is the bottleneck"
+    } else {
+        ""
+    };
+    format!(
+        "{lambda} {}  {mu} {}  {rho} {rho_value}{flag}   (last 5s)",
+        per_s(s.rates.arrival),
+        per_s(s.rates.service)
+    )
+}
+
+fn costs(s: &Snapshot) -> String {
+    let time = |t: Option<f64>| t.map_or("-".into(), seconds);
+    format!(
+        "blocked p99 {}  max {}  staleness {}  high-water {}/{}",
+        time(s.blocked_p99_s),
+        time(s.blocked_max_s),
+        time(s.staleness_s()),
+        s.high_water,
+        s.capacity
+    )
+}
+
+/// A time for people: milliseconds below a second, else seconds.
+pub fn seconds(t: f64) -> String {
+    if t < 0.01 {
+        format!("{:.2}ms", t * 1e3)
+    } else if t < 1.0 {
+        format!("{:.0}ms", t * 1e3)
+    } else {
+        format!("{t:.1}s")
+    }
+}
+
+/// One character per value, from empty to `max`.
+pub fn sparkline(values: &[u64], max: u64, glyphs: Glyphs) -> String {
+    let ramp: &[char] = match glyphs {
+        Glyphs::Unicode => &['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'],
+        Glyphs::Ascii => &['_', '.', ':', '-', '=', '+', '*', '#'],
+    };
+    let top = (ramp.len() - 1) as u64;
+    values
+        .iter()
+        .map(|v| ramp[(v.min(&max) * top).checked_div(max).unwrap_or(0) as usize])
+        .collect()
 }
 
 fn hint(s: &Snapshot) -> String {
@@ -166,13 +305,25 @@ fn hint(s: &Snapshot) -> String {
 
 /// One logfmt line for plain output, at `t` seconds of model time.
 pub fn logfmt(s: &Snapshot, t: f64) -> String {
+    let number = |x: Option<f64>, digits: usize| x.map_or("-".into(), |x| format!("{x:.digits$}"));
     format!(
-        "t={t:.1}s produced={} consumed={} depth={}/{} full={}",
+        "t={t:.1}s produced={} consumed={} depth={}/{} full={} lambda={} mu={} rho={} \
+         blocked_p99={} high_water={} producer={}",
         s.produced,
         s.consumed,
         s.depth(),
         s.capacity,
-        s.full_count
+        s.full_count,
+        number(s.rates.arrival, 2),
+        number(s.rates.service, 2),
+        number(s.rates.utilisation(), 2),
+        s.blocked_p99_s.map_or("-".into(), |t| format!("{t:.3}s")),
+        s.high_water,
+        match s.producer {
+            ProducerState::Pausing => "pausing",
+            ProducerState::Blocked => "blocked",
+            other => producer_word(other),
+        }
     )
 }
 
@@ -188,7 +339,25 @@ mod tests {
             full_count: 3,
             elapsed_s: 12,
             phase: Phase::Running,
+            producer: ProducerState::Sending,
+            rates: Rates {
+                arrival: Some(8.25),
+                service: Some(3.3),
+            },
+            blocked_p99_s: Some(0.3),
+            blocked_max_s: Some(0.31),
+            high_water: 100,
+            history: vec![0, 50, 100],
+            glyphs: Glyphs::Unicode,
         }
+    }
+
+    fn texts(lines: Vec<Line>) -> Vec<String> {
+        lines.into_iter().map(|l| l.text).collect()
+    }
+
+    fn draw(s: &Snapshot, width: usize, height: usize) -> Vec<String> {
+        texts(render(s, width, height))
     }
 
     fn at(column: usize, text: &str) -> String {
@@ -199,7 +368,7 @@ mod tests {
 
     #[test]
     fn the_seeds_picture_at_120_columns() {
-        let lines = render(&snapshot(100, 38, 13), 120, 30);
+        let lines = draw(&snapshot(100, 38, 13), 120, 30);
         assert_eq!(
             lines,
             vec![
@@ -211,7 +380,11 @@ mod tests {
                 at(25, "|"),
                 at(25, "B:25"),
                 String::new(),
-                "12s  produced 38  consumed 13  buffer 25/100  full 3 times".into(),
+                "12s  produced 38  consumed 13  buffer 25/100  full 3 times  producer sending"
+                    .into(),
+                "λ 8.2/s  μ 3.3/s  ρ 2.50  consumer is the bottleneck   (last 5s)".into(),
+                "blocked p99 300ms  max 310ms  staleness 7.6s  high-water 100/100".into(),
+                "depth ▁▄█ last 60s".into(),
                 "running - q, Esc or Ctrl-C: stop producing and drain".into(),
             ]
         );
@@ -219,7 +392,7 @@ mod tests {
 
     #[test]
     fn positions_wrap_at_100_but_the_depth_does_not() {
-        let lines = render(&snapshot(100, 1234, 1134), 120, 30);
+        let lines = draw(&snapshot(100, 1234, 1134), 120, 30);
         assert_eq!(lines[0], at(33, "P:1233"));
         assert_eq!(lines[1], at(33, "|"));
         assert_eq!(lines[3], at(33, "|"));
@@ -234,13 +407,13 @@ mod tests {
 
     #[test]
     fn an_empty_buffer_and_a_fresh_run() {
-        let fresh = render(&snapshot(100, 0, 0), 120, 30);
+        let fresh = draw(&snapshot(100, 0, 0), 120, 30);
         assert_eq!(fresh[0], "");
         assert_eq!(fresh[1], "");
         assert_eq!(fresh[3], "");
         assert_eq!(fresh[5], "|");
         assert_eq!(fresh[6], "B:0");
-        let drained = render(&snapshot(100, 500, 500), 120, 30);
+        let drained = draw(&snapshot(100, 500, 500), 120, 30);
         assert_eq!(drained[0], at(99, "P:499"));
         assert_eq!(drained[4], at(99, "C:499"));
         assert_eq!(drained[6], "B:0");
@@ -255,7 +428,7 @@ mod tests {
 
     #[test]
     fn other_capacities_are_scaled_onto_the_100_columns() {
-        let lines = render(&snapshot(1000, 1251, 1001), 120, 30);
+        let lines = draw(&snapshot(1000, 1251, 1001), 120, 30);
         // Latest produced 1250 → slot 250 → column 25; consumed 1000 → slot 0.
         assert_eq!(lines[0], at(25, "P:1250"));
         assert_eq!(lines[4], "C:1000");
@@ -265,7 +438,7 @@ mod tests {
         assert!(scale.ends_with("+--------- 1000"), "{scale}");
         assert_eq!(scale.chars().count(), 100 + " 1000".len());
 
-        let small = render(&snapshot(4, 7, 4), 120, 30);
+        let small = draw(&snapshot(4, 7, 4), 120, 30);
         assert_eq!(small[0], at(50, "P:6"), "slot 2 of 4 is column 50");
         assert_eq!(small[6], at(75, "B:3"));
         assert!(small[2].ends_with(" 4"));
@@ -283,19 +456,19 @@ mod tests {
             (80, 24),
             (120, 30),
         ] {
-            let lines = render(&s, width, height);
+            let lines = draw(&s, width, height);
             assert!(lines.len() <= height, "{width}x{height}: {lines:?}");
             for line in &lines {
                 assert!(line.chars().count() <= width, "{width}x{height}: {line:?}");
             }
         }
-        assert_eq!(render(&s, 1, 1), vec!["t".to_string()]);
-        assert_eq!(render(&s, 0, 3), vec![String::new()]);
+        assert_eq!(draw(&s, 1, 1), vec!["t".to_string()]);
+        assert_eq!(draw(&s, 0, 3), vec![String::new()]);
     }
 
     #[test]
     fn a_narrow_terminal_gets_a_shrunken_scale() {
-        let lines = render(&snapshot(100, 51, 1), 80, 24);
+        let lines = draw(&snapshot(100, 51, 1), 80, 24);
         // 70 columns: slot 50 of 100 → column 35.
         assert_eq!(lines[0], at(35, "P:50"));
         assert!(lines[2].starts_with("0------+------+"), "{}", lines[2]);
@@ -303,11 +476,11 @@ mod tests {
         assert_eq!(lines[2].chars().count(), 70 + " 100".len());
         assert_eq!(lines[6], at(35, "B:50"));
 
-        let tiny = render(&snapshot(100, 51, 1), 20, 24);
+        let tiny = draw(&snapshot(100, 51, 1), 20, 24);
         assert_eq!(tiny[2], "0+++++++++ 100");
         assert!(tiny.iter().all(|l| l.chars().count() <= 20));
         assert_eq!(
-            render(&snapshot(100, 51, 1), 19, 24),
+            draw(&snapshot(100, 51, 1), 19, 24),
             vec!["terminal too narrow".to_string()]
         );
     }
@@ -316,16 +489,60 @@ mod tests {
     fn the_hint_follows_the_phase() {
         let mut s = snapshot(100, 120, 80);
         s.phase = Phase::Draining;
-        assert_eq!(render(&s, 120, 30)[9], "draining: 40 left - q to quit now");
+        assert_eq!(draw(&s, 120, 30)[12], "draining: 40 left - q to quit now");
         s.phase = Phase::Done;
-        assert_eq!(render(&s, 120, 30)[9], "done");
+        assert_eq!(draw(&s, 120, 30)[12], "done");
     }
 
     #[test]
     fn logfmt_line() {
         assert_eq!(
             logfmt(&snapshot(100, 150, 10), 3.04),
-            "t=3.0s produced=150 consumed=10 depth=100/100 full=3"
+            "t=3.0s produced=150 consumed=10 depth=100/100 full=3 lambda=8.25 mu=3.30 rho=2.50 \
+             blocked_p99=0.300s high_water=100 producer=sending"
         );
+        let mut idle = snapshot(100, 0, 0);
+        idle.rates = Rates::default();
+        idle.blocked_p99_s = None;
+        idle.producer = ProducerState::Blocked;
+        assert!(logfmt(&idle, 0.0).contains("lambda=- mu=- rho=- blocked_p99=- "));
+        assert!(logfmt(&idle, 0.0).ends_with("producer=blocked"));
+    }
+
+    #[test]
+    fn alerts_and_ascii() {
+        let mut s = snapshot(100, 300, 100);
+        s.producer = ProducerState::Blocked;
+        s.glyphs = Glyphs::Ascii;
+        let lines = render(&s, 120, 30);
+        assert!(lines[8].alert && lines[8].text.ends_with("producer BLOCKED"));
+        assert!(lines[9].alert);
+        assert!(
+            lines[9]
+                .text
+                .starts_with("lambda 8.2/s  mu 3.3/s  rho 2.50")
+        );
+        assert_eq!(lines[11].text, "depth _-# last 60s");
+        assert!(lines.iter().all(|l| l.text.is_ascii()));
+        s.rates.service = Some(20.0);
+        let lines = render(&s, 120, 30);
+        assert!(!lines[9].alert, "rho < 1 is no alert");
+        assert!(!lines[9].text.contains("bottleneck"));
+    }
+
+    #[test]
+    fn sparkline_glyph_sets() {
+        let depths = [0, 12, 25, 37, 50, 62, 75, 87, 100, 150];
+        assert_eq!(sparkline(&depths, 100, Glyphs::Unicode), "▁▁▂▃▄▅▆▇██");
+        assert_eq!(sparkline(&depths, 100, Glyphs::Ascii), "__.:-=+*##");
+        assert_eq!(sparkline(&[], 100, Glyphs::Ascii), "");
+        assert_eq!(sparkline(&[0, 1], 1, Glyphs::Ascii), "_#");
+    }
+
+    #[test]
+    fn times_for_people() {
+        assert_eq!(seconds(0.0004), "0.40ms");
+        assert_eq!(seconds(0.3), "300ms");
+        assert_eq!(seconds(30.04), "30.0s");
     }
 }

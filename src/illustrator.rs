@@ -7,6 +7,7 @@
 //! std has no `select`, so each turn drains both channels without blocking and
 //! then waits for a key (or, in plain mode, sleeps) until the next frame.
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -16,9 +17,10 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::control::{Shared, State};
-use crate::gauge::{self, Phase, Snapshot};
+use crate::gauge::{self, Glyphs, HISTORY_SECONDS, Phase, Snapshot};
 use crate::screen::Screen;
 use crate::signals::Signals;
+use crate::stats::{Sample, Window};
 
 /// The shortest time between two frames: about 30 frames a second.
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -26,6 +28,18 @@ pub const FRAME: Duration = Duration::from_millis(33);
 /// Events taken from one channel in one turn at most, so that a flat-out
 /// producer cannot keep the illustrator from answering keys.
 const DRAIN_BUDGET: usize = 1 << 16;
+
+/// Model seconds over which the live rates are taken.
+const WINDOW_S: f64 = 5.0;
+
+/// How the picture looks, decided once from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Look {
+    pub capacity: u64,
+    pub glyphs: Glyphs,
+    /// Alert lines in red (a colour terminal, no `NO_COLOR`).
+    pub colour: bool,
+}
 
 /// The receiving ends of the two event channels.
 #[derive(Debug)]
@@ -47,13 +61,13 @@ pub enum Output<'a> {
 pub fn run(
     feeds: Feeds,
     output: Output,
-    capacity: u64,
+    look: Look,
     shared: &Shared,
     signals: &Signals,
 ) -> io::Result<()> {
-    let watch = Watch::new(feeds, capacity, shared, signals);
+    let watch = Watch::new(feeds, look, shared, signals);
     match output {
-        Output::Live(out) => live(watch, out),
+        Output::Live(out) => live(watch, out, look.colour),
         Output::Plain(out) => plain(watch, out),
     }
 }
@@ -61,9 +75,13 @@ pub fn run(
 /// What the illustrator knows of the run.
 struct Watch<'a> {
     feeds: Feeds,
-    capacity: u64,
+    look: Look,
     shared: &'a Shared,
     signals: &'a Signals,
+    /// Rates over the last [`WINDOW_S`] seconds.
+    window: Window,
+    /// The deepest the buffer was in each recent model second: (second, depth).
+    history: VecDeque<(u64, u64)>,
     /// Counts seen on each channel: the latest sequence number + 1.
     produced: u64,
     consumed: u64,
@@ -97,10 +115,12 @@ fn drain(rx: &Receiver<u64>, count: &mut u64, budget: usize) -> Drained {
 }
 
 impl<'a> Watch<'a> {
-    fn new(feeds: Feeds, capacity: u64, shared: &'a Shared, signals: &'a Signals) -> Watch<'a> {
+    fn new(feeds: Feeds, look: Look, shared: &'a Shared, signals: &'a Signals) -> Watch<'a> {
         Watch {
             feeds,
-            capacity,
+            look,
+            window: Window::new(WINDOW_S),
+            history: VecDeque::with_capacity(HISTORY_SECONDS + 1),
             shared,
             signals,
             produced: 0,
@@ -128,6 +148,7 @@ impl<'a> Watch<'a> {
         }
         // A consumed message was produced, even if its produce event is still on its way.
         self.produced = self.produced.max(self.consumed);
+        self.sample(Instant::now());
 
         if self.signals.hung_up() {
             self.shared.control.abort();
@@ -149,6 +170,44 @@ impl<'a> Watch<'a> {
         }
     }
 
+    /// Feeds the rate window and the depth history.
+    fn sample(&mut self, now: Instant) {
+        let clock = self.shared.clock;
+        let counters = &self.shared.counters;
+        let t = clock.model_secs(now);
+        self.window.push(Sample {
+            t,
+            produced: counters.produced.load(Ordering::Relaxed),
+            consumed: counters.consumed.load(Ordering::Relaxed),
+            blocked_s: clock.to_model_secs(counters.blocked.total()),
+            idle_s: clock.to_model_secs(Duration::from_nanos(
+                counters.consumer_idle_ns.load(Ordering::Relaxed),
+            )),
+        });
+        let second = t as u64;
+        let depth = self.depth();
+        match self.history.back_mut() {
+            Some((last, deepest)) if *last == second => *deepest = (*deepest).max(depth),
+            Some(&mut (last, _)) => {
+                // Seconds with no turn in them (at high --speed) repeat the depth.
+                let skipped = second.saturating_sub(last).min(HISTORY_SECONDS as u64);
+                for s in second + 1 - skipped..=second {
+                    self.history.push_back((s, depth));
+                }
+            }
+            None => self.history.push_back((second, depth)),
+        }
+        while self.history.len() > HISTORY_SECONDS {
+            self.history.pop_front();
+        }
+    }
+
+    fn depth(&self) -> u64 {
+        self.produced
+            .saturating_sub(self.consumed)
+            .min(self.look.capacity)
+    }
+
     fn aborted(&self) -> bool {
         self.shared.control.state() == State::Aborted
     }
@@ -165,13 +224,24 @@ impl<'a> Watch<'a> {
         } else {
             Phase::Draining
         };
+        let clock = self.shared.clock;
+        let counters = &self.shared.counters;
+        let blocked = &counters.blocked;
+        let model = |d: Duration| clock.to_model_secs(d);
         Snapshot {
-            capacity: self.capacity,
+            capacity: self.look.capacity,
             produced: self.produced,
             consumed: self.consumed,
-            full_count: self.shared.full_count.load(Ordering::Relaxed),
-            elapsed_s: self.shared.clock.model_secs(now) as u64,
+            full_count: counters.full_count.load(Ordering::Relaxed),
+            elapsed_s: clock.model_secs(now) as u64,
             phase,
+            producer: counters.producer_state(),
+            rates: self.window.rates(),
+            blocked_p99_s: blocked.quantile(0.99).map(model),
+            blocked_max_s: (blocked.count() > 0).then(|| model(blocked.max())),
+            high_water: counters.high_water.load(Ordering::Relaxed),
+            history: self.history.iter().map(|&(_, depth)| depth).collect(),
+            glyphs: self.look.glyphs,
         }
     }
 }
@@ -185,11 +255,10 @@ fn is_stop_key(key: &KeyEvent) -> bool {
         }
 }
 
-fn live(mut watch: Watch, mut out: &mut dyn Write) -> io::Result<()> {
-    let mut screen = Screen::new();
+fn live(mut watch: Watch, mut out: &mut dyn Write, colour: bool) -> io::Result<()> {
+    let mut screen = Screen::new(colour);
     let (mut width, mut height) = crossterm::terminal::size().unwrap_or((0, 0));
     screen.reset(&mut out)?;
-    let mut shown: Option<Snapshot> = None;
     let mut next_frame = Instant::now();
     loop {
         let more = watch.update();
@@ -199,13 +268,10 @@ fn live(mut watch: Watch, mut out: &mut dyn Write) -> io::Result<()> {
         let now = Instant::now();
         if now >= next_frame || watch.finished() {
             next_frame = now + FRAME;
-            let snapshot = watch.snapshot(now);
-            if shown.as_ref() != Some(&snapshot) {
-                let lines = gauge::render(&snapshot, width.into(), height.into());
-                screen.draw(&lines, &mut out)?;
-                out.flush()?;
-                shown = Some(snapshot);
-            }
+            // Only what changed since the last frame is written, often nothing.
+            let lines = gauge::render(&watch.snapshot(now), width.into(), height.into());
+            screen.draw(&lines, &mut out)?;
+            out.flush()?;
         }
         if watch.finished() {
             return Ok(());
@@ -221,7 +287,6 @@ fn live(mut watch: Watch, mut out: &mut dyn Write) -> io::Result<()> {
                 Event::Resize(w, h) => {
                     (width, height) = (w, h);
                     screen.reset(&mut out)?;
-                    shown = None;
                 }
                 _ => {}
             }

@@ -15,6 +15,8 @@
 //! - [`clock`]: model time versus wall time (`--speed`).
 //! - [`control`]: the run's stop/abort state, and sleeps that it can interrupt.
 //! - [`producer`], [`consumer`], [`illustrator`]: one module per thread.
+//! - [`counters`]: live counters the threads publish (atomics, and a lock-free histogram).
+//! - [`stats`]: rates, ρ, the sliding window, the peak-backlog replay and the verdict (pure).
 //! - [`gauge`]: the picture and the log line, as pure functions of a [`gauge::Snapshot`].
 //! - [`screen`]: writes frames to a terminal, only what changed, one flush per frame.
 //! - [`terminal`]: entering and restoring the terminal, and the panic hook.
@@ -26,11 +28,13 @@ pub mod clock;
 pub mod config;
 pub mod consumer;
 pub mod control;
+pub mod counters;
 pub mod gauge;
 pub mod illustrator;
 pub mod model;
 pub mod producer;
 pub mod screen;
 pub mod signals;
+pub mod stats;
 pub mod summary;
 pub mod terminal;

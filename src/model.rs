@@ -41,13 +41,38 @@ impl Arrivals {
 
     /// The pause after the next message: the regular pause, plus the burst pause
     /// with probability `burst_prob`.
-    pub fn next_gap(&mut self) -> Duration {
+    pub fn next_gap(&mut self) -> Gap {
         if self.rng.random_bool(self.burst_prob) {
-            self.every + self.burst_pause
+            Gap {
+                pause: self.every + self.burst_pause,
+                burst: true,
+            }
         } else {
-            self.every
+            Gap {
+                pause: self.every,
+                burst: false,
+            }
         }
     }
+
+    /// The model times at which the first `n` messages would be offered by a
+    /// producer that never blocks: 0, then the running sum of the gaps.
+    pub fn offered_times(mut self, n: u64) -> impl Iterator<Item = Duration> {
+        let mut at = Duration::ZERO;
+        (0..n).map(move |_| {
+            let this = at;
+            at = at.saturating_add(self.next_gap().pause);
+            this
+        })
+    }
+}
+
+/// The pause after a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    pub pause: Duration,
+    /// Whether it includes a burst pause.
+    pub burst: bool,
 }
 
 #[cfg(test)]
@@ -65,7 +90,7 @@ mod tests {
 
     fn gaps(model: &Model, seed: u64, n: usize) -> Vec<Duration> {
         let mut arrivals = Arrivals::new(model, seed);
-        (0..n).map(|_| arrivals.next_gap()).collect()
+        (0..n).map(|_| arrivals.next_gap().pause).collect()
     }
 
     #[test]
@@ -91,6 +116,17 @@ mod tests {
         );
         // 10% of 100 000, with a margin of over ten standard deviations (95).
         assert!((9_000..=11_000).contains(&bursts), "{bursts} bursts");
+    }
+
+    #[test]
+    fn offered_times_are_the_running_sum_of_the_gaps() {
+        let m = model(0.3);
+        let times: Vec<Duration> = Arrivals::new(&m, 5).offered_times(50).collect();
+        let gaps = gaps(&m, 5, 49);
+        assert_eq!(times[0], Duration::ZERO);
+        for k in 1..50 {
+            assert_eq!(times[k], times[k - 1] + gaps[k - 1]);
+        }
     }
 
     #[test]

@@ -1,24 +1,31 @@
 //! Writes frames to a terminal without flicker: each row is compared with what
 //! is already on screen and only the changed span is rewritten, all queued into
 //! one buffer that the caller flushes once per frame. There is no full-screen
-//! clear except after a resize.
+//! clear except after a resize. Alert lines are red where colour is on.
 
 use std::io::{self, Write};
 
 use crossterm::cursor::MoveTo;
 use crossterm::queue;
-use crossterm::style::Print;
+
+use crate::gauge::Line;
+use crossterm::style::{Color, Print, ResetColor, SetForegroundColor};
 use crossterm::terminal::{Clear, ClearType};
 
 /// What is on the terminal now, row by row.
 #[derive(Debug, Default)]
 pub struct Screen {
-    shown: Vec<Vec<char>>,
+    /// Each row's characters, and whether it is drawn as an alert.
+    shown: Vec<(Vec<char>, bool)>,
+    colour: bool,
 }
 
 impl Screen {
-    pub fn new() -> Screen {
-        Screen::default()
+    pub fn new(colour: bool) -> Screen {
+        Screen {
+            shown: Vec::new(),
+            colour,
+        }
     }
 
     /// Clears the terminal and forgets what was on it, so the next frame is drawn whole.
@@ -29,16 +36,29 @@ impl Screen {
 
     /// Queues what it takes to turn the screen into `lines`. Rows beyond what a
     /// `u16` can address are skipped: no terminal has them.
-    pub fn draw(&mut self, lines: &[String], out: &mut impl Write) -> io::Result<()> {
-        let next: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
-        let rows = next.len().max(self.shown.len());
-        for row in 0..rows {
-            let old = self.shown.get(row).map_or(&[][..], Vec::as_slice);
-            let new = next.get(row).map_or(&[][..], Vec::as_slice);
-            if let Some((column, text)) = changed_span(old, new)
-                && let (Ok(column), Ok(row)) = (u16::try_from(column), u16::try_from(row))
-            {
-                queue!(out, MoveTo(column, row), Print(text))?;
+    pub fn draw(&mut self, lines: &[Line], out: &mut impl Write) -> io::Result<()> {
+        let next: Vec<(Vec<char>, bool)> = lines
+            .iter()
+            .map(|l| (l.text.chars().collect(), l.alert && self.colour))
+            .collect();
+        let blank = (Vec::new(), false);
+        for row in 0..next.len().max(self.shown.len()) {
+            let (old, was_alert) = self.shown.get(row).unwrap_or(&blank);
+            let (new, alert) = next.get(row).unwrap_or(&blank);
+            let span = if was_alert == alert {
+                changed_span(old, new)
+            } else {
+                whole_line(old, new) // the colour changed
+            };
+            let Some((column, text)) = span else { continue };
+            let (Ok(column), Ok(row)) = (u16::try_from(column), u16::try_from(row)) else {
+                continue;
+            };
+            queue!(out, MoveTo(column, row))?;
+            if *alert {
+                queue!(out, SetForegroundColor(Color::Red), Print(text), ResetColor)?;
+            } else {
+                queue!(out, Print(text))?;
             }
         }
         self.shown = next;
@@ -56,6 +76,17 @@ fn changed_span(old: &[char], new: &[char]) -> Option<(usize, String)> {
     Some((first, (first..=last).map(|i| at(new, i)).collect()))
 }
 
+/// All of `new`, padded with spaces to cover what `old` had.
+fn whole_line(old: &[char], new: &[char]) -> Option<(usize, String)> {
+    let len = old.len().max(new.len());
+    Some((
+        0,
+        (0..len)
+            .map(|i| new.get(i).copied().unwrap_or(' '))
+            .collect(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,7 +96,13 @@ mod tests {
     }
 
     fn frame(screen: &mut Screen, lines: &[&str]) -> String {
-        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let lines: Vec<Line> = lines
+            .iter()
+            .map(|l| Line {
+                text: l.to_string(),
+                alert: l.contains('!'),
+            })
+            .collect();
         let mut out = Vec::new();
         screen.draw(&lines, &mut out).unwrap();
         String::from_utf8(out).unwrap()
@@ -87,7 +124,7 @@ mod tests {
 
     #[test]
     fn a_frame_moves_to_each_changed_row_and_an_unchanged_frame_writes_nothing() {
-        let mut screen = Screen::new();
+        let mut screen = Screen::new(true);
         let first = frame(&mut screen, &["P:1", "", "0123"]);
         assert_eq!(first, "\x1b[1;1HP:1\x1b[3;1H0123");
         assert_eq!(frame(&mut screen, &["P:1", "", "0123"]), "");
@@ -97,8 +134,22 @@ mod tests {
     }
 
     #[test]
+    fn alert_lines_are_red_only_with_colour() {
+        let mut screen = Screen::new(true);
+        assert_eq!(frame(&mut screen, &["ok"]), "\x1b[1;1Hok");
+        // Turning red redraws the whole line in colour.
+        assert_eq!(
+            frame(&mut screen, &["ok!"]),
+            "\x1b[1;1H\x1b[38;5;9mok!\x1b[0m"
+        );
+        assert_eq!(frame(&mut screen, &["ok"]), "\x1b[1;1Hok ");
+        let mut plain = Screen::new(false);
+        assert_eq!(frame(&mut plain, &["ok!"]), "\x1b[1;1Hok!");
+    }
+
+    #[test]
     fn reset_clears_once_and_redraws_everything() {
-        let mut screen = Screen::new();
+        let mut screen = Screen::new(true);
         frame(&mut screen, &["abc"]);
         let mut out = Vec::new();
         screen.reset(&mut out).unwrap();

@@ -1,9 +1,25 @@
-//! The end-of-run report: the seed's counter line, then one line of figures,
-//! or the same as one JSON object.
+//! The end-of-run report: the seed's counter line, one line of figures, what
+//! blocking cost and the rates, then the verdict; or all of it as one JSON object.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
+
+use crate::gauge::seconds;
+use crate::stats::Verdict;
+
+/// What blocking on a full buffer cost the producer, in model seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Blocked {
+    /// Blocking sends: equal to the full-count once the producer has stopped.
+    pub count: u64,
+    pub total_s: f64,
+    pub max_s: f64,
+    /// Percentiles, within the histogram's precision (about 3%); `null` if it never blocked.
+    pub p50_s: Option<f64>,
+    pub p90_s: Option<f64>,
+    pub p99_s: Option<f64>,
+}
 
 /// What a run did. Built from the producer's and consumer's own reports after
 /// they are joined, not from what the illustrator saw.
@@ -28,28 +44,69 @@ pub struct Summary {
     pub produce_s: f64,
     /// Model seconds from the producer's stop to the consumer's.
     pub drain_s: f64,
-    /// Model seconds the producer spent blocked on a full buffer, in all and at most once.
-    pub blocked_total_s: f64,
-    pub blocked_max_s: f64,
+    /// Share of sends that found the buffer full: `full_count / produced`.
+    pub full_share: f64,
+    /// Model seconds from the start until the buffer first filled; `null` if it never did.
+    pub first_full_s: Option<f64>,
+    pub blocked: Blocked,
+    /// λ: messages offered per second while the producer was not blocked.
+    pub arrival_rate: Option<f64>,
+    /// μ: messages completed per second while the consumer was busy.
+    pub service_rate: Option<f64>,
+    /// ρ = λ/μ.
+    pub utilisation: Option<f64>,
+    /// The most messages ever in the buffer.
+    pub high_water: u64,
+    /// How far behind the writer fell at worst: `high_water / μ` seconds.
+    pub staleness_s: Option<f64>,
+    /// The most messages that would have waited in an unbounded buffer (replayed).
+    pub peak_backlog: u64,
+    pub verdict: Verdict,
 }
 
 impl Summary {
-    /// The two lines printed at the end; the first is the seed's, verbatim.
+    /// The report printed at the end; the first line is the seed's, verbatim.
     pub fn text(&self) -> String {
         let drain = if self.aborted {
             format!("aborted after {:.1}s of draining", self.drain_s)
         } else {
             format!("drained in {:.1}s", self.drain_s)
         };
+        let b = &self.blocked;
+        let blocked = match (b.p50_s, b.p90_s, b.p99_s, self.first_full_s) {
+            (Some(p50), Some(p90), Some(p99), Some(first)) => format!(
+                "blocked {} times ({:.1}% of sends), first after {first:.1}s: \
+                 p50 {}, p90 {}, p99 {}, max {}, total {}",
+                b.count,
+                self.full_share * 100.0,
+                seconds(p50),
+                seconds(p90),
+                seconds(p99),
+                seconds(b.max_s),
+                seconds(b.total_s)
+            ),
+            _ => "never blocked".into(),
+        };
+        let number = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}"));
         format!(
             "Buffer reached capacity {} times\n\
-             produced {}, consumed {}, left unconsumed {}, ran {:.1}s, {drain}, seed {}\n",
+             produced {}, consumed {}, left unconsumed {}, ran {:.1}s, {drain}, seed {}\n\
+             {blocked}\n\
+             lambda {}/s, mu {}/s, rho {}; high-water {}/{}, staleness up to {}\n\
+             {}\n",
             self.full_count,
             self.produced,
             self.consumed,
             self.unconsumed,
             self.produce_s,
-            self.seed
+            self.seed,
+            number(self.arrival_rate),
+            number(self.service_rate),
+            number(self.utilisation),
+            self.high_water,
+            self.capacity,
+            self.staleness_s.map_or("-".into(), seconds),
+            self.verdict,
         )
     }
 
@@ -82,8 +139,23 @@ mod tests {
             elapsed_s: 59.93,
             produce_s: 30.0,
             drain_s: 29.93,
-            blocked_total_s: 20.5,
-            blocked_max_s: 0.3,
+            full_share: 512.0 / 1500.0,
+            first_full_s: Some(20.14),
+            blocked: Blocked {
+                count: 512,
+                total_s: 20.5,
+                max_s: 0.3,
+                p50_s: Some(0.28),
+                p90_s: Some(0.3),
+                p99_s: Some(0.3),
+            },
+            arrival_rate: Some(8.33),
+            service_rate: Some(3.33),
+            utilisation: Some(2.5),
+            high_water: 100,
+            staleness_s: Some(30.03),
+            peak_backlog: 1200,
+            verdict: Verdict::NotEnoughData,
         }
     }
 
@@ -92,8 +164,19 @@ mod tests {
         assert_eq!(
             summary().text(),
             "Buffer reached capacity 512 times\n\
-             produced 1500, consumed 1500, left unconsumed 0, ran 30.0s, drained in 29.9s, seed 42\n"
+             produced 1500, consumed 1500, left unconsumed 0, ran 30.0s, drained in 29.9s, seed 42\n\
+             blocked 512 times (34.1% of sends), first after 20.1s: \
+             p50 280ms, p90 300ms, p99 300ms, max 300ms, total 20.5s\n\
+             lambda 8.33/s, mu 3.33/s, rho 2.50; high-water 100/100, staleness up to 30.0s\n\
+             Verdict: too little happened to judge.\n"
         );
+        let calm = Summary {
+            full_count: 0,
+            first_full_s: None,
+            blocked: Blocked::default(),
+            ..summary()
+        };
+        assert!(calm.text().contains("\nnever blocked\n"), "{}", calm.text());
     }
 
     #[test]
@@ -120,5 +203,8 @@ mod tests {
         assert_eq!(value["unconsumed"], 0);
         assert_eq!(value["seed"], 42);
         assert_eq!(value["elapsed_s"], 59.93);
+        assert_eq!(value["blocked"]["p99_s"], 0.3);
+        assert_eq!(value["utilisation"], 2.5);
+        assert_eq!(value["verdict"]["kind"], "not_enough_data");
     }
 }

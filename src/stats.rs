@@ -1,0 +1,407 @@
+//! The numbers that decide, as pure functions: arrival and service rates, the
+//! utilisation ρ = λ/μ, a sliding window of them, the peak backlog an unbounded
+//! buffer would have seen, and the verdict built from all of it.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Events per second of time spent on them; `None` when no such time passed.
+pub fn rate(count: u64, active_s: f64) -> Option<f64> {
+    (active_s > 1e-9).then(|| count as f64 / active_s)
+}
+
+/// λ and μ, per second of model time.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Rates {
+    /// λ: messages the producer offers per second while not blocked.
+    pub arrival: Option<f64>,
+    /// μ: messages the consumer completes per second while busy (not waiting on an empty buffer).
+    pub service: Option<f64>,
+}
+
+impl Rates {
+    /// ρ = λ/μ; infinite if messages arrived but the consumer completed none
+    /// while busy; unknown if neither happened.
+    pub fn utilisation(&self) -> Option<f64> {
+        let (arrival, service) = (self.arrival?, self.service?);
+        if service > 0.0 {
+            Some(arrival / service)
+        } else {
+            (arrival > 0.0).then_some(f64::INFINITY)
+        }
+    }
+}
+
+/// Totals at one moment, in model seconds: what the window takes differences of.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Sample {
+    pub t: f64,
+    pub produced: u64,
+    pub consumed: u64,
+    /// Time the producer has spent blocked on a full buffer.
+    pub blocked_s: f64,
+    /// Time the consumer has spent waiting on an empty buffer.
+    pub idle_s: f64,
+}
+
+/// The rates between two samples.
+pub fn rates_between(from: &Sample, to: &Sample) -> Rates {
+    let span = to.t - from.t;
+    Rates {
+        arrival: rate(
+            to.produced.saturating_sub(from.produced),
+            span - (to.blocked_s - from.blocked_s),
+        ),
+        service: rate(
+            to.consumed.saturating_sub(from.consumed),
+            span - (to.idle_s - from.idle_s),
+        ),
+    }
+}
+
+/// Rates over the last `span` seconds of model time.
+#[derive(Debug, Clone)]
+pub struct Window {
+    span: f64,
+    /// Oldest first; the first may be older than `span`, so the window is never short.
+    samples: VecDeque<Sample>,
+}
+
+/// Samples kept per window at most: one per hundredth of the span.
+const SAMPLES_PER_WINDOW: f64 = 100.0;
+
+impl Window {
+    pub fn new(span: f64) -> Window {
+        Window {
+            span,
+            samples: VecDeque::new(),
+        }
+    }
+
+    pub fn push(&mut self, sample: Sample) {
+        if let Some(last) = self.samples.back()
+            && sample.t < last.t + self.span / SAMPLES_PER_WINDOW
+        {
+            return; // too soon after the last: memory stays bounded at any speed
+        }
+        self.samples.push_back(sample);
+        while self.samples.len() > 2 && self.samples[1].t <= sample.t - self.span {
+            self.samples.pop_front();
+        }
+    }
+
+    pub fn rates(&self) -> Rates {
+        match (self.samples.front(), self.samples.back()) {
+            (Some(first), Some(last)) => rates_between(first, last),
+            _ => Rates::default(),
+        }
+    }
+}
+
+/// Replays `arrivals` (model times, in order) against one consumer that spends
+/// `service` on each message, with an unbounded buffer, and returns the most
+/// messages that ever waited: the smallest capacity that would never have been full.
+///
+/// Exact, in integer nanoseconds: while the consumer is busy, the messages
+/// waiting when message k arrives are those due to start after that moment, and
+/// they start `service` apart, ending with k itself.
+pub fn peak_backlog(arrivals: impl IntoIterator<Item = Duration>, service: Duration) -> u64 {
+    let service = service.as_nanos();
+    let mut free_at = 0u128; // when the consumer finishes what it has taken so far
+    let mut peak = 0u128;
+    for arrival in arrivals {
+        let arrival = arrival.as_nanos();
+        let start = free_at.max(arrival);
+        if start > arrival {
+            // service > 0 here, or the consumer would never be busy.
+            peak = peak.max((start - arrival).div_ceil(service));
+        }
+        free_at = start + service;
+    }
+    u64::try_from(peak).unwrap_or(u64::MAX)
+}
+
+/// What the run's numbers say to do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Verdict {
+    /// ρ ≥ 1: the consumer cannot keep up; no buffer prevents blocking.
+    ConsumerBottleneck {
+        utilisation: f64,
+        arrival_rate: f64,
+        service_rate: f64,
+        /// How long a buffer of this capacity takes to fill from empty: capacity / (λ − μ).
+        fill_time_s: Option<f64>,
+        /// ⌈ρ⌉ consumers would keep up.
+        writers_needed: u64,
+        /// Or one consumer writing batches of at least ρ rows.
+        batch_rows: f64,
+    },
+    /// ρ < 1: a big enough buffer absorbs the bursts.
+    ConsumerKeepsUp {
+        utilisation: f64,
+        /// The smallest capacity that would have absorbed every burst of this run.
+        capacity_needed: u64,
+        capacity: u64,
+    },
+    /// Too little happened to judge (nothing produced or consumed).
+    NotEnoughData,
+}
+
+impl Verdict {
+    pub fn new(rates: &Rates, capacity: u64, peak_backlog: u64) -> Verdict {
+        let (Some(arrival), Some(service), Some(utilisation)) =
+            (rates.arrival, rates.service, rates.utilisation())
+        else {
+            return Verdict::NotEnoughData;
+        };
+        if utilisation >= 1.0 {
+            let surplus = arrival - service;
+            Verdict::ConsumerBottleneck {
+                utilisation,
+                arrival_rate: arrival,
+                service_rate: service,
+                fill_time_s: (surplus > 0.0).then(|| capacity as f64 / surplus),
+                writers_needed: if utilisation.is_finite() {
+                    utilisation.ceil() as u64
+                } else {
+                    0
+                },
+                batch_rows: utilisation,
+            }
+        } else {
+            Verdict::ConsumerKeepsUp {
+                utilisation,
+                capacity_needed: peak_backlog.max(1),
+                capacity,
+            }
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Verdict::ConsumerBottleneck {
+                utilisation,
+                arrival_rate,
+                service_rate,
+                fill_time_s,
+                writers_needed,
+                batch_rows,
+            } => {
+                writeln!(
+                    f,
+                    "Verdict: the consumer is the bottleneck: it completes {service_rate:.2}/s \
+                     while the producer offers {arrival_rate:.2}/s (rho = {utilisation:.2})."
+                )?;
+                if let Some(fill) = fill_time_s {
+                    writeln!(
+                        f,
+                        "No buffer size prevents blocking: a buffer only delays the first block, \
+                         by capacity / (lambda - mu) = {:.1}s per 100 slots ({fill:.1}s for this one).",
+                        100.0 / (arrival_rate - service_rate)
+                    )?;
+                } else {
+                    writeln!(f, "No buffer size prevents blocking.")?;
+                }
+                if writers_needed > 0 {
+                    write!(
+                        f,
+                        "Writers needed: {writers_needed} (ceil(rho)), or batches of at least \
+                         {batch_rows:.1} rows per write."
+                    )
+                } else {
+                    write!(f, "The consumer completed nothing: it is stuck.")
+                }
+            }
+            Verdict::ConsumerKeepsUp {
+                utilisation,
+                capacity_needed,
+                capacity,
+            } => {
+                writeln!(
+                    f,
+                    "Verdict: the consumer keeps up (rho = {utilisation:.2}); a buffer of \
+                     {capacity_needed} would have absorbed every burst of this run \
+                     (peak backlog, replayed with an unbounded buffer)."
+                )?;
+                if capacity >= capacity_needed {
+                    write!(f, "The capacity of {capacity} is enough.")
+                } else {
+                    write!(
+                        f,
+                        "The capacity of {capacity} is too small: use --capacity {capacity_needed} or more."
+                    )
+                }
+            }
+            Verdict::NotEnoughData => write!(f, "Verdict: too little happened to judge."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn rates_over_a_known_timeline() {
+        // 10 s in which the producer was blocked 6 s and sent 40; the consumer
+        // waited 2 s and completed 24.
+        let from = Sample::default();
+        let to = Sample {
+            t: 10.0,
+            produced: 40,
+            consumed: 24,
+            blocked_s: 6.0,
+            idle_s: 2.0,
+        };
+        let r = rates_between(&from, &to);
+        assert_eq!(r.arrival, Some(10.0));
+        assert_eq!(r.service, Some(3.0));
+        assert!((r.utilisation().unwrap() - 10.0 / 3.0).abs() < 1e-12);
+        assert_eq!(rates_between(&to, &to), Rates::default());
+        let stuck = Rates {
+            arrival: Some(1.0),
+            service: Some(0.0),
+        };
+        assert_eq!(stuck.utilisation(), Some(f64::INFINITY));
+        let still = Rates {
+            arrival: Some(0.0),
+            service: Some(0.0),
+        };
+        assert_eq!(still.utilisation(), None);
+    }
+
+    #[test]
+    fn the_window_forgets_what_is_older_than_its_span() {
+        let mut w = Window::new(5.0);
+        assert_eq!(w.rates(), Rates::default());
+        // 100/s for 10 s, then 10/s for 10 s; consumer steady at 3/s, never idle.
+        let mut produced = 0;
+        for tenth in 0..=200 {
+            let t = tenth as f64 / 10.0;
+            if tenth > 0 {
+                produced += if t <= 10.0 { 10 } else { 1 };
+            }
+            w.push(Sample {
+                t,
+                produced,
+                consumed: (t * 3.0) as u64,
+                ..Sample::default()
+            });
+        }
+        let r = w.rates();
+        let arrival = r.arrival.unwrap();
+        assert!((arrival - 10.0).abs() < 0.5, "{arrival}");
+        let service = r.service.unwrap();
+        assert!((service - 3.0).abs() < 0.5, "{service}");
+        assert!(w.samples.len() <= SAMPLES_PER_WINDOW as usize + 2);
+    }
+
+    #[test]
+    fn peak_backlog_of_known_arrivals() {
+        // Nothing waits when arrivals are slower than service.
+        assert_eq!(peak_backlog((0..10).map(|i| ms(i * 300)), ms(300)), 0);
+        // A burst of 5 at t=0 with 300 ms service: the first is taken at once,
+        // so when the fifth arrives four wait (it included).
+        assert_eq!(peak_backlog([ms(0); 5], ms(300)), 4);
+        // Exact at boundaries: arriving when the previous one finishes never waits.
+        assert_eq!(peak_backlog([ms(0), ms(300), ms(600)], ms(300)), 0);
+        // Three at t=0, one at 250 ms, one at 600 ms: at 250 ms the second,
+        // third and fourth wait (they start at 300, 600 and 900 ms).
+        assert_eq!(
+            peak_backlog([ms(0), ms(0), ms(0), ms(250), ms(600)], ms(300)),
+            3
+        );
+        // 20 ms arrivals against 300 ms service for 3 s: 150 arrive, 10 served.
+        let peak = peak_backlog((0..150).map(|i| ms(i * 20)), ms(300));
+        assert_eq!(peak, 150 - 10);
+        assert_eq!(peak_backlog([ms(0); 3], Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn verdict_when_the_consumer_is_the_bottleneck() {
+        let rates = Rates {
+            arrival: Some(8.0),
+            service: Some(3.0),
+        };
+        let v = Verdict::new(&rates, 100, 9999);
+        let Verdict::ConsumerBottleneck {
+            writers_needed,
+            fill_time_s,
+            batch_rows,
+            ..
+        } = v
+        else {
+            panic!("{v:?}")
+        };
+        assert_eq!(writers_needed, 3);
+        assert_eq!(fill_time_s, Some(20.0));
+        assert!((batch_rows - 8.0 / 3.0).abs() < 1e-12);
+        let text = v.to_string();
+        assert!(text.contains("consumer is the bottleneck"), "{text}");
+        assert!(text.contains("Writers needed: 3"), "{text}");
+        assert!(text.contains("20.0s"), "{text}");
+
+        // Exactly 1 counts as a bottleneck: the backlog never shrinks.
+        let even = Rates {
+            arrival: Some(3.0),
+            service: Some(3.0),
+        };
+        assert!(matches!(
+            Verdict::new(&even, 100, 0),
+            Verdict::ConsumerBottleneck {
+                writers_needed: 1,
+                fill_time_s: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn verdict_when_the_consumer_keeps_up() {
+        let rates = Rates {
+            arrival: Some(2.0),
+            service: Some(4.0),
+        };
+        let enough = Verdict::new(&rates, 100, 37);
+        assert_eq!(
+            enough,
+            Verdict::ConsumerKeepsUp {
+                utilisation: 0.5,
+                capacity_needed: 37,
+                capacity: 100
+            }
+        );
+        assert!(enough.to_string().contains("is enough"), "{enough}");
+        let small = Verdict::new(&rates, 10, 37);
+        assert!(small.to_string().contains("--capacity 37"), "{small}");
+        assert_eq!(
+            Verdict::new(&Rates::default(), 10, 0),
+            Verdict::NotEnoughData
+        );
+    }
+
+    #[test]
+    fn verdict_json_is_tagged() {
+        let v = Verdict::new(
+            &Rates {
+                arrival: Some(2.0),
+                service: Some(4.0),
+            },
+            100,
+            5,
+        );
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["kind"], "consumer_keeps_up");
+        assert_eq!(json["capacity_needed"], 5);
+    }
+}
