@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, mpsc};
 use std::thread::{self, Scope, ScopedJoinHandle};
@@ -19,7 +20,7 @@ use crate::model::Arrivals;
 use crate::signals::Signals;
 use crate::stats::{self, Rates, Verdict};
 use crate::summary::{Blocked, Summary};
-use crate::{consumer, producer, terminal};
+use crate::{consumer, metrics, producer, terminal};
 
 /// Exit code for a usage error, as clap and most Unix tools use.
 const EXIT_USAGE: u8 = 2;
@@ -29,7 +30,7 @@ const EXIT_ABORTED: u8 = 130;
 const EXIT_PANIC: u8 = 101;
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse().and_then(Cli::check) {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
@@ -71,6 +72,21 @@ struct Joined {
 
 /// Runs the demo with a validated configuration and reports on stdout.
 pub fn run(config: &Config) -> io::Result<ExitCode> {
+    // Bound before the terminal is touched, so a port in use is a usage error.
+    let server = match config.metrics.map(metrics::bind).transpose() {
+        Ok(server) => server,
+        Err(e) => {
+            let addr = config.metrics.expect("bound only with an address");
+            let _ = writeln!(io::stderr(), "error: --metrics {addr}: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    if let Some(addr) = server.as_ref().and_then(metrics::local_addr) {
+        let _ = writeln!(
+            io::stderr(),
+            "burstbuf: serving http://{addr}/metrics and http://{addr}/debug/vars"
+        );
+    }
     let signals = Signals::register()?;
     let guard = match config.display {
         Display::Live => Some(terminal::enter()?),
@@ -79,7 +95,7 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     let shared = Arc::new(Shared::new(Clock::start(config.speed)));
     terminal::install_panic_hook(Arc::clone(&shared));
 
-    let joined = run_threads(config, &shared, &signals);
+    let joined = run_threads(config, &shared, &signals, server);
     drop(guard);
     let joined = joined?;
 
@@ -175,7 +191,12 @@ fn summarise(
     }
 }
 
-fn run_threads(config: &Config, shared: &Shared, signals: &Signals) -> io::Result<Joined> {
+fn run_threads(
+    config: &Config,
+    shared: &Shared,
+    signals: &Signals,
+    server: Option<tiny_http::Server>,
+) -> io::Result<Joined> {
     // The buffer under study, and the two unbounded event channels the
     // illustrator listens to (unbounded, so watching never blocks the producer).
     let (buffer_tx, buffer_rx) = mpsc::sync_channel::<u64>(config.capacity);
@@ -193,6 +214,8 @@ fn run_threads(config: &Config, shared: &Shared, signals: &Signals) -> io::Resul
         consumed: consumed_rx,
     };
 
+    // Set once the run is over; the metrics server polls it.
+    let run_over = AtomicBool::new(false);
     thread::scope(|s| {
         // Each closure takes its channel ends by value: when a thread returns,
         // its senders drop, and that is how the next one down the line learns
@@ -207,17 +230,26 @@ fn run_threads(config: &Config, shared: &Shared, signals: &Signals) -> io::Resul
         let illustrator = spawn(s, "illustrator", control, move || {
             illustrate(feeds, config, shared, signals)
         })?;
+        if let Some(server) = server {
+            let capacity = config.capacity as u64;
+            let run_over = &run_over;
+            spawn(s, "metrics", control, move || {
+                metrics::serve(server, shared, capacity, run_over)
+            })?;
+        }
 
         let illustrator = illustrator.join().ok();
         if !matches!(illustrator, Some(Ok(()))) {
             // Without the illustrator nobody can stop the run or see it: end it.
             control.abort();
         }
-        Ok(Joined {
+        let joined = Joined {
             producer: producer.join().ok(),
             consumer: consumer.join().ok(),
             illustrator,
-        })
+        };
+        run_over.store(true, Relaxed);
+        Ok(joined)
     })
 }
 

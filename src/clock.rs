@@ -28,12 +28,17 @@ impl Clock {
         self.start
     }
 
+    /// The wall time a span of model time takes; saturates at a century.
+    pub fn to_wall(&self, model: Duration) -> Duration {
+        Duration::try_from_secs_f64(model.as_secs_f64() / self.speed)
+            .unwrap_or(FAR_FUTURE)
+            .min(FAR_FUTURE)
+    }
+
     /// The wall-clock instant `model` (model time) after `base`; saturates instead
     /// of overflowing for absurd speeds and durations.
     pub fn after(&self, base: Instant, model: Duration) -> Instant {
-        let wall = Duration::try_from_secs_f64(model.as_secs_f64() / self.speed)
-            .unwrap_or(FAR_FUTURE)
-            .min(FAR_FUTURE);
+        let wall = self.to_wall(model);
         base.checked_add(wall)
             .or_else(|| base.checked_add(Duration::from_secs(3600)))
             .unwrap_or(base)

@@ -4,6 +4,7 @@
 //! Every value is checked by a clap value parser, so a bad one is reported by clap
 //! (naming the option and what is allowed) before anything touches the terminal.
 
+use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -73,6 +74,30 @@ pub struct Cli {
     /// Print the end summary as one JSON object (progress lines then go to stderr)
     #[arg(long)]
     pub json: bool,
+
+    /// Serve live counters over HTTP at ADDR (e.g. 127.0.0.1:9898): /metrics and /debug/vars
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+
+    /// Allow --metrics on an address other than loopback (the endpoint has no authentication)
+    #[arg(long, requires = "metrics")]
+    pub metrics_public: bool,
+}
+
+impl Cli {
+    /// Checks that span several options, reported like clap's own errors.
+    pub fn check(self) -> Result<Cli, clap::Error> {
+        if let Some(addr) = self.metrics
+            && let Err(why) = crate::metrics::check_address(&addr, self.metrics_public)
+        {
+            use clap::CommandFactory;
+            return Err(Cli::command().error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value '{addr}' for '--metrics <ADDR>': {why}"),
+            ));
+        }
+        Ok(self)
+    }
 }
 
 /// How the run is shown while it goes on.
@@ -131,6 +156,8 @@ pub struct Config {
     pub colour: bool,
     pub glyphs: Glyphs,
     pub json: bool,
+    /// Where to serve the live counters, if anywhere.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl Config {
@@ -164,6 +191,7 @@ impl Config {
             colour: display == Display::Live && !env.no_color,
             glyphs,
             json: cli.json,
+            metrics: cli.metrics,
         }
     }
 }
@@ -302,6 +330,20 @@ mod tests {
     }
 
     #[test]
+    fn metrics_only_on_loopback_unless_public() {
+        let checked = |args: &[&str]| parse(args).and_then(Cli::check);
+        assert!(checked(&["--metrics", "127.0.0.1:9898"]).is_ok());
+        let refused = checked(&["--metrics", "0.0.0.0:9898"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("--metrics") && refused.contains("--metrics-public"),
+            "{refused}"
+        );
+        assert!(checked(&["--metrics", "0.0.0.0:9898", "--metrics-public"]).is_ok());
+    }
+
+    #[test]
     fn display_is_plain_off_a_terminal_on_dumb_terminals_and_on_request() {
         let live =
             |args: &[&str], tty, term| Config::new(parse(args).unwrap(), &env(tty, term)).display;
@@ -371,6 +413,12 @@ mod tests {
             (&["--seed", "18446744073709551616"], "--seed", "at least 0"),
             (&["--consume-every", "-1s"], "--consume-every", "duration"),
             (&["--bogus"], "--bogus", "unexpected argument"),
+            (
+                &["--metrics", "localhost"],
+                "--metrics",
+                "invalid socket address",
+            ),
+            (&["--metrics-public"], "--metrics", "required"),
         ];
         for (args, option, allowed) in cases {
             let message = error(args);

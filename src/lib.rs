@@ -22,6 +22,7 @@
 //! - [`terminal`]: entering and restoring the terminal, and the panic hook.
 //! - [`signals`]: SIGINT, SIGTERM and SIGHUP as flags the illustrator polls.
 //! - [`summary`]: the end-of-run report, as text or JSON.
+//! - [`metrics`]: `--metrics`: the live counters over HTTP (expvar JSON, Prometheus).
 
 pub mod app;
 pub mod clock;
@@ -31,6 +32,7 @@ pub mod control;
 pub mod counters;
 pub mod gauge;
 pub mod illustrator;
+pub mod metrics;
 pub mod model;
 pub mod producer;
 pub mod screen;

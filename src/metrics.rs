@@ -1,0 +1,297 @@
+//! `--metrics ADDR`: the live counters over HTTP, as the original's expvar idea
+//! asks: `GET /debug/vars` (expvar-style JSON) and `GET /metrics` (Prometheus
+//! text format). It runs on its own std thread, only reads the counters, and
+//! stops with the run. Formatting is pure ([`View`]) so it is tested without a socket.
+
+use std::fmt::Write as _;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Duration;
+
+use serde_json::json;
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use crate::control::Shared;
+
+/// Upper bounds of the blocked-time histogram's buckets, in model seconds.
+const BUCKETS_S: [f64; 12] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// How often the server looks up from waiting for a request to see whether the run is over.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Binds the address before the demo starts, so a port in use or a refused
+/// address is reported before the terminal is touched.
+pub fn bind(addr: SocketAddr) -> io::Result<Server> {
+    let listener = TcpListener::bind(addr)?;
+    Server::from_listener(listener, None).map_err(io::Error::other)
+}
+
+/// The bound address, for the "serving on" line.
+pub fn local_addr(server: &Server) -> Option<SocketAddr> {
+    server.server_addr().to_ip()
+}
+
+/// Answers requests until `done` is set.
+pub fn serve(server: Server, shared: &Shared, capacity: u64, done: &AtomicBool) {
+    while !done.load(Relaxed) {
+        match server.recv_timeout(POLL) {
+            Ok(Some(request)) => {
+                let view = View::read(shared, capacity);
+                // A client that hangs up mid-answer is its own problem.
+                let _ = answer(request, &view);
+            }
+            Ok(None) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+fn answer(request: Request, view: &View) -> io::Result<()> {
+    let (status, content_type, body) = route(request.method(), request.url(), view);
+    let header = Header::from_bytes("Content-Type", content_type).expect("a valid header");
+    let mut response = Response::from_string(body)
+        .with_status_code(status)
+        .with_header(header);
+    if status == 405 {
+        response.add_header(Header::from_bytes("Allow", "GET, HEAD").expect("a valid header"));
+    }
+    request.respond(response)
+}
+
+/// Status, content type and body for a request.
+fn route(method: &Method, url: &str, view: &View) -> (u16, &'static str, String) {
+    let path = url.split('?').next().unwrap_or("");
+    let known = matches!(path, "/metrics" | "/debug/vars");
+    if !known {
+        return (404, "text/plain; charset=utf-8", "not found\n".into());
+    }
+    if !matches!(method, Method::Get | Method::Head) {
+        return (
+            405,
+            "text/plain; charset=utf-8",
+            "method not allowed\n".into(),
+        );
+    }
+    match path {
+        "/metrics" => (
+            200,
+            "text/plain; version=0.0.4; charset=utf-8",
+            view.prometheus(),
+        ),
+        _ => (200, "application/json", view.expvar()),
+    }
+}
+
+/// The counters at one moment, in model time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub full: u64,
+    pub produced: u64,
+    pub consumed: u64,
+    pub capacity: u64,
+    pub high_water: u64,
+    pub blocked_count: u64,
+    pub blocked_sum_s: f64,
+    /// Cumulative counts of blocked sends at most each of [`BUCKETS_S`].
+    pub blocked_buckets: Vec<u64>,
+    pub blocked_p99_s: Option<f64>,
+}
+
+impl View {
+    pub fn read(shared: &Shared, capacity: u64) -> View {
+        let counters = &shared.counters;
+        let clock = shared.clock;
+        let blocked = &counters.blocked;
+        let count = blocked.count();
+        View {
+            full: counters.full_count.load(Relaxed),
+            produced: counters.produced.load(Relaxed),
+            consumed: counters.consumed.load(Relaxed),
+            capacity,
+            high_water: counters.high_water.load(Relaxed),
+            blocked_count: count,
+            blocked_sum_s: clock.to_model_secs(blocked.total()),
+            blocked_buckets: BUCKETS_S
+                .iter()
+                // Recorded in wall time: the bound's wall equivalent.
+                .map(|&le| {
+                    let wall = clock.to_wall(Duration::from_secs_f64(le));
+                    blocked.count_at_most(wall).min(count)
+                })
+                .collect(),
+            blocked_p99_s: blocked.quantile(0.99).map(|d| clock.to_model_secs(d)),
+        }
+    }
+
+    fn depth(&self) -> u64 {
+        self.produced
+            .saturating_sub(self.consumed)
+            .min(self.capacity)
+    }
+
+    /// Prometheus text exposition format, version 0.0.4.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        };
+        metric(
+            "burstbuf_buffer_full_total",
+            "counter",
+            "Times the producer found the buffer full.",
+            self.full.to_string(),
+        );
+        metric(
+            "burstbuf_produced_total",
+            "counter",
+            "Messages put into the buffer.",
+            self.produced.to_string(),
+        );
+        metric(
+            "burstbuf_consumed_total",
+            "counter",
+            "Messages taken out of the buffer.",
+            self.consumed.to_string(),
+        );
+        metric(
+            "burstbuf_buffer_depth",
+            "gauge",
+            "Messages in the buffer now.",
+            self.depth().to_string(),
+        );
+        metric(
+            "burstbuf_buffer_capacity",
+            "gauge",
+            "Messages the buffer holds.",
+            self.capacity.to_string(),
+        );
+        let name = "burstbuf_producer_blocked_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Model time the producer spent blocked on a full buffer, per send.\n\
+             # TYPE {name} histogram"
+        );
+        for (le, count) in BUCKETS_S.iter().zip(&self.blocked_buckets) {
+            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {count}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", self.blocked_count);
+        let _ = writeln!(out, "{name}_sum {}", self.blocked_sum_s);
+        let _ = writeln!(out, "{name}_count {}", self.blocked_count);
+        out
+    }
+
+    /// expvar-style JSON: one object of named variables.
+    pub fn expvar(&self) -> String {
+        json!({
+            "cmdline": std::env::args().collect::<Vec<_>>(),
+            "buffer_full_total": self.full,
+            "produced_total": self.produced,
+            "consumed_total": self.consumed,
+            "buffer_depth": self.depth(),
+            "buffer_capacity": self.capacity,
+            "buffer_high_water": self.high_water,
+            "producer_blocked_seconds": {
+                "count": self.blocked_count,
+                "sum": self.blocked_sum_s,
+                "p99": self.blocked_p99_s,
+            },
+        })
+        .to_string()
+            + "\n"
+    }
+}
+
+/// Why an address is refused: only loopback unless the user says otherwise,
+/// since the endpoint has no authentication.
+pub fn check_address(addr: &SocketAddr, public: bool) -> Result<(), String> {
+    if addr.ip().is_loopback() || public {
+        Ok(())
+    } else {
+        Err(format!(
+            "{addr} is not a loopback address; add --metrics-public to serve on it"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> View {
+        View {
+            full: 23,
+            produced: 199,
+            consumed: 120,
+            capacity: 100,
+            high_water: 100,
+            blocked_count: 23,
+            blocked_sum_s: 6.5,
+            blocked_buckets: vec![0, 0, 0, 0, 0, 0, 1, 23, 23, 23, 23, 23],
+            blocked_p99_s: Some(0.3),
+        }
+    }
+
+    #[test]
+    fn prometheus_text() {
+        let text = view().prometheus();
+        for line in [
+            "# TYPE burstbuf_buffer_full_total counter",
+            "burstbuf_buffer_full_total 23",
+            "burstbuf_produced_total 199",
+            "burstbuf_consumed_total 120",
+            "# TYPE burstbuf_buffer_depth gauge",
+            "burstbuf_buffer_depth 79",
+            "burstbuf_buffer_capacity 100",
+            "# TYPE burstbuf_producer_blocked_seconds histogram",
+            "burstbuf_producer_blocked_seconds_bucket{le=\"0.25\"} 1",
+            "burstbuf_producer_blocked_seconds_bucket{le=\"0.5\"} 23",
+            "burstbuf_producer_blocked_seconds_bucket{le=\"+Inf\"} 23",
+            "burstbuf_producer_blocked_seconds_sum 6.5",
+            "burstbuf_producer_blocked_seconds_count 23",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn expvar_json() {
+        let value: serde_json::Value = serde_json::from_str(&view().expvar()).unwrap();
+        assert_eq!(value["buffer_full_total"], 23);
+        assert_eq!(value["buffer_depth"], 79);
+        assert_eq!(value["producer_blocked_seconds"]["p99"], 0.3);
+        assert!(value["cmdline"].is_array());
+    }
+
+    #[test]
+    fn routes() {
+        let v = view();
+        assert_eq!(route(&Method::Get, "/metrics", &v).0, 200);
+        assert_eq!(route(&Method::Get, "/debug/vars?x=1", &v).0, 200);
+        assert_eq!(route(&Method::Head, "/metrics", &v).0, 200);
+        assert_eq!(route(&Method::Get, "/", &v).0, 404);
+        assert_eq!(route(&Method::Get, "/metrics/x", &v).0, 404);
+        assert_eq!(route(&Method::Post, "/metrics", &v).0, 405);
+        assert_eq!(route(&Method::Delete, "/debug/vars", &v).0, 405);
+    }
+
+    #[test]
+    fn only_loopback_unless_public() {
+        let local: SocketAddr = "127.0.0.1:9898".parse().unwrap();
+        let local6: SocketAddr = "[::1]:9898".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:9898".parse().unwrap();
+        assert!(check_address(&local, false).is_ok());
+        assert!(check_address(&local6, false).is_ok());
+        assert!(
+            check_address(&any, false)
+                .unwrap_err()
+                .contains("--metrics-public")
+        );
+        assert!(check_address(&any, true).is_ok());
+    }
+}
