@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::Duration;
 
@@ -13,14 +13,15 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::clock::Clock;
-use crate::config::{Cli, Config, Display, Env};
+use crate::config::{Cli, Command, Config, Display, Env, SweepConfig};
 use crate::control::{Control, Shared, State};
 use crate::illustrator::{self, Feeds, Look, Output};
-use crate::model::Arrivals;
+use crate::model::{Arrivals, ServiceTimes};
 use crate::signals::Signals;
+use crate::sim::{self, Scenario};
 use crate::stats::{self, Rates, Verdict};
 use crate::summary::{Blocked, Summary};
-use crate::{consumer, metrics, producer, terminal};
+use crate::{consumer, metrics, producer, sweep, terminal};
 
 /// Exit code for a usage error, as clap and most Unix tools use.
 const EXIT_USAGE: u8 = 2;
@@ -34,8 +35,13 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    let config = Config::new(cli, &Env::from_process());
-    match run(&config) {
+    let result = match cli.command {
+        Some(Command::Sweep(args)) => {
+            sweep::run(&SweepConfig::new(args)).map(|()| ExitCode::SUCCESS)
+        }
+        None => run(&Config::new(cli.live, &Env::from_process())),
+    };
+    match result {
         Ok(code) => code,
         // Output piped into `head` and closed: nobody is left to tell.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -147,17 +153,28 @@ fn summarise(
     let idle_s = model(Duration::from_nanos(
         counters.consumer_idle_ns.load(Relaxed),
     ));
+    // Busy time, summed over the consumers: each was either waiting for a
+    // message (idle) or working on one.
+    let busy_s = f64::from(config.consumers) * elapsed_s - idle_s;
     let rates = Rates {
         arrival: stats::rate(producer.produced, produce_s - blocked.total_s),
-        service: stats::rate(consumer.consumed, elapsed_s - idle_s),
+        service: stats::rate(consumer.consumed, busy_s / f64::from(config.consumers)),
     };
     let capacity = config.capacity as u64;
     let full_count = counters.full_count.load(Relaxed);
     let high_water = counters.high_water.load(Relaxed);
-    // The messages this run offered, at the times a never-blocked producer
-    // would have offered them, against the consumer's service time.
-    let offered = Arrivals::new(&config.model, config.seed).offered_times(producer.produced);
-    let peak_backlog = stats::peak_backlog(offered, config.model.consume_every);
+    // The messages this run offered, replayed at the times a never-blocked
+    // producer would have offered them, against the same consumers and
+    // service times, with an unbounded buffer.
+    let peak_backlog = sim::simulate(&Scenario {
+        model: &config.model,
+        seed: config.seed,
+        capacity: u64::MAX,
+        consumers: config.consumers,
+        horizon: None,
+        messages: Some(producer.produced),
+    })
+    .max_depth;
     Summary {
         capacity,
         produced: producer.produced,
@@ -187,7 +204,7 @@ fn summarise(
             .filter(|mu| *mu > 0.0)
             .map(|mu| high_water as f64 / mu),
         peak_backlog,
-        verdict: Verdict::new(&rates, capacity, peak_backlog),
+        verdict: Verdict::new(&rates, capacity, peak_backlog, config.consumers),
     }
 }
 
@@ -200,6 +217,7 @@ fn run_threads(
     // The buffer under study, and the two unbounded event channels the
     // illustrator listens to (unbounded, so watching never blocks the producer).
     let (buffer_tx, buffer_rx) = mpsc::sync_channel::<u64>(config.capacity);
+    let intake: consumer::Intake = Arc::new(Mutex::new(buffer_rx));
     let (produced_tx, produced_rx) = mpsc::channel::<u64>();
     let (consumed_tx, consumed_rx) = mpsc::channel::<u64>();
     let plan = producer::Plan {
@@ -208,7 +226,7 @@ fn run_threads(
         duration: config.duration,
         messages: config.messages,
     };
-    let service = config.model.consume_every;
+    let service = ServiceTimes::new(&config.model, config.seed);
     let feeds = Feeds {
         produced: produced_rx,
         consumed: consumed_rx,
@@ -224,9 +242,16 @@ fn run_threads(
         let producer = spawn(s, "producer", control, move || {
             producer::run(plan, buffer_tx, produced_tx, shared)
         })?;
-        let consumer = spawn(s, "consumer", control, move || {
-            consumer::run(service, buffer_rx, consumed_tx, shared)
-        })?;
+        let consumers = (0..config.consumers)
+            .map(|i| {
+                let (intake, events) = (Arc::clone(&intake), consumed_tx.clone());
+                spawn(s, &format!("consumer-{i}"), control, move || {
+                    consumer::run(service, intake, events, shared)
+                })
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        // Only the consumers hold the receiver and their event senders now.
+        drop((intake, consumed_tx));
         let illustrator = spawn(s, "illustrator", control, move || {
             illustrate(feeds, config, shared, signals)
         })?;
@@ -245,7 +270,11 @@ fn run_threads(
         }
         let joined = Joined {
             producer: producer.join().ok(),
-            consumer: consumer.join().ok(),
+            consumer: consumers
+                .into_iter()
+                .map(|c| c.join().ok())
+                .collect::<Option<Vec<_>>>()
+                .map(|reports| consumer::Report::merge(&reports)),
             illustrator,
         };
         run_over.store(true, Relaxed);

@@ -8,10 +8,10 @@ use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
 use crate::gauge::Glyphs;
-use crate::model::Model;
+use crate::model::{ArrivalKind, Model, ServiceKind};
 
 /// The longest duration any option accepts: long enough for any real use, and
 /// small enough that deadlines computed from it can never overflow an `Instant`.
@@ -20,22 +20,35 @@ pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
 /// The most messages the buffer may hold (`--capacity`).
 pub const MAX_CAPACITY: u64 = 1_000_000;
 
-/// The raw command line, as clap parses it.
+/// The raw command line, as clap parses it: the live demo's options, or a subcommand.
 #[derive(Debug, Parser)]
 #[command(
     name = "burstbuf",
     version,
     about = "Watch a bursty producer feed a slower, steady consumer through a bounded buffer.",
     after_help = "Durations are written like 20ms, 1.5s, 2m or 0s. Keys while running: q, Esc or \
-                  Ctrl-C stops the producer and drains the buffer; pressed again, quits at once."
+                  Ctrl-C stops the producer and drains the buffer; pressed again, quits at once.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    /// Messages the buffer holds
-    #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true,
-          value_parser = parse_capacity)]
-    pub capacity: u64,
+    #[command(subcommand)]
+    pub command: Option<Command>,
 
-    /// Pause between two messages from the producer
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate the same model in virtual time over many capacities and consumer
+    /// counts, and recommend the smallest that meet a target
+    Sweep(SweepArgs),
+}
+
+/// The model: the same options for the live demo and the sweep.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Pause between two messages from the producer (the mean, for exponential arrivals)
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "20ms", value_parser = parse_duration)]
     pub produce_every: Duration,
 
@@ -47,9 +60,56 @@ pub struct Cli {
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1s", value_parser = parse_duration)]
     pub burst_pause: Duration,
 
-    /// Time the consumer spends on each message
+    /// Time the consumer spends on each message (the mean, for exponential service)
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "300ms", value_parser = parse_duration)]
     pub consume_every: Duration,
+
+    /// How the producer spaces messages
+    #[arg(long, value_name = "KIND", value_enum, default_value_t = ArrivalKind::Bursty)]
+    pub arrivals: ArrivalKind,
+
+    /// How long the consumer spends on a message
+    #[arg(long, value_name = "KIND", value_enum, default_value_t = ServiceKind::Fixed)]
+    pub service: ServiceKind,
+
+    /// Seed for the burst pattern, to repeat a run (random if omitted; always reported)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
+    pub seed: Option<u64>,
+}
+
+impl ModelArgs {
+    pub fn model(&self) -> Model {
+        Model {
+            produce_every: self.produce_every,
+            burst_prob: self.burst_prob,
+            burst_pause: self.burst_pause,
+            consume_every: self.consume_every,
+            arrivals: self.arrivals,
+            service: self.service,
+        }
+    }
+
+    /// The seed given, or a random one.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or_else(rand::random)
+    }
+}
+
+/// The live demo's options.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Messages the buffer holds
+    #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true,
+          value_parser = parse_capacity)]
+    pub capacity: u64,
+
+    /// Consumer threads sharing the buffer
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
+          value_parser = parse_consumers)]
+    pub consumers: u32,
 
     /// How long the producer runs, in model time (0s: until q, Ctrl-C or SIGTERM)
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "30s", value_parser = parse_duration)]
@@ -58,10 +118,6 @@ pub struct Cli {
     /// Stop the producer after N messages (whichever comes first with --duration)
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_messages)]
     pub messages: Option<u64>,
-
-    /// Seed for the burst pattern, to repeat a run (random if omitted; always reported)
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
-    pub seed: Option<u64>,
 
     /// Run X times faster than real time; times shown stay in model time
     #[arg(long, value_name = "X", allow_negative_numbers = true, default_value_t = 1.0, value_parser = parse_speed)]
@@ -84,17 +140,70 @@ pub struct Cli {
     pub metrics_public: bool,
 }
 
+/// A comma-separated list given as one value. (Spelled `Vec`, clap's derive
+/// would take it as an option repeated.)
+pub type List<T> = Vec<T>;
+
+/// `burstbuf sweep`'s options.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Model time each simulation runs the producer for
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1h", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Capacities to try: a list (10,50,100,500) or a range in 1-2-5 steps (1..10000)
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = "1..10000",
+          value_parser = parse_capacities)]
+    pub capacities: List<u64>,
+
+    /// Consumer counts to try: a list (1,2,4)
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = "1",
+          value_parser = parse_consumer_list)]
+    pub consumers: List<u32>,
+
+    /// The share of sends allowed to find the buffer full (between 0 and 1)
+    #[arg(long, value_name = "P", allow_negative_numbers = true, default_value_t = 0.01,
+          value_parser = parse_target)]
+    pub target_full: f64,
+
+    /// Print the table as one JSON object
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+
+    /// Print the table as CSV
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// The most simulations one sweep may run.
+pub const MAX_SWEEP_POINTS: usize = 10_000;
+/// The most consumers, live or simulated.
+pub const MAX_CONSUMERS: u32 = 1000;
+
 impl Cli {
     /// Checks that span several options, reported like clap's own errors.
     pub fn check(self) -> Result<Cli, clap::Error> {
-        if let Some(addr) = self.metrics
-            && let Err(why) = crate::metrics::check_address(&addr, self.metrics_public)
+        use clap::CommandFactory;
+        let invalid = |message: String| {
+            Cli::command().error(clap::error::ErrorKind::ValueValidation, message)
+        };
+        if let Some(addr) = self.live.metrics
+            && let Err(why) = crate::metrics::check_address(&addr, self.live.metrics_public)
         {
-            use clap::CommandFactory;
-            return Err(Cli::command().error(
-                clap::error::ErrorKind::ValueValidation,
-                format!("invalid value '{addr}' for '--metrics <ADDR>': {why}"),
-            ));
+            return Err(invalid(format!(
+                "invalid value '{addr}' for '--metrics <ADDR>': {why}"
+            )));
+        }
+        if let Some(Command::Sweep(sweep)) = &self.command {
+            let points = sweep.capacities.len() * sweep.consumers.len();
+            if points > MAX_SWEEP_POINTS {
+                return Err(invalid(format!(
+                    "--capacities × --consumers gives {points} simulations; at most {MAX_SWEEP_POINTS} are allowed"
+                )));
+            }
         }
         Ok(self)
     }
@@ -158,12 +267,14 @@ pub struct Config {
     pub json: bool,
     /// Where to serve the live counters, if anywhere.
     pub metrics: Option<SocketAddr>,
+    /// Consumer threads sharing the buffer.
+    pub consumers: u32,
 }
 
 impl Config {
     /// Resolves the command line against the environment: whether stdout is a
     /// terminal, colour and the character set are decided here, once.
-    pub fn new(cli: Cli, env: &Env) -> Config {
+    pub fn new(cli: LiveArgs, env: &Env) -> Config {
         let dumb = env.term.as_deref() == Some("dumb");
         let display = if cli.plain || !env.stdout_is_terminal || dumb {
             Display::Plain
@@ -177,21 +288,60 @@ impl Config {
         };
         Config {
             capacity: cli.capacity as usize,
-            model: Model {
-                produce_every: cli.produce_every,
-                burst_prob: cli.burst_prob,
-                burst_pause: cli.burst_pause,
-                consume_every: cli.consume_every,
-            },
+            model: cli.model.model(),
             duration: (!cli.duration.is_zero()).then_some(cli.duration),
             messages: cli.messages,
-            seed: cli.seed.unwrap_or_else(rand::random),
+            seed: cli.model.seed(),
             speed: cli.speed,
             display,
             colour: display == Display::Live && !env.no_color,
             glyphs,
             json: cli.json,
             metrics: cli.metrics,
+            consumers: cli.consumers,
+        }
+    }
+}
+
+/// How the sweep's table is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Aligned columns, plots and the recommendation.
+    Text,
+    Json,
+    Csv,
+}
+
+/// The validated configuration of `burstbuf sweep`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepConfig {
+    pub model: Model,
+    pub seed: u64,
+    /// Model time each simulation runs the producer for.
+    pub duration: Duration,
+    /// Ascending, each at least 1.
+    pub capacities: Vec<u64>,
+    /// Ascending, each at least 1.
+    pub consumers: Vec<u32>,
+    /// The share of sends allowed to find the buffer full, in (0, 1).
+    pub target_full: f64,
+    pub format: TableFormat,
+}
+
+impl SweepConfig {
+    pub fn new(args: SweepArgs) -> SweepConfig {
+        SweepConfig {
+            model: args.model.model(),
+            seed: args.model.seed(),
+            duration: args.duration,
+            capacities: args.capacities,
+            consumers: args.consumers,
+            target_full: args.target_full,
+            format: match (args.json, args.csv) {
+                (true, _) => TableFormat::Json,
+                (_, true) => TableFormat::Csv,
+                _ => TableFormat::Text,
+            },
         }
     }
 }
@@ -231,6 +381,79 @@ fn parse_messages(text: &str) -> Result<u64, String> {
 
 fn parse_seed(text: &str) -> Result<u64, String> {
     parse_whole(text, 0..=u64::MAX)
+}
+
+fn parse_consumers(text: &str) -> Result<u32, String> {
+    parse_whole(text, 1..=u64::from(MAX_CONSUMERS)).map(|n| n as u32)
+}
+
+/// The most a sweep's capacity may be: the simulation keeps no memory per slot.
+pub const MAX_SWEEP_CAPACITY: u64 = 1_000_000_000;
+
+/// A list `10,50,100` or a range `1..10000` in 1-2-5 steps; ascending, no zero.
+fn parse_capacities(text: &str) -> Result<Vec<u64>, String> {
+    let values = if let Some((from, to)) = text.split_once("..") {
+        let from = parse_whole(from, 1..=MAX_SWEEP_CAPACITY)?;
+        let to = parse_whole(to, 1..=MAX_SWEEP_CAPACITY)?;
+        if from >= to {
+            return Err(format!(
+                "the range must go up, as in 1..{}",
+                from.max(2) * 100
+            ));
+        }
+        one_two_five(from, to)
+    } else {
+        parse_list(text, 1..=MAX_SWEEP_CAPACITY)?
+    };
+    Ok(values)
+}
+
+fn parse_consumer_list(text: &str) -> Result<Vec<u32>, String> {
+    let values = parse_list(text, 1..=u64::from(MAX_CONSUMERS))?;
+    Ok(values.into_iter().map(|n| n as u32).collect())
+}
+
+/// Comma-separated whole numbers in `range`, strictly ascending.
+fn parse_list(text: &str, range: RangeInclusive<u64>) -> Result<Vec<u64>, String> {
+    if text.trim().is_empty() {
+        return Err("expected a list such as 1,2,4".into());
+    }
+    let values = text
+        .split(',')
+        .map(|item| parse_whole(item, range.clone()))
+        .collect::<Result<Vec<u64>, String>>()?;
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("the list must go up, with no repeats".into());
+    }
+    if values.len() > MAX_SWEEP_POINTS {
+        return Err(format!("at most {MAX_SWEEP_POINTS} values are allowed"));
+    }
+    Ok(values)
+}
+
+/// `from`, the 1-2-5 values strictly between, and `to`: a log scale with about three steps a decade.
+fn one_two_five(from: u64, to: u64) -> Vec<u64> {
+    let mut values = vec![from];
+    let mut decade = 1u64;
+    while decade <= to {
+        for step in [1, 2, 5] {
+            let v = decade.saturating_mul(step);
+            if v > from && v < to {
+                values.push(v);
+            }
+        }
+        decade = decade.saturating_mul(10);
+    }
+    values.push(to);
+    values
+}
+
+fn parse_target(text: &str) -> Result<f64, String> {
+    let p = parse_number(text)?;
+    if p <= 0.0 || p >= 1.0 {
+        return Err("a share strictly between 0 and 1 is allowed, such as 0.01".into());
+    }
+    Ok(p)
 }
 
 fn parse_number(text: &str) -> Result<f64, String> {
@@ -288,7 +511,7 @@ mod tests {
 
     #[test]
     fn defaults_are_the_seeds() {
-        let config = Config::new(parse(&[]).unwrap(), &env(true, Some("xterm")));
+        let config = Config::new(parse(&[]).unwrap().live, &env(true, Some("xterm")));
         assert_eq!(config.capacity, 100);
         assert_eq!(config.model.produce_every, Duration::from_millis(20));
         assert_eq!(config.model.burst_prob, 0.1);
@@ -314,9 +537,18 @@ mod tests {
             "--seed=42",
             "--speed=2.5",
             "--json",
+            "--consumers=3",
+            "--arrivals=exponential",
+            "--service=exponential",
+            "--metrics=127.0.0.1:0",
         ])
         .unwrap();
-        let config = Config::new(cli, &env(true, None));
+        assert!(cli.command.is_none());
+        let config = Config::new(cli.live, &env(true, None));
+        assert_eq!(config.consumers, 3);
+        assert_eq!(config.model.arrivals, ArrivalKind::Exponential);
+        assert_eq!(config.model.service, ServiceKind::Exponential);
+        assert_eq!(config.metrics, Some("127.0.0.1:0".parse().unwrap()));
         assert_eq!(config.capacity, 7);
         assert_eq!(config.model.produce_every, Duration::from_millis(1));
         assert_eq!(config.model.burst_prob, 0.5);
@@ -327,6 +559,86 @@ mod tests {
         assert_eq!(config.seed, 42);
         assert_eq!(config.speed, 2.5);
         assert!(config.json);
+    }
+
+    fn sweep(args: &[&str]) -> Result<SweepConfig, clap::Error> {
+        let cli = parse(&[&["sweep"], args].concat()).and_then(Cli::check)?;
+        match cli.command {
+            Some(Command::Sweep(args)) => Ok(SweepConfig::new(args)),
+            None => panic!("no subcommand"),
+        }
+    }
+
+    #[test]
+    fn sweep_defaults() {
+        let config = sweep(&["--seed=5"]).unwrap();
+        assert_eq!(config.duration, Duration::from_secs(3600));
+        assert_eq!(
+            config.capacities,
+            [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
+        );
+        assert_eq!(config.consumers, [1]);
+        assert_eq!(config.target_full, 0.01);
+        assert_eq!(config.format, TableFormat::Text);
+        assert_eq!(config.seed, 5);
+        assert_eq!(config.model.consume_every, Duration::from_millis(300));
+    }
+
+    #[test]
+    fn sweep_lists_ranges_and_formats() {
+        let config = sweep(&[
+            "--capacities=10,50,100,500",
+            "--consumers=1,2,4",
+            "--target-full=0.05",
+            "--duration=10m",
+            "--csv",
+        ])
+        .unwrap();
+        assert_eq!(config.capacities, [10, 50, 100, 500]);
+        assert_eq!(config.consumers, [1, 2, 4]);
+        assert_eq!(config.target_full, 0.05);
+        assert_eq!(config.duration, Duration::from_secs(600));
+        assert_eq!(config.format, TableFormat::Csv);
+        assert_eq!(
+            sweep(&["--capacities=3..700"]).unwrap().capacities,
+            [3, 5, 10, 20, 50, 100, 200, 500, 700]
+        );
+        assert_eq!(sweep(&["--capacities=7"]).unwrap().capacities, [7]);
+        assert_eq!(sweep(&["--json"]).unwrap().format, TableFormat::Json);
+    }
+
+    #[test]
+    fn bad_sweeps_name_the_option() {
+        let cases: &[(&[&str], &str, &str)] = &[
+            (&["--capacities="], "--capacities", "list"),
+            (&["--capacities=100,50"], "--capacities", "go up"),
+            (&["--capacities=5,5"], "--capacities", "go up"),
+            (&["--capacities=0,10"], "--capacities", "from 1"),
+            (&["--capacities=10..1"], "--capacities", "go up"),
+            (&["--capacities=0..10"], "--capacities", "from 1"),
+            (&["--consumers=0"], "--consumers", "from 1"),
+            (&["--consumers=2,1"], "--consumers", "go up"),
+            (&["--target-full=0"], "--target-full", "between 0 and 1"),
+            (&["--target-full=1"], "--target-full", "between 0 and 1"),
+            (&["--target-full=1.5"], "--target-full", "between 0 and 1"),
+            (&["--json", "--csv"], "--json", "cannot be used with"),
+        ];
+        for (args, option, allowed) in cases {
+            let message = sweep(args).unwrap_err().to_string();
+            assert!(
+                message.contains(option) && message.contains(allowed),
+                "{args:?} gave: {message}"
+            );
+        }
+        // Too many simulations: about 27 capacities × 400 consumer counts.
+        let many: Vec<String> = (1..=400).map(|n| n.to_string()).collect();
+        let consumers = format!("--consumers={}", many.join(","));
+        let message = sweep(&["--capacities=1..1000000000", &consumers])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("at most 10000"), "{message}");
+        // Live options go without a subcommand, not with one.
+        assert!(parse(&["--capacity=5", "sweep"]).is_err());
     }
 
     #[test]
@@ -345,8 +657,9 @@ mod tests {
 
     #[test]
     fn display_is_plain_off_a_terminal_on_dumb_terminals_and_on_request() {
-        let live =
-            |args: &[&str], tty, term| Config::new(parse(args).unwrap(), &env(tty, term)).display;
+        let live = |args: &[&str], tty, term| {
+            Config::new(parse(args).unwrap().live, &env(tty, term)).display
+        };
         assert_eq!(live(&[], true, Some("xterm-256color")), Display::Live);
         assert_eq!(live(&[], false, Some("xterm")), Display::Plain);
         assert_eq!(live(&[], true, Some("dumb")), Display::Plain);
@@ -355,7 +668,7 @@ mod tests {
 
     #[test]
     fn colour_and_glyphs_follow_the_environment() {
-        let config = |env: &Env| Config::new(parse(&[]).unwrap(), env);
+        let config = |env: &Env| Config::new(parse(&[]).unwrap().live, env);
         let live = env(true, Some("xterm"));
         assert!(config(&live).colour);
         assert_eq!(config(&live).glyphs, Glyphs::Unicode);
@@ -380,8 +693,8 @@ mod tests {
 
     #[test]
     fn a_random_seed_is_chosen_when_none_is_given() {
-        let a = Config::new(parse(&[]).unwrap(), &Env::default()).seed;
-        let b = Config::new(parse(&[]).unwrap(), &Env::default()).seed;
+        let a = Config::new(parse(&[]).unwrap().live, &Env::default()).seed;
+        let b = Config::new(parse(&[]).unwrap().live, &Env::default()).seed;
         assert_ne!(a, b, "two runs without --seed got the same seed");
     }
 

@@ -273,7 +273,9 @@ fn costs(s: &Snapshot) -> String {
 
 /// A time for people: milliseconds below a second, else seconds.
 pub fn seconds(t: f64) -> String {
-    if t < 0.01 {
+    if t == 0.0 {
+        "0s".into()
+    } else if t < 0.01 {
         format!("{:.2}ms", t * 1e3)
     } else if t < 1.0 {
         format!("{:.0}ms", t * 1e3)
@@ -541,6 +543,7 @@ mod tests {
 
     #[test]
     fn times_for_people() {
+        assert_eq!(seconds(0.0), "0s");
         assert_eq!(seconds(0.0004), "0.40ms");
         assert_eq!(seconds(0.3), "300ms");
         assert_eq!(seconds(30.04), "30.0s");

@@ -14,8 +14,10 @@
 //! - [`model`]: the producer's burst pattern from a seed (pure).
 //! - [`clock`]: model time versus wall time (`--speed`).
 //! - [`control`]: the run's stop/abort state, and sleeps that it can interrupt.
-//! - [`producer`], [`consumer`], [`illustrator`]: one module per thread.
+//! - [`producer`], [`consumer`], [`illustrator`]: one module per thread kind
+//!   (`--consumers N` runs N consumer threads).
 //! - [`counters`]: live counters the threads publish (atomics, and a lock-free histogram).
+//! - [`histogram`]: fixed-memory log-linear histograms, atomic and plain.
 //! - [`stats`]: rates, ρ, the sliding window, the peak-backlog replay and the verdict (pure).
 //! - [`gauge`]: the picture and the log line, as pure functions of a [`gauge::Snapshot`].
 //! - [`screen`]: writes frames to a terminal, only what changed, one flush per frame.
@@ -23,6 +25,8 @@
 //! - [`signals`]: SIGINT, SIGTERM and SIGHUP as flags the illustrator polls.
 //! - [`summary`]: the end-of-run report, as text or JSON.
 //! - [`metrics`]: `--metrics`: the live counters over HTTP (expvar JSON, Prometheus).
+//! - [`sim`]: the same model as a discrete-event simulation in virtual time (pure).
+//! - [`sweep`]: `burstbuf sweep`: simulations over capacities and consumer counts.
 
 pub mod app;
 pub mod clock;
@@ -31,12 +35,15 @@ pub mod consumer;
 pub mod control;
 pub mod counters;
 pub mod gauge;
+pub mod histogram;
 pub mod illustrator;
 pub mod metrics;
 pub mod model;
 pub mod producer;
 pub mod screen;
 pub mod signals;
+pub mod sim;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod terminal;

@@ -1,22 +1,63 @@
 //! The model being watched: the producer's pace with its bursts, and the
-//! consumer's steady service time. Pure and seeded, so a run can be repeated.
+//! consumer's service time. Pure and seeded, so a run can be repeated, and
+//! shared by the live threads and the simulation, so the two can be compared.
 
 use std::time::Duration;
 
+use clap::ValueEnum;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+/// How the producer spaces its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalKind {
+    /// `--produce-every`, plus `--burst-pause` with probability `--burst-prob` (the original).
+    Bursty,
+    /// Exponential gaps with mean `--produce-every` (a Poisson stream; no burst pause).
+    Exponential,
+}
+
+/// How long the consumer spends on a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceKind {
+    /// Always `--consume-every` (the original).
+    Fixed,
+    /// Exponential with mean `--consume-every`.
+    Exponential,
+}
 
 /// The timing of producer and consumer, in model time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    /// Pause after every message the producer sends (the seed's 20 ms).
+    /// Pause after every message the producer sends (the seed's 20 ms), or the
+    /// mean gap for exponential arrivals.
     pub produce_every: Duration,
     /// Probability that a message is followed by an extra burst pause (the seed's 0.1).
     pub burst_prob: f64,
     /// The extra pause (the seed's 1 s).
     pub burst_pause: Duration,
-    /// Time the consumer spends on each message (the seed's 300 ms).
+    /// Time the consumer spends on each message (the seed's 300 ms), or its mean.
     pub consume_every: Duration,
+    pub arrivals: ArrivalKind,
+    pub service: ServiceKind,
+}
+
+impl Model {
+    /// The mean gap between offered messages.
+    pub fn mean_gap(&self) -> Duration {
+        match self.arrivals {
+            ArrivalKind::Bursty => self.produce_every + self.burst_pause.mul_f64(self.burst_prob),
+            ArrivalKind::Exponential => self.produce_every,
+        }
+    }
+
+    /// ρ = λ/(c·μ) for `consumers` consumers, from the configuration alone;
+    /// `None` where a rate is infinite (a zero interval).
+    pub fn utilisation(&self, consumers: u32) -> Option<f64> {
+        let gap = self.mean_gap().as_secs_f64();
+        let service = self.consume_every.as_secs_f64();
+        (gap > 0.0).then(|| service / (gap * f64::from(consumers.max(1))))
+    }
 }
 
 /// The gaps between the producer's messages, drawn from a seeded generator so
@@ -24,34 +65,46 @@ pub struct Model {
 #[derive(Debug, Clone)]
 pub struct Arrivals {
     rng: StdRng,
+    kind: ArrivalKind,
     every: Duration,
     burst_prob: f64,
     burst_pause: Duration,
+}
+
+/// The pause after a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    pub pause: Duration,
+    /// Whether it includes a burst pause.
+    pub burst: bool,
 }
 
 impl Arrivals {
     pub fn new(model: &Model, seed: u64) -> Arrivals {
         Arrivals {
             rng: StdRng::seed_from_u64(seed),
+            kind: model.arrivals,
             every: model.produce_every,
             burst_prob: model.burst_prob,
             burst_pause: model.burst_pause,
         }
     }
 
-    /// The pause after the next message: the regular pause, plus the burst pause
-    /// with probability `burst_prob`.
+    /// The pause after the next message.
     pub fn next_gap(&mut self) -> Gap {
-        if self.rng.random_bool(self.burst_prob) {
-            Gap {
+        match self.kind {
+            ArrivalKind::Bursty if self.rng.random_bool(self.burst_prob) => Gap {
                 pause: self.every + self.burst_pause,
                 burst: true,
-            }
-        } else {
-            Gap {
+            },
+            ArrivalKind::Bursty => Gap {
                 pause: self.every,
                 burst: false,
-            }
+            },
+            ArrivalKind::Exponential => Gap {
+                pause: exponential(self.every, self.rng.random()),
+                burst: false,
+            },
         }
     }
 
@@ -67,24 +120,65 @@ impl Arrivals {
     }
 }
 
-/// The pause after a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Gap {
-    pub pause: Duration,
-    /// Whether it includes a burst pause.
-    pub burst: bool,
+/// Service times by message number. Each is a pure function of the seed and the
+/// message's sequence number, so any number of consumer threads (or the
+/// simulation) agree on them without sharing a generator.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceTimes {
+    kind: ServiceKind,
+    mean: Duration,
+    seed: u64,
+}
+
+impl ServiceTimes {
+    pub fn new(model: &Model, seed: u64) -> ServiceTimes {
+        ServiceTimes {
+            kind: model.service,
+            mean: model.consume_every,
+            // A different stream from the arrivals' for the same seed.
+            seed: splitmix64(seed ^ 0x5e41_1ce5_eed5_0f7e),
+        }
+    }
+
+    pub fn of(&self, seq: u64) -> Duration {
+        match self.kind {
+            ServiceKind::Fixed => self.mean,
+            ServiceKind::Exponential => {
+                // 53 random bits → a uniform number in [0, 1).
+                let bits = splitmix64(self.seed.wrapping_add(seq)) >> 11;
+                exponential(self.mean, bits as f64 / (1u64 << 53) as f64)
+            }
+        }
+    }
+}
+
+/// An exponential sample with the given mean, from a uniform `u` in [0, 1).
+fn exponential(mean: Duration, u: f64) -> Duration {
+    // 1 - u is in (0, 1], so the logarithm is finite.
+    let factor = -(1.0 - u).ln();
+    Duration::try_from_secs_f64(mean.as_secs_f64() * factor).unwrap_or(Duration::MAX)
+}
+
+/// SplitMix64: a fast, well-mixed hash of a counter (Steele, Lea and Flood).
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn model(burst_prob: f64) -> Model {
+    pub(crate) fn model(burst_prob: f64) -> Model {
         Model {
             produce_every: Duration::from_millis(20),
             burst_prob,
             burst_pause: Duration::from_secs(1),
             consume_every: Duration::from_millis(300),
+            arrivals: ArrivalKind::Bursty,
+            service: ServiceKind::Fixed,
         }
     }
 
@@ -141,5 +235,46 @@ mod tests {
                 .iter()
                 .all(|g| *g == Duration::from_millis(1020))
         );
+    }
+
+    fn mean(samples: impl Iterator<Item = Duration>, n: u32) -> f64 {
+        samples.map(|d| d.as_secs_f64()).sum::<f64>() / f64::from(n)
+    }
+
+    #[test]
+    fn exponential_gaps_and_service_times_have_the_configured_means() {
+        let m = Model {
+            arrivals: ArrivalKind::Exponential,
+            service: ServiceKind::Exponential,
+            ..model(0.5)
+        };
+        let n = 200_000;
+        let gap = mean(gaps(&m, 9, n as usize).into_iter(), n);
+        // Standard error of the mean: 20 ms / sqrt(200 000) ≈ 0.045 ms; allow 0.5 ms.
+        assert!((gap - 0.020).abs() < 0.0005, "{gap}");
+        let service = ServiceTimes::new(&m, 9);
+        let mean_service = mean((0..u64::from(n)).map(|k| service.of(k)), n);
+        assert!((mean_service - 0.300).abs() < 0.005, "{mean_service}");
+        assert_eq!(
+            service.of(17),
+            ServiceTimes::new(&m, 9).of(17),
+            "a pure function"
+        );
+        assert_ne!(service.of(17), service.of(18));
+    }
+
+    #[test]
+    fn fixed_service_is_the_interval() {
+        let service = ServiceTimes::new(&model(0.1), 1);
+        assert!((0..100).all(|k| service.of(k) == Duration::from_millis(300)));
+    }
+
+    #[test]
+    fn utilisation_from_the_configuration() {
+        // Mean gap 20 ms + 0.1 × 1 s = 120 ms against 300 ms of service.
+        let rho = model(0.1).utilisation(1).unwrap();
+        assert!((rho - 2.5).abs() < 1e-9, "{rho}");
+        let rho3 = model(0.1).utilisation(3).unwrap();
+        assert!((rho3 - 2.5 / 3.0).abs() < 1e-9, "{rho3}");
     }
 }

@@ -1,10 +1,9 @@
 //! The numbers that decide, as pure functions: arrival and service rates, the
-//! utilisation ρ = λ/μ, a sliding window of them, the peak backlog an unbounded
-//! buffer would have seen, and the verdict built from all of it.
+//! utilisation ρ = λ/μ, a sliding window of them, and the verdict built from
+//! them and the peak backlog (see [`crate::sim`]).
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -101,43 +100,20 @@ impl Window {
     }
 }
 
-/// Replays `arrivals` (model times, in order) against one consumer that spends
-/// `service` on each message, with an unbounded buffer, and returns the most
-/// messages that ever waited: the smallest capacity that would never have been full.
-///
-/// Exact, in integer nanoseconds: while the consumer is busy, the messages
-/// waiting when message k arrives are those due to start after that moment, and
-/// they start `service` apart, ending with k itself.
-pub fn peak_backlog(arrivals: impl IntoIterator<Item = Duration>, service: Duration) -> u64 {
-    let service = service.as_nanos();
-    let mut free_at = 0u128; // when the consumer finishes what it has taken so far
-    let mut peak = 0u128;
-    for arrival in arrivals {
-        let arrival = arrival.as_nanos();
-        let start = free_at.max(arrival);
-        if start > arrival {
-            // service > 0 here, or the consumer would never be busy.
-            peak = peak.max((start - arrival).div_ceil(service));
-        }
-        free_at = start + service;
-    }
-    u64::try_from(peak).unwrap_or(u64::MAX)
-}
-
 /// What the run's numbers say to do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Verdict {
-    /// ρ ≥ 1: the consumer cannot keep up; no buffer prevents blocking.
+    /// ρ ≥ 1: the consumers cannot keep up; no buffer prevents blocking.
     ConsumerBottleneck {
         utilisation: f64,
         arrival_rate: f64,
         service_rate: f64,
         /// How long a buffer of this capacity takes to fill from empty: capacity / (λ − μ).
         fill_time_s: Option<f64>,
-        /// ⌈ρ⌉ consumers would keep up.
+        /// ⌈ρ·c⌉ consumers in all would keep up (⌈ρ⌉ with one).
         writers_needed: u64,
-        /// Or one consumer writing batches of at least ρ rows.
+        /// Or the same consumers writing batches of at least ρ rows.
         batch_rows: f64,
     },
     /// ρ < 1: a big enough buffer absorbs the bursts.
@@ -152,7 +128,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn new(rates: &Rates, capacity: u64, peak_backlog: u64) -> Verdict {
+    /// From the run's rates (μ for all `consumers` together), capacity and peak backlog.
+    pub fn new(rates: &Rates, capacity: u64, peak_backlog: u64, consumers: u32) -> Verdict {
         let (Some(arrival), Some(service), Some(utilisation)) =
             (rates.arrival, rates.service, rates.utilisation())
         else {
@@ -165,8 +142,9 @@ impl Verdict {
                 arrival_rate: arrival,
                 service_rate: service,
                 fill_time_s: (surplus > 0.0).then(|| capacity as f64 / surplus),
+                // Each writer completes μ/c; λ needs ⌈λ/(μ/c)⌉ = ⌈ρ·c⌉ of them.
                 writers_needed: if utilisation.is_finite() {
-                    utilisation.ceil() as u64
+                    (utilisation * f64::from(consumers)).ceil() as u64
                 } else {
                     0
                 },
@@ -211,7 +189,7 @@ impl fmt::Display for Verdict {
                 if writers_needed > 0 {
                     write!(
                         f,
-                        "Writers needed: {writers_needed} (ceil(rho)), or batches of at least \
+                        "Writers needed: {writers_needed} in all, or batches of at least \
                          {batch_rows:.1} rows per write."
                     )
                 } else {
@@ -246,10 +224,6 @@ impl fmt::Display for Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ms(n: u64) -> Duration {
-        Duration::from_millis(n)
-    }
 
     #[test]
     fn rates_over_a_known_timeline() {
@@ -307,33 +281,12 @@ mod tests {
     }
 
     #[test]
-    fn peak_backlog_of_known_arrivals() {
-        // Nothing waits when arrivals are slower than service.
-        assert_eq!(peak_backlog((0..10).map(|i| ms(i * 300)), ms(300)), 0);
-        // A burst of 5 at t=0 with 300 ms service: the first is taken at once,
-        // so when the fifth arrives four wait (it included).
-        assert_eq!(peak_backlog([ms(0); 5], ms(300)), 4);
-        // Exact at boundaries: arriving when the previous one finishes never waits.
-        assert_eq!(peak_backlog([ms(0), ms(300), ms(600)], ms(300)), 0);
-        // Three at t=0, one at 250 ms, one at 600 ms: at 250 ms the second,
-        // third and fourth wait (they start at 300, 600 and 900 ms).
-        assert_eq!(
-            peak_backlog([ms(0), ms(0), ms(0), ms(250), ms(600)], ms(300)),
-            3
-        );
-        // 20 ms arrivals against 300 ms service for 3 s: 150 arrive, 10 served.
-        let peak = peak_backlog((0..150).map(|i| ms(i * 20)), ms(300));
-        assert_eq!(peak, 150 - 10);
-        assert_eq!(peak_backlog([ms(0); 3], Duration::ZERO), 0);
-    }
-
-    #[test]
     fn verdict_when_the_consumer_is_the_bottleneck() {
         let rates = Rates {
             arrival: Some(8.0),
             service: Some(3.0),
         };
-        let v = Verdict::new(&rates, 100, 9999);
+        let v = Verdict::new(&rates, 100, 9999, 1);
         let Verdict::ConsumerBottleneck {
             writers_needed,
             fill_time_s,
@@ -348,7 +301,7 @@ mod tests {
         assert!((batch_rows - 8.0 / 3.0).abs() < 1e-12);
         let text = v.to_string();
         assert!(text.contains("consumer is the bottleneck"), "{text}");
-        assert!(text.contains("Writers needed: 3"), "{text}");
+        assert!(text.contains("Writers needed: 3 in all"), "{text}");
         assert!(text.contains("20.0s"), "{text}");
 
         // Exactly 1 counts as a bottleneck: the backlog never shrinks.
@@ -357,7 +310,7 @@ mod tests {
             service: Some(3.0),
         };
         assert!(matches!(
-            Verdict::new(&even, 100, 0),
+            Verdict::new(&even, 100, 0, 1),
             Verdict::ConsumerBottleneck {
                 writers_needed: 1,
                 fill_time_s: None,
@@ -372,7 +325,7 @@ mod tests {
             arrival: Some(2.0),
             service: Some(4.0),
         };
-        let enough = Verdict::new(&rates, 100, 37);
+        let enough = Verdict::new(&rates, 100, 37, 1);
         assert_eq!(
             enough,
             Verdict::ConsumerKeepsUp {
@@ -382,11 +335,35 @@ mod tests {
             }
         );
         assert!(enough.to_string().contains("is enough"), "{enough}");
-        let small = Verdict::new(&rates, 10, 37);
+        let small = Verdict::new(&rates, 10, 37, 1);
         assert!(small.to_string().contains("--capacity 37"), "{small}");
         assert_eq!(
-            Verdict::new(&Rates::default(), 10, 0),
+            Verdict::new(&Rates::default(), 10, 0, 1),
             Verdict::NotEnoughData
+        );
+    }
+
+    #[test]
+    fn writers_needed_counts_every_consumer() {
+        // Two consumers at ρ = 1.5 between them: three writers in all.
+        let two = Verdict::new(
+            &Rates {
+                arrival: Some(6.0),
+                service: Some(4.0),
+            },
+            10,
+            0,
+            2,
+        );
+        assert!(
+            matches!(
+                two,
+                Verdict::ConsumerBottleneck {
+                    writers_needed: 3,
+                    ..
+                }
+            ),
+            "{two:?}"
         );
     }
 
@@ -399,6 +376,7 @@ mod tests {
             },
             100,
             5,
+            1,
         );
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["kind"], "consumer_keeps_up");

@@ -1,0 +1,92 @@
+//! Simulated messages per second, on one core: `cargo bench --bench sim`.
+//!
+//! A plain timing loop (no harness): each case runs a few times and the best
+//! rate is reported, since other load can only slow a run down.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use burstbuf::config::{SweepConfig, TableFormat};
+use burstbuf::model::{ArrivalKind, Model, ServiceKind};
+use burstbuf::sim::{Scenario, simulate};
+use burstbuf::sweep;
+
+const MESSAGES: u64 = 20_000_000;
+const TRIES: usize = 3;
+
+fn seed_model() -> Model {
+    Model {
+        produce_every: Duration::from_millis(20),
+        burst_prob: 0.1,
+        burst_pause: Duration::from_secs(1),
+        consume_every: Duration::from_millis(300),
+        arrivals: ArrivalKind::Bursty,
+        service: ServiceKind::Fixed,
+    }
+}
+
+fn best_rate(name: &str, model: &Model, capacity: u64, consumers: u32) {
+    let mut best = 0.0f64;
+    for _ in 0..TRIES {
+        let start = Instant::now();
+        let outcome = simulate(black_box(&Scenario {
+            model,
+            seed: 42,
+            capacity,
+            consumers,
+            horizon: None,
+            messages: Some(MESSAGES),
+        }));
+        let secs = start.elapsed().as_secs_f64();
+        black_box(outcome.full_count);
+        best = best.max(outcome.produced as f64 / secs);
+    }
+    println!("{name:<55} {:>6.1} M simulated messages/s", best / 1e6);
+}
+
+fn main() {
+    let bursty = seed_model();
+    best_rate(
+        "bursty (the seed's), capacity 100, 1 consumer",
+        &bursty,
+        100,
+        1,
+    );
+    best_rate(
+        "bursty (the seed's), capacity 100, 4 consumers",
+        &bursty,
+        100,
+        4,
+    );
+    let exponential = Model {
+        produce_every: Duration::from_millis(10),
+        consume_every: Duration::from_millis(9),
+        arrivals: ArrivalKind::Exponential,
+        service: ServiceKind::Exponential,
+        ..seed_model()
+    };
+    best_rate(
+        "exponential both (rho 0.9), capacity 10, 1 consumer",
+        &exponential,
+        10,
+        1,
+    );
+
+    let config = SweepConfig {
+        model: seed_model(),
+        seed: 42,
+        duration: Duration::from_secs(3600),
+        capacities: vec![1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+        consumers: vec![1],
+        target_full: 0.01,
+        format: TableFormat::Text,
+    };
+    let start = Instant::now();
+    let report = sweep::report(&config, &sweep::rows(&config));
+    black_box(report);
+    println!(
+        "{:<55} {:>6.1} ms",
+        "the default sweep (13 capacities x 1 h), with its report",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+}

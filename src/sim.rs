@@ -1,0 +1,408 @@
+//! The live model as a discrete-event simulation in virtual time: no threads,
+//! no sleeping. One producer offers messages with the seed's gaps; while the
+//! buffer is full it blocks until a consumer takes a message, and its next gap
+//! starts only then; each of `c` consumers takes one message at a time, FIFO.
+//!
+//! Only counts and times are kept — how many wait, and when each consumer is
+//! next free — so memory does not grow with the simulated time, and a message
+//! costs a few dozen nanoseconds.
+
+use std::time::Duration;
+
+use crate::histogram::Histogram;
+use crate::model::{Arrivals, Model, ServiceTimes};
+
+/// The buffer and the consumers, in model nanoseconds.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    capacity: u64,
+    /// When each consumer is next free.
+    free_at: Vec<u64>,
+    /// Messages in the buffer (not counting those being consumed).
+    waiting: u64,
+    /// Messages taken by a consumer so far; also the next one's sequence number.
+    started: u64,
+    /// The time of the last change of `waiting`, and ∫ waiting dt up to it.
+    changed_at: u64,
+    depth_area: u128,
+    pub max_depth: u64,
+    pub full_count: u64,
+    /// How long each blocked offer waited.
+    pub blocked: Histogram,
+}
+
+impl Queue {
+    /// A buffer of `capacity` (`u64::MAX` for unbounded) and `consumers` idle consumers.
+    pub fn new(capacity: u64, consumers: u32) -> Queue {
+        Queue {
+            capacity,
+            free_at: vec![0; consumers.max(1) as usize],
+            waiting: 0,
+            started: 0,
+            changed_at: 0,
+            depth_area: 0,
+            max_depth: 0,
+            full_count: 0,
+            blocked: Histogram::default(),
+        }
+    }
+
+    /// The consumer free soonest, and when.
+    fn earliest(&self) -> (usize, u64) {
+        let mut best = (0, self.free_at[0]);
+        for (i, &t) in self.free_at.iter().enumerate().skip(1) {
+            if t < best.1 {
+                best = (i, t);
+            }
+        }
+        best
+    }
+
+    fn set_waiting(&mut self, at: u64, waiting: u64) {
+        let span = at.saturating_sub(self.changed_at);
+        self.depth_area += u128::from(self.waiting) * u128::from(span);
+        self.changed_at = self.changed_at.max(at);
+        self.waiting = waiting;
+    }
+
+    /// Consumer `i` takes the next message at `at`.
+    fn take(&mut self, i: usize, at: u64, service: &impl Fn(u64) -> u64) {
+        self.free_at[i] = at.saturating_add(service(self.started));
+        self.started += 1;
+    }
+
+    /// Lets consumers take waiting messages up to and including `until`.
+    fn advance(&mut self, until: u64, service: &impl Fn(u64) -> u64) {
+        while self.waiting > 0 {
+            let (i, free) = self.earliest();
+            if free > until {
+                break;
+            }
+            self.set_waiting(free, self.waiting - 1);
+            self.take(i, free, service);
+        }
+    }
+
+    /// The producer offers a message at `at`; returns when it got into the
+    /// buffer (later than `at` if the buffer was full and the producer blocked).
+    pub fn offer(&mut self, at: u64, service: &impl Fn(u64) -> u64) -> u64 {
+        self.advance(at, service);
+        if self.waiting < self.capacity {
+            let (i, free) = self.earliest();
+            if self.waiting == 0 && free <= at {
+                self.take(i, at, service); // an idle consumer takes it at once
+            } else {
+                self.set_waiting(at, self.waiting + 1);
+                self.max_depth = self.max_depth.max(self.waiting);
+            }
+            at
+        } else {
+            // Full: the producer waits for the next take, which frees the slot it fills.
+            self.full_count += 1;
+            let (i, free) = self.earliest();
+            self.take(i, free, service);
+            self.blocked.record_ns(free - at);
+            free
+        }
+    }
+
+    /// Lets the consumers drain the buffer; returns when the last one finishes.
+    pub fn finish(&mut self, service: &impl Fn(u64) -> u64) -> u64 {
+        self.advance(u64::MAX, service);
+        self.free_at.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Messages taken by consumers so far.
+    pub fn started(&self) -> u64 {
+        self.started
+    }
+
+    /// ∫ depth dt, in message-seconds: by Little's law, the total time messages waited.
+    pub fn wait_total_s(&self) -> f64 {
+        self.depth_area as f64 / 1e9
+    }
+}
+
+/// One simulation: the model, where the producer stops, and the system's shape.
+#[derive(Debug, Clone)]
+pub struct Scenario<'a> {
+    pub model: &'a Model,
+    pub seed: u64,
+    /// `u64::MAX` for an unbounded buffer.
+    pub capacity: u64,
+    pub consumers: u32,
+    /// The producer offers nothing at or after this model time; `None` for no limit.
+    pub horizon: Option<Duration>,
+    /// The most messages the producer offers; `None` for no limit.
+    pub messages: Option<u64>,
+}
+
+/// What a simulation found, in model time.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub produced: u64,
+    pub full_count: u64,
+    pub blocked: Histogram,
+    pub max_depth: u64,
+    /// Mean time a message waited in the buffer.
+    pub mean_wait_s: f64,
+    /// When the producer stopped offering (the horizon, or the last offer).
+    pub produce_s: f64,
+    /// When the last message was consumed.
+    pub end_s: f64,
+}
+
+impl Outcome {
+    /// The share of offers that found the buffer full.
+    pub fn full_share(&self) -> f64 {
+        if self.produced == 0 {
+            0.0
+        } else {
+            self.full_count as f64 / self.produced as f64
+        }
+    }
+
+    /// Messages through the system per second of producing time.
+    pub fn throughput(&self) -> Option<f64> {
+        (self.produce_s > 0.0).then(|| self.produced as f64 / self.produce_s)
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Runs a scenario to the end of its drain. The producer is paced exactly as the
+/// live one: it stops at the horizon or the message limit, and a blocked offer
+/// delays its next gap.
+pub fn simulate(scenario: &Scenario) -> Outcome {
+    let mut arrivals = Arrivals::new(scenario.model, scenario.seed);
+    let times = ServiceTimes::new(scenario.model, scenario.seed);
+    let service = |seq| nanos(times.of(seq));
+    let mut queue = Queue::new(scenario.capacity, scenario.consumers);
+    let horizon = scenario.horizon.map_or(u64::MAX, nanos);
+    let limit = scenario.messages.unwrap_or(u64::MAX);
+    let (mut t, mut produced, mut last_offer) = (0u64, 0u64, 0u64);
+    while produced < limit && t < horizon {
+        last_offer = t;
+        let entered = queue.offer(t, &service);
+        produced += 1;
+        t = entered.saturating_add(nanos(arrivals.next_gap().pause));
+    }
+    let end = queue.finish(&service);
+    let produce = if scenario.horizon.is_some() && produced < limit {
+        horizon
+    } else {
+        last_offer
+    };
+    Outcome {
+        produced,
+        full_count: queue.full_count,
+        max_depth: queue.max_depth,
+        mean_wait_s: if produced == 0 {
+            0.0
+        } else {
+            queue.wait_total_s() / produced as f64
+        },
+        blocked: queue.blocked,
+        produce_s: produce as f64 / 1e9,
+        end_s: end as f64 / 1e9,
+    }
+}
+
+/// Replays `arrivals` (model times, in order) against one consumer that spends
+/// `service` on each message, with an unbounded buffer, and returns the most
+/// messages that ever waited: the smallest capacity that would never have been full.
+pub fn peak_backlog(arrivals: impl IntoIterator<Item = Duration>, service: Duration) -> u64 {
+    let service = nanos(service);
+    let mut queue = Queue::new(u64::MAX, 1);
+    for at in arrivals {
+        queue.offer(nanos(at), &|_| service);
+    }
+    queue.max_depth
+}
+
+/// The share of offers that find the buffer full when arrivals and service are
+/// both exponential with one consumer: the M/M/1/K blocking probability
+/// (1−ρ)ρ^K / (1−ρ^(K+1)) with K = capacity + 1. The message in service counts,
+/// and a blocked producer offers nothing new, which makes it exact here.
+pub fn m_m_1_k_blocking(rho: f64, capacity: u64) -> f64 {
+    let k = capacity.saturating_add(1) as f64;
+    if (rho - 1.0).abs() < 1e-9 {
+        1.0 / (k + 1.0)
+    } else if rho > 1.0 {
+        // Divided through by ρ^(K+1), so it does not overflow for large K.
+        ((rho - 1.0) / rho) / (1.0 - rho.powf(-(k + 1.0)))
+    } else {
+        (1.0 - rho) * rho.powf(k) / (1.0 - rho.powf(k + 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ArrivalKind, ServiceKind};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn seed_model() -> Model {
+        Model {
+            produce_every: ms(20),
+            burst_prob: 0.1,
+            burst_pause: ms(1000),
+            consume_every: ms(300),
+            arrivals: ArrivalKind::Bursty,
+            service: ServiceKind::Fixed,
+        }
+    }
+
+    #[test]
+    fn peak_backlog_of_known_arrivals() {
+        // Nothing waits when arrivals are no faster than service.
+        assert_eq!(peak_backlog((0..10).map(|i| ms(i * 300)), ms(300)), 0);
+        // A burst of 5 at t=0: the first is taken at once, four wait.
+        assert_eq!(peak_backlog([ms(0); 5], ms(300)), 4);
+        // Exact at boundaries: arriving as the previous one finishes never waits.
+        assert_eq!(peak_backlog([ms(0), ms(300), ms(600)], ms(300)), 0);
+        // Three at t=0, one at 250 ms, one at 600 ms: at 250 ms the second,
+        // third and fourth wait (they start at 300, 600 and 900 ms).
+        assert_eq!(
+            peak_backlog([ms(0), ms(0), ms(0), ms(250), ms(600)], ms(300)),
+            3
+        );
+        // 20 ms arrivals against 300 ms service for 3 s: 150 arrive, 10 are taken.
+        assert_eq!(peak_backlog((0..150).map(|i| ms(i * 20)), ms(300)), 140);
+        assert_eq!(peak_backlog([ms(0); 3], Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn a_full_buffer_blocks_the_producer_until_the_next_take() {
+        let service = |_| 300;
+        let mut q = Queue::new(2, 1);
+        assert_eq!(q.offer(0, &service), 0); // taken at once, free at 300
+        assert_eq!(q.offer(0, &service), 0); // waits (1)
+        assert_eq!(q.offer(0, &service), 0); // waits (2): full
+        assert_eq!(q.offer(10, &service), 300, "blocked until the take at 300");
+        assert_eq!(q.full_count, 1);
+        assert_eq!(q.blocked.max(), Duration::from_nanos(290));
+        assert_eq!(q.max_depth, 2);
+        assert_eq!(q.finish(&service), 1200);
+        assert_eq!(q.started(), 4);
+    }
+
+    #[test]
+    fn two_consumers_share_the_work() {
+        let service = |_| 100;
+        let mut q = Queue::new(10, 2);
+        for _ in 0..4 {
+            q.offer(0, &service);
+        }
+        // Two taken at once, two wait and start at 100.
+        assert_eq!(q.max_depth, 2);
+        assert_eq!(q.finish(&service), 200);
+        // Waited: 2 messages × 100 ns.
+        assert!((q.wait_total_s() - 200e-9).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_seeds_defaults_fill_the_buffer_and_lose_nothing() {
+        let model = seed_model();
+        let run = |capacity| {
+            simulate(&Scenario {
+                model: &model,
+                seed: 7,
+                capacity,
+                consumers: 1,
+                horizon: Some(Duration::from_secs(3600)),
+                messages: None,
+            })
+        };
+        let small = run(100);
+        // ρ = 2.5: the consumer sets the pace, 1/300 ms for an hour.
+        let throughput = small.throughput().unwrap();
+        assert!((throughput - 1.0 / 0.3).abs() < 0.05, "{throughput}");
+        assert!(small.full_share() > 0.5, "{}", small.full_share());
+        assert_eq!(small.max_depth, 100);
+        assert_eq!(small.blocked.count(), small.full_count);
+        // The same seed gives the same run; a bigger buffer only delays blocking.
+        assert_eq!(run(100).full_count, small.full_count);
+        let big = run(1000);
+        assert!(big.full_count < small.full_count);
+        assert!(big.full_count > 0);
+    }
+
+    #[test]
+    fn limits_by_messages_and_by_time() {
+        let model = seed_model();
+        let by_messages = simulate(&Scenario {
+            model: &model,
+            seed: 1,
+            capacity: 10,
+            consumers: 1,
+            horizon: None,
+            messages: Some(500),
+        });
+        assert_eq!(by_messages.produced, 500);
+        // Memory does not depend on the horizon: only counts are kept.
+        let long = simulate(&Scenario {
+            model: &model,
+            seed: 1,
+            capacity: 10,
+            consumers: 4,
+            horizon: Some(Duration::from_secs(24 * 3600)),
+            messages: None,
+        });
+        assert!(long.produced > 500_000, "{}", long.produced);
+        assert_eq!(long.produce_s, 24.0 * 3600.0);
+        assert!(long.end_s > 23.9 * 3600.0, "{}", long.end_s);
+    }
+
+    #[test]
+    fn the_m_m_1_k_formula() {
+        // ρ = 0.5, capacity 1 (K = 2): 0.5 · 0.25 / (1 − 0.125) = 1/7.
+        assert!((m_m_1_k_blocking(0.5, 1) - 1.0 / 7.0).abs() < 1e-12);
+        // ρ = 1, K = 3: 1/4.
+        assert!((m_m_1_k_blocking(1.0, 2) - 0.25).abs() < 1e-12);
+        // ρ = 2, K = 2: (−1)·4/(1 − 8) = 4/7, computed without overflow.
+        assert!((m_m_1_k_blocking(2.0, 1) - 4.0 / 7.0).abs() < 1e-12);
+        assert!((m_m_1_k_blocking(1.5, 1_000_000) - 1.0 / 3.0).abs() < 1e-12);
+        assert!(m_m_1_k_blocking(0.5, 1_000_000) == 0.0);
+    }
+
+    #[test]
+    fn exponential_both_ways_matches_m_m_1_k() {
+        for rho in [0.5, 0.9, 1.5] {
+            let model = Model {
+                produce_every: ms(10),
+                burst_prob: 0.0,
+                burst_pause: Duration::ZERO,
+                consume_every: Duration::from_secs_f64(0.010 * rho),
+                arrivals: ArrivalKind::Exponential,
+                service: ServiceKind::Exponential,
+            };
+            for capacity in [1, 4, 10] {
+                let n = 400_000;
+                let outcome = simulate(&Scenario {
+                    model: &model,
+                    seed: 42 + capacity,
+                    capacity,
+                    consumers: 1,
+                    horizon: None,
+                    messages: Some(n),
+                });
+                let (simulated, predicted) =
+                    (outcome.full_share(), m_m_1_k_blocking(rho, capacity));
+                // Successive offers are correlated, so allow several times the
+                // independent-sample standard error, and never less than 0.003.
+                let se = (predicted * (1.0 - predicted) / n as f64).sqrt();
+                let tolerance = (8.0 * se).max(0.003);
+                assert!(
+                    (simulated - predicted).abs() < tolerance,
+                    "rho {rho}, capacity {capacity}: simulated {simulated}, predicted {predicted}"
+                );
+            }
+        }
+    }
+}

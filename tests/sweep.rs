@@ -1,0 +1,194 @@
+//! `burstbuf sweep` end to end, its agreement with the live program, and the
+//! live program's `--consumers` and exponential modes.
+
+use std::time::Duration;
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+
+const WATCHDOG: Duration = Duration::from_secs(120);
+
+fn burstbuf(args: &[&str]) -> Command {
+    let mut cmd = cargo_bin_cmd!("burstbuf");
+    cmd.timeout(WATCHDOG).args(args);
+    cmd
+}
+
+fn json(args: &[&str]) -> Value {
+    let output = burstbuf(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {output:?}"))
+}
+
+#[test]
+fn the_default_sweep_prints_a_table_plots_and_a_recommendation() {
+    let output = burstbuf(&["sweep", "--seed=42"]).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains(" capacity consumers"), "{text}");
+    // 13 capacities from 1 to 10000, one row each.
+    let rows = text
+        .lines()
+        .filter(|l| {
+            let mut fields = l.split_whitespace();
+            let capacity = fields.next().and_then(|f| f.parse::<u64>().ok());
+            capacity.is_some() && fields.next() == Some("1")
+        })
+        .count();
+    assert_eq!(rows, 13, "{text}");
+    assert!(text.contains("(capacity, log scale)"), "{text}");
+    // ρ = 2.5 with one consumer: no capacity meets 1%.
+    assert!(text.contains("with 1 consumer(s): rho = 2.50"), "{text}");
+}
+
+#[test]
+fn json_and_csv_give_the_table() {
+    let v = json(&[
+        "sweep",
+        "--seed=1",
+        "--capacities=10,100",
+        "--consumers=1,3",
+        "--duration=30m",
+        "--json",
+    ]);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        let produced = row["produced"].as_u64().unwrap();
+        assert!(row["full_count"].as_u64().unwrap() <= produced, "{row}");
+        assert!(row["max_depth"].as_u64().unwrap() <= row["capacity"].as_u64().unwrap());
+    }
+    // Three consumers (ρ ≈ 0.83) with 100 slots meet 1%; one consumer never does.
+    assert_eq!(v["recommendation"]["consumers"], 3, "{v}");
+    assert_eq!(v["recommendation"]["unmet"][0]["consumers"], 1, "{v}");
+
+    let csv = burstbuf(&["sweep", "--seed=1", "--capacities=10,100", "--csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("capacity,consumers,"));
+    assert!(lines[2].starts_with("100,1,"));
+}
+
+#[test]
+fn exponential_sweeps_print_the_m_m_1_k_prediction_beside_the_simulation() {
+    let v = json(&[
+        "sweep",
+        "--seed=5",
+        "--arrivals=exponential",
+        "--service=exponential",
+        "--produce-every=10ms",
+        "--consume-every=9ms",
+        "--capacities=1,5,20",
+        "--duration=2h",
+        "--json",
+    ]);
+    for row in v["rows"].as_array().unwrap() {
+        let simulated = row["full_share"].as_f64().unwrap();
+        let predicted = row["predicted_full_share"].as_f64().unwrap();
+        assert!((simulated - predicted).abs() < 0.01, "{row}");
+    }
+}
+
+#[test]
+fn the_live_run_agrees_with_the_simulation_of_the_same_seed() {
+    let live = json(&["--speed=100", "--seed=7", "--json"]);
+    let simulated = json(&[
+        "sweep",
+        "--seed=7",
+        "--capacities=100",
+        "--duration=30s",
+        "--json",
+    ]);
+    let live_share = live["full_share"].as_f64().unwrap();
+    let sim_row = &simulated["rows"][0];
+    let sim_share = sim_row["full_share"].as_f64().unwrap();
+    assert!(sim_share > 0.0, "{simulated}");
+    // Same seed, same pattern; a busy machine can shift a few sends.
+    assert!(
+        (live_share - sim_share).abs() < 0.05,
+        "live {live_share} vs simulated {sim_share}"
+    );
+    let (live_sent, sim_sent) = (
+        live["produced"].as_u64().unwrap(),
+        sim_row["produced"].as_u64().unwrap(),
+    );
+    assert!(
+        live_sent.abs_diff(sim_sent) <= 10,
+        "live {live_sent} vs simulated {sim_sent}"
+    );
+}
+
+#[test]
+fn several_live_consumers_share_the_buffer_and_lose_nothing() {
+    let s = json(&["--speed=100", "--seed=7", "--consumers=3", "--json"]);
+    assert_eq!(s["produced"], s["consumed"], "{s}");
+    assert_eq!(s["in_order"], true, "{s}");
+    // Three writers at 300 ms keep up with λ ≈ 8.3/s on average (ρ ≈ 0.83).
+    let rho = s["utilisation"].as_f64().unwrap();
+    assert!(rho < 1.2, "{s}");
+
+    let flat = json(&[
+        "--produce-every=0s",
+        "--consume-every=0s",
+        "--burst-prob=0",
+        "--duration=0s",
+        "--messages=200000",
+        "--consumers=4",
+        "--capacity=8",
+        "--json",
+    ]);
+    assert_eq!(flat["produced"], 200_000, "{flat}");
+    assert_eq!(flat["consumed"], 200_000, "{flat}");
+    assert_eq!(flat["in_order"], true, "{flat}");
+}
+
+#[test]
+fn the_live_program_runs_exponential_models() {
+    let s = json(&[
+        "--speed=100",
+        "--seed=3",
+        "--arrivals=exponential",
+        "--service=exponential",
+        "--produce-every=50ms",
+        "--consume-every=40ms",
+        "--capacity=5",
+        "--duration=20s",
+        "--json",
+    ]);
+    assert_eq!(s["produced"], s["consumed"], "{s}");
+    let rho = s["utilisation"].as_f64().unwrap();
+    assert!((0.5..1.2).contains(&rho), "ρ ≈ 0.8: {s}");
+}
+
+#[test]
+fn bad_sweeps_exit_2_with_one_line() {
+    let many = (1..=2000)
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let too_many = format!("--consumers={many}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["sweep", "--capacities="],
+        vec!["sweep", "--capacities=100,10"],
+        vec!["sweep", "--capacities=0,10"],
+        vec!["sweep", "--capacities=10..1"],
+        vec!["sweep", "--consumers=0"],
+        vec!["sweep", "--consumers="],
+        vec!["sweep", "--target-full=0"],
+        vec!["sweep", "--target-full=1"],
+        vec!["sweep", "--capacities=1,2,3,4,5,6", too_many.as_str()],
+        vec!["sweep", "--json", "--csv"],
+        vec!["--capacity=3", "sweep"],
+    ];
+    for args in cases {
+        let output = burstbuf(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
