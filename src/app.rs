@@ -285,6 +285,7 @@ fn run_threads(
 fn illustrate(feeds: Feeds, config: &Config, shared: &Shared, signals: &Signals) -> io::Result<()> {
     let look = Look {
         capacity: config.capacity as u64,
+        consumers: config.consumers,
         glyphs: config.glyphs,
         colour: config.colour,
     };

@@ -36,6 +36,8 @@ const WINDOW_S: f64 = 5.0;
 #[derive(Debug, Clone, Copy)]
 pub struct Look {
     pub capacity: u64,
+    /// Consumer threads: their idle times are summed, so rates divide by it.
+    pub consumers: u32,
     pub glyphs: Glyphs,
     /// Alert lines in red (a colour terminal, no `NO_COLOR`).
     pub colour: bool,
@@ -180,9 +182,10 @@ impl<'a> Watch<'a> {
             produced: counters.produced.load(Ordering::Relaxed),
             consumed: counters.consumed.load(Ordering::Relaxed),
             blocked_s: clock.to_model_secs(counters.blocked.total()),
+            // Per consumer, so that μ is the pool's rate (see `app::summarise`).
             idle_s: clock.to_model_secs(Duration::from_nanos(
                 counters.consumer_idle_ns.load(Ordering::Relaxed),
-            )),
+            )) / f64::from(self.look.consumers.max(1)),
         });
         let second = t as u64;
         let depth = self.depth();
