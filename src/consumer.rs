@@ -40,12 +40,14 @@ impl Report {
 /// The receiving end, shared by all consumers.
 pub type Intake = Arc<Mutex<Receiver<u64>>>;
 
-/// A message taken from the buffer.
+/// What asking the buffer for a message gave.
 struct Taken {
-    seq: u64,
-    /// Whether the consumer had to wait for it (an empty buffer, or another
-    /// consumer holding the receiver), so its schedule restarts from now.
-    waited: bool,
+    /// `None` once the buffer is closed and drained.
+    seq: Option<u64>,
+    /// If the consumer had to wait for it (an empty buffer, or another consumer
+    /// holding the receiver), since when: that time was idle, and its schedule
+    /// restarts from now. Only then is the clock read, to keep the common path cheap.
+    waited_since: Option<Instant>,
 }
 
 pub fn run(service: ServiceTimes, buffer: Intake, events: Sender<u64>, shared: &Shared) -> Report {
@@ -58,21 +60,20 @@ pub fn run(service: ServiceTimes, buffer: Intake, events: Sender<u64>, shared: &
     let mut consumed = 0;
     let mut out_of_order = 0;
     while shared.control.state() != State::Aborted {
-        let asked = Instant::now();
         let taken = take(&buffer, counters, &mut out_of_order);
-        let now = Instant::now();
-        let idle = u64::try_from((now - asked).as_nanos()).unwrap_or(u64::MAX);
-        counters.consumer_idle_ns.fetch_add(idle, Relaxed);
-        let Some(taken) = taken else {
-            break; // closed and drained
-        };
-        if taken.waited {
+        if let Some(since) = taken.waited_since {
+            let now = Instant::now();
+            let idle = u64::try_from((now - since).as_nanos()).unwrap_or(u64::MAX);
+            counters.consumer_idle_ns.fetch_add(idle, Relaxed);
             free_at = free_at.max(now);
         }
+        let Some(seq) = taken.seq else {
+            break; // closed and drained
+        };
         consumed += 1;
-        let _ = events.send(taken.seq);
+        let _ = events.send(seq);
 
-        let spend = service.of(taken.seq);
+        let spend = service.of(seq);
         if !spend.is_zero() {
             free_at = clock.after(free_at, spend);
             if !shared.control.sleep_until(free_at, State::Aborted) {
@@ -87,36 +88,48 @@ pub fn run(service: ServiceTimes, buffer: Intake, events: Sender<u64>, shared: &
     }
 }
 
-/// Takes the next message, holding the receiver so that the order in which
-/// messages leave the buffer is also the order in which they are counted.
+/// Takes the next message (`None` once the buffer is closed and drained),
+/// holding the receiver so that the order in which messages leave the buffer is
+/// also the order in which they are counted.
 fn take(
     buffer: &Mutex<Receiver<u64>>,
     counters: &crate::counters::Counters,
     out_of_order: &mut u64,
-) -> Option<Taken> {
-    let (receiver, contended) = lock(buffer);
-    let (seq, blocked) = match receiver.try_recv() {
-        Ok(seq) => (seq, false),
-        Err(TryRecvError::Empty) => (receiver.recv().ok()?, true),
-        Err(TryRecvError::Disconnected) => return None,
+) -> Taken {
+    let (receiver, waited_since) = lock(buffer);
+    let (seq, waited_since) = match receiver.try_recv() {
+        Ok(seq) => (Some(seq), waited_since),
+        Err(TryRecvError::Empty) => {
+            let since = waited_since.unwrap_or_else(Instant::now);
+            (receiver.recv().ok(), Some(since))
+        }
+        Err(TryRecvError::Disconnected) => (None, waited_since),
     };
-    // The global count, in the order taken: message k must be the k-th taken.
-    let expected = counters.consumed.fetch_add(1, Relaxed);
-    if seq != expected {
-        *out_of_order += 1;
+    if let Some(seq) = seq {
+        // The global count, in the order taken: message k must be the k-th
+        // taken. Only the holder of the receiver writes it, so a load and a
+        // store do (no locked read-modify-write on the hot path).
+        let expected = counters.consumed.load(Relaxed);
+        counters.consumed.store(expected + 1, Relaxed);
+        if seq != expected {
+            *out_of_order += 1;
+        }
     }
-    Some(Taken {
-        seq,
-        waited: contended || blocked,
-    })
+    Taken { seq, waited_since }
 }
 
-/// Locks the receiver; also says whether another consumer held it.
-fn lock(buffer: &Mutex<Receiver<u64>>) -> (MutexGuard<'_, Receiver<u64>>, bool) {
+/// Locks the receiver; if another consumer held it, also says since when this one waited.
+fn lock(buffer: &Mutex<Receiver<u64>>) -> (MutexGuard<'_, Receiver<u64>>, Option<Instant>) {
     match buffer.try_lock() {
-        Ok(guard) => (guard, false),
+        Ok(guard) => (guard, None),
         // A consumer that panicked holding it cannot have left it inconsistent.
-        Err(TryLockError::Poisoned(poisoned)) => (poisoned.into_inner(), false),
-        Err(TryLockError::WouldBlock) => (buffer.lock().unwrap_or_else(|e| e.into_inner()), true),
+        Err(TryLockError::Poisoned(poisoned)) => (poisoned.into_inner(), None),
+        Err(TryLockError::WouldBlock) => {
+            let since = Instant::now();
+            (
+                buffer.lock().unwrap_or_else(|e| e.into_inner()),
+                Some(since),
+            )
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! which orders everything before it. Nothing here locks or allocates after
 //! construction, so the producer's hot path stays free of both.
 
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -26,19 +27,35 @@ pub enum ProducerState {
     Stopped = 3,
 }
 
+/// A value on a cache line of its own (128 bytes covers adjacent-line
+/// prefetching), so that the producer's writes to one counter and the
+/// consumer's to another do not keep stealing the line from each other.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct Padded<T>(pub T);
+
+impl<T> Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// The counters shared by all threads.
 #[derive(Debug)]
 pub struct Counters {
     /// Times the producer found the buffer full: the seed's counter.
     pub full_count: AtomicU64,
-    /// Messages put into the buffer so far.
-    pub produced: AtomicU64,
-    /// Messages taken out so far. The producer reads it to track the high-water mark.
-    pub consumed: AtomicU64,
+    /// Messages put into the buffer so far; written by the producer on every message.
+    pub produced: Padded<AtomicU64>,
+    /// Messages taken out so far; written by a consumer on every message. The
+    /// producer reads it, now and then, to track the high-water mark.
+    pub consumed: Padded<AtomicU64>,
     /// Wall time of each blocking `send` after a full `try_send`.
     pub blocked: AtomicHistogram,
-    /// Wall nanoseconds the consumer spent waiting on an empty buffer.
-    pub consumer_idle_ns: AtomicU64,
+    /// Wall nanoseconds the consumers spent waiting for a message, summed.
+    pub consumer_idle_ns: Padded<AtomicU64>,
     /// The most messages ever in the buffer.
     pub high_water: AtomicU64,
     /// Wall nanoseconds from the start to the first full `try_send`; `u64::MAX` if none yet.
@@ -50,10 +67,10 @@ impl Default for Counters {
     fn default() -> Counters {
         Counters {
             full_count: AtomicU64::new(0),
-            produced: AtomicU64::new(0),
-            consumed: AtomicU64::new(0),
+            produced: Padded::default(),
+            consumed: Padded::default(),
             blocked: AtomicHistogram::new(),
-            consumer_idle_ns: AtomicU64::new(0),
+            consumer_idle_ns: Padded::default(),
             high_water: AtomicU64::new(0),
             first_full_ns: AtomicU64::new(u64::MAX),
             producer_state: AtomicU8::new(ProducerState::Sending as u8),

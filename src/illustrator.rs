@@ -27,7 +27,26 @@ pub const FRAME: Duration = Duration::from_millis(33);
 
 /// Events taken from one channel in one turn at most, so that a flat-out
 /// producer cannot keep the illustrator from answering keys.
-const DRAIN_BUDGET: usize = 1 << 16;
+const DRAIN_BUDGET: usize = 1 << 14;
+
+/// A turn that took at least this many events means they are pouring in: for
+/// the next frame's worth of time, turns come every [`BUSY_WAIT`] instead of
+/// every frame, so the unbounded channels hold about a millisecond of events,
+/// not a frame's. (A momentary lull must not send the illustrator to sleep for
+/// a whole frame while the producer runs flat out.)
+const BUSY_EVENTS: usize = 64;
+const BUSY_WAIT: Duration = Duration::from_millis(1);
+
+/// How soon the next turn should come, after what this one found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pace {
+    /// Events are still waiting: at once.
+    Now,
+    /// Events are pouring in: after [`BUSY_WAIT`].
+    Soon,
+    /// At the next frame.
+    Later,
+}
 
 /// Model seconds over which the live rates are taken.
 const WINDOW_S: f64 = 5.0;
@@ -90,6 +109,8 @@ struct Watch<'a> {
     /// Whether each channel is still open.
     producing: bool,
     consuming: bool,
+    /// The last turn that found events pouring in.
+    busy_at: Option<Instant>,
 }
 
 /// What draining a channel found.
@@ -104,16 +125,17 @@ enum Drained {
 }
 
 /// Reads every waiting event (up to the budget), keeping only the count implied
-/// by the latest: the coalescing that keeps the illustrator cheap.
-fn drain(rx: &Receiver<u64>, count: &mut u64, budget: usize) -> Drained {
-    for _ in 0..budget {
+/// by the latest: the coalescing that keeps the illustrator cheap. Also returns
+/// how many events it read.
+fn drain(rx: &Receiver<u64>, count: &mut u64, budget: usize) -> (Drained, usize) {
+    for taken in 0..budget {
         match rx.try_recv() {
             Ok(seq) => *count = (*count).max(seq + 1),
-            Err(TryRecvError::Empty) => return Drained::Empty,
-            Err(TryRecvError::Disconnected) => return Drained::Closed,
+            Err(TryRecvError::Empty) => return (Drained::Empty, taken),
+            Err(TryRecvError::Disconnected) => return (Drained::Closed, taken),
         }
     }
-    Drained::More
+    (Drained::More, budget)
 }
 
 impl<'a> Watch<'a> {
@@ -129,28 +151,29 @@ impl<'a> Watch<'a> {
             consumed: 0,
             producing: true,
             consuming: true,
+            busy_at: None,
         }
     }
 
-    /// Takes in all waiting events and signals. Returns whether events are
-    /// still waiting, in which case the caller should come back without sleeping.
-    fn update(&mut self) -> bool {
-        let mut more = false;
+    /// Takes in all waiting events and signals; says how soon to come back.
+    fn update(&mut self) -> Pace {
+        let (mut more, mut taken) = (false, 0);
         if self.producing {
-            match drain(&self.feeds.produced, &mut self.produced, DRAIN_BUDGET) {
-                Drained::Closed => self.producing = false,
-                d => more |= d == Drained::More,
-            }
+            let (drained, n) = drain(&self.feeds.produced, &mut self.produced, DRAIN_BUDGET);
+            self.producing = drained != Drained::Closed;
+            more |= drained == Drained::More;
+            taken += n;
         }
         if self.consuming {
-            match drain(&self.feeds.consumed, &mut self.consumed, DRAIN_BUDGET) {
-                Drained::Closed => self.consuming = false,
-                d => more |= d == Drained::More,
-            }
+            let (drained, n) = drain(&self.feeds.consumed, &mut self.consumed, DRAIN_BUDGET);
+            self.consuming = drained != Drained::Closed;
+            more |= drained == Drained::More;
+            taken += n;
         }
         // A consumed message was produced, even if its produce event is still on its way.
         self.produced = self.produced.max(self.consumed);
-        self.sample(Instant::now());
+        let now = Instant::now();
+        self.sample(now);
 
         if self.signals.hung_up() {
             self.shared.control.abort();
@@ -158,7 +181,16 @@ impl<'a> Watch<'a> {
         if self.signals.take_stop() {
             self.escalate();
         }
-        more
+        if taken >= BUSY_EVENTS {
+            self.busy_at = Some(now);
+        }
+        if more {
+            Pace::Now
+        } else if self.busy_at.is_some_and(|busy| now - busy < FRAME) {
+            Pace::Soon
+        } else {
+            Pace::Later
+        }
     }
 
     /// q, Esc, Ctrl-C or a signal: the first stops the producer and drains, the
@@ -264,7 +296,7 @@ fn live(mut watch: Watch, mut out: &mut dyn Write, colour: bool) -> io::Result<(
     screen.reset(&mut out)?;
     let mut next_frame = Instant::now();
     loop {
-        let more = watch.update();
+        let pace = watch.update();
         if watch.aborted() {
             return Ok(());
         }
@@ -279,10 +311,11 @@ fn live(mut watch: Watch, mut out: &mut dyn Write, colour: bool) -> io::Result<(
         if watch.finished() {
             return Ok(());
         }
-        let wait = if more {
-            Duration::ZERO
-        } else {
-            next_frame.saturating_duration_since(now)
+        let until_frame = next_frame.saturating_duration_since(now);
+        let wait = match pace {
+            Pace::Now => Duration::ZERO,
+            Pace::Soon => until_frame.min(BUSY_WAIT),
+            Pace::Later => until_frame,
         };
         if event::poll(wait)? {
             match event::read()? {
@@ -306,7 +339,7 @@ fn plain(mut watch: Watch, out: &mut dyn Write) -> io::Result<()> {
         .clamp(Duration::from_millis(1), FRAME);
     let mut next_line = 1.0;
     loop {
-        let more = watch.update();
+        let pace = watch.update();
         if watch.aborted() {
             return Ok(());
         }
@@ -321,8 +354,10 @@ fn plain(mut watch: Watch, out: &mut dyn Write) -> io::Result<()> {
             out.flush()?;
             next_line = t.floor() + 1.0;
         }
-        if !more {
-            thread::sleep(tick);
+        match pace {
+            Pace::Now => {}
+            Pace::Soon => thread::sleep(tick.min(BUSY_WAIT)),
+            Pace::Later => thread::sleep(tick),
         }
     }
 }
@@ -336,12 +371,12 @@ mod tests {
     fn draining_keeps_the_latest_position_only() {
         let (tx, rx) = mpsc::channel();
         let mut count = 0;
-        assert_eq!(drain(&rx, &mut count, 100), Drained::Empty);
+        assert_eq!(drain(&rx, &mut count, 100), (Drained::Empty, 0));
         assert_eq!(count, 0);
         for seq in 0..10 {
             tx.send(seq).unwrap();
         }
-        assert_eq!(drain(&rx, &mut count, 100), Drained::Empty);
+        assert_eq!(drain(&rx, &mut count, 100), (Drained::Empty, 10));
         assert_eq!(count, 10);
         assert_eq!(
             rx.try_recv(),
@@ -350,7 +385,7 @@ mod tests {
         );
         tx.send(10).unwrap();
         drop(tx);
-        assert_eq!(drain(&rx, &mut count, 100), Drained::Closed);
+        assert_eq!(drain(&rx, &mut count, 100), (Drained::Closed, 1));
         assert_eq!(count, 11);
     }
 
@@ -361,9 +396,9 @@ mod tests {
             tx.send(seq).unwrap();
         }
         let mut count = 0;
-        assert_eq!(drain(&rx, &mut count, 4), Drained::More);
+        assert_eq!(drain(&rx, &mut count, 4), (Drained::More, 4));
         assert_eq!(count, 4);
-        assert_eq!(drain(&rx, &mut count, 100), Drained::Empty);
+        assert_eq!(drain(&rx, &mut count, 100), (Drained::Empty, 6));
         assert_eq!(count, 10);
     }
 

@@ -93,10 +93,16 @@ impl Arrivals {
     /// The pause after the next message.
     pub fn next_gap(&mut self) -> Gap {
         match self.kind {
-            ArrivalKind::Bursty if self.rng.random_bool(self.burst_prob) => Gap {
-                pause: self.every + self.burst_pause,
-                burst: true,
-            },
+            // With no bursts the generator is not consulted: the gaps are all equal
+            // anyway, and flat-out runs save the draw.
+            ArrivalKind::Bursty
+                if self.burst_prob > 0.0 && self.rng.random_bool(self.burst_prob) =>
+            {
+                Gap {
+                    pause: self.every + self.burst_pause,
+                    burst: true,
+                }
+            }
             ArrivalKind::Bursty => Gap {
                 pause: self.every,
                 burst: false,
