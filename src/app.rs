@@ -13,7 +13,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::clock::Clock;
-use crate::config::{Cli, Command, Config, Display, Env, SweepConfig};
+use crate::config::{Cli, Command, Config, Display, Env, SweepConfig, Worker};
 use crate::control::{Control, Shared, State};
 use crate::illustrator::{self, Feeds, Look, Output};
 use crate::model::{Arrivals, ServiceTimes};
@@ -240,12 +240,14 @@ fn run_threads(
         // it is done (producer → consumer → illustrator).
         let control = &shared.control;
         let producer = spawn(s, "producer", control, move || {
+            test_panic(config, Worker::Producer, shared);
             producer::run(plan, buffer_tx, produced_tx, shared)
         })?;
         let consumers = (0..config.consumers)
             .map(|i| {
                 let (intake, events) = (Arc::clone(&intake), consumed_tx.clone());
                 spawn(s, &format!("consumer-{i}"), control, move || {
+                    test_panic(config, Worker::Consumer, shared);
                     consumer::run(service, intake, events, shared)
                 })
             })
@@ -253,6 +255,7 @@ fn run_threads(
         // Only the consumers hold the receiver and their event senders now.
         drop((intake, consumed_tx));
         let illustrator = spawn(s, "illustrator", control, move || {
+            test_panic(config, Worker::Illustrator, shared);
             illustrate(feeds, config, shared, signals)
         })?;
         if let Some(server) = server {
@@ -303,6 +306,17 @@ fn illustrate(feeds: Feeds, config: &Config, shared: &Shared, signals: &Signals)
             };
             illustrator::run(feeds, Output::Plain(&mut out), look, shared, signals)
         }
+    }
+}
+
+/// `--test-panic`: the chosen thread panics a moment after the start (for a
+/// worker, once the gauge is up), so tests can check that the terminal is
+/// restored and the run ends.
+fn test_panic(config: &Config, worker: Worker, shared: &Shared) {
+    if config.test_panic == Some(worker) {
+        let soon = std::time::Instant::now() + Duration::from_millis(300);
+        shared.control.sleep_until(soon, State::Aborted);
+        panic!("--test-panic: the {worker:?} thread panics on purpose");
     }
 }
 

@@ -138,6 +138,18 @@ pub struct LiveArgs {
     /// Allow --metrics on an address other than loopback (the endpoint has no authentication)
     #[arg(long, requires = "metrics")]
     pub metrics_public: bool,
+
+    /// For tests: make this thread panic shortly after the start
+    #[arg(long, hide = true, value_enum, value_name = "THREAD")]
+    pub test_panic: Option<Worker>,
+}
+
+/// A thread of the live demo, for `--test-panic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Worker {
+    Producer,
+    Consumer,
+    Illustrator,
 }
 
 /// A comma-separated list given as one value. (Spelled `Vec`, clap's derive
@@ -269,6 +281,8 @@ pub struct Config {
     pub metrics: Option<SocketAddr>,
     /// Consumer threads sharing the buffer.
     pub consumers: u32,
+    /// The thread that panics on purpose, in tests of the terminal's restoration.
+    pub test_panic: Option<Worker>,
 }
 
 impl Config {
@@ -299,6 +313,7 @@ impl Config {
             json: cli.json,
             metrics: cli.metrics,
             consumers: cli.consumers,
+            test_panic: cli.test_panic,
         }
     }
 }
