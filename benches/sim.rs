@@ -14,17 +14,6 @@ use burstbuf::sweep;
 const MESSAGES: u64 = 20_000_000;
 const TRIES: usize = 3;
 
-fn seed_model() -> Model {
-    Model {
-        produce_every: Duration::from_millis(20),
-        burst_prob: 0.1,
-        burst_pause: Duration::from_secs(1),
-        consume_every: Duration::from_millis(300),
-        arrivals: ArrivalKind::Bursty,
-        service: ServiceKind::Fixed,
-    }
-}
-
 fn best_rate(name: &str, model: &Model, capacity: u64, consumers: u32) {
     let mut best = 0.0f64;
     for _ in 0..TRIES {
@@ -45,7 +34,7 @@ fn best_rate(name: &str, model: &Model, capacity: u64, consumers: u32) {
 }
 
 fn main() {
-    let bursty = seed_model();
+    let bursty = Model::original();
     best_rate(
         "bursty (the seed's), capacity 100, 1 consumer",
         &bursty,
@@ -63,7 +52,7 @@ fn main() {
         consume_every: Duration::from_millis(9),
         arrivals: ArrivalKind::Exponential,
         service: ServiceKind::Exponential,
-        ..seed_model()
+        ..Model::original()
     };
     best_rate(
         "exponential both (rho 0.9), capacity 10, 1 consumer",
@@ -73,7 +62,7 @@ fn main() {
     );
 
     let config = SweepConfig {
-        model: seed_model(),
+        model: Model::original(),
         seed: 42,
         duration: Duration::from_secs(3600),
         capacities: vec![1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],

@@ -527,6 +527,7 @@ mod tests {
     #[test]
     fn defaults_are_the_seeds() {
         let config = Config::new(parse(&[]).unwrap().live, &env(true, Some("xterm")));
+        assert_eq!(config.model, Model::original());
         assert_eq!(config.capacity, 100);
         assert_eq!(config.model.produce_every, Duration::from_millis(20));
         assert_eq!(config.model.burst_prob, 0.1);

@@ -43,6 +43,19 @@ pub struct Model {
 }
 
 impl Model {
+    /// The original Go program's timing, which is also burstbuf's default: a
+    /// message every 20 ms, a 1 s burst pause with p = 0.1, 300 ms per message.
+    pub fn original() -> Model {
+        Model {
+            produce_every: Duration::from_millis(20),
+            burst_prob: 0.1,
+            burst_pause: Duration::from_secs(1),
+            consume_every: Duration::from_millis(300),
+            arrivals: ArrivalKind::Bursty,
+            service: ServiceKind::Fixed,
+        }
+    }
+
     /// The mean gap between offered messages.
     pub fn mean_gap(&self) -> Duration {
         match self.arrivals {
@@ -177,14 +190,10 @@ fn splitmix64(x: u64) -> u64 {
 mod tests {
     use super::*;
 
-    pub(crate) fn model(burst_prob: f64) -> Model {
+    fn model(burst_prob: f64) -> Model {
         Model {
-            produce_every: Duration::from_millis(20),
             burst_prob,
-            burst_pause: Duration::from_secs(1),
-            consume_every: Duration::from_millis(300),
-            arrivals: ArrivalKind::Bursty,
-            service: ServiceKind::Fixed,
+            ..Model::original()
         }
     }
 

@@ -247,17 +247,6 @@ mod tests {
         Duration::from_millis(n)
     }
 
-    fn seed_model() -> Model {
-        Model {
-            produce_every: ms(20),
-            burst_prob: 0.1,
-            burst_pause: ms(1000),
-            consume_every: ms(300),
-            arrivals: ArrivalKind::Bursty,
-            service: ServiceKind::Fixed,
-        }
-    }
-
     #[test]
     fn peak_backlog_of_known_arrivals() {
         // Nothing waits when arrivals are no faster than service.
@@ -308,7 +297,7 @@ mod tests {
 
     #[test]
     fn the_seeds_defaults_fill_the_buffer_and_lose_nothing() {
-        let model = seed_model();
+        let model = Model::original();
         let run = |capacity| {
             simulate(&Scenario {
                 model: &model,
@@ -335,7 +324,7 @@ mod tests {
 
     #[test]
     fn limits_by_messages_and_by_time() {
-        let model = seed_model();
+        let model = Model::original();
         let by_messages = simulate(&Scenario {
             model: &model,
             seed: 1,

@@ -410,14 +410,7 @@ mod tests {
 
     fn config(capacities: &[u64], consumers: &[u32], format: TableFormat) -> SweepConfig {
         SweepConfig {
-            model: Model {
-                produce_every: Duration::from_millis(20),
-                burst_prob: 0.1,
-                burst_pause: Duration::from_secs(1),
-                consume_every: Duration::from_millis(300),
-                arrivals: ArrivalKind::Bursty,
-                service: ServiceKind::Fixed,
-            },
+            model: Model::original(),
             seed: 3,
             duration: Duration::from_secs(600),
             capacities: capacities.to_vec(),

@@ -3,22 +3,12 @@
 //! a test may hang, with wide margins.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command as StdCommand, ExitStatus, Stdio};
+use std::process::Stdio;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use assert_cmd::Command;
-use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
-use serde_json::Value;
-
-/// Long enough for a debug build on a loaded two-core machine; a hang fails, not blocks.
-const WATCHDOG: Duration = Duration::from_secs(120);
-
-fn burstbuf() -> Command {
-    let mut cmd = cargo_bin_cmd!("burstbuf");
-    cmd.timeout(WATCHDOG).env_remove("NO_COLOR");
-    cmd
-}
+mod common;
+use common::{burstbuf, json_run, signal, spawn, wait};
 
 fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
@@ -26,19 +16,6 @@ fn stdout_of(output: &std::process::Output) -> String {
 
 fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
-
-/// Runs with `--json` and returns the summary object, asserting a clean exit.
-fn json_run(args: &[&str]) -> Value {
-    let output = burstbuf().args(args).arg("--json").output().unwrap();
-    assert!(output.status.success(), "{args:?}: {output:?}");
-    let stdout = stdout_of(&output);
-    assert_eq!(
-        stdout.lines().count(),
-        1,
-        "stdout is one JSON object: {stdout}"
-    );
-    serde_json::from_str(&stdout).unwrap()
 }
 
 const FLAT_OUT: &[&str] = &[
@@ -77,7 +54,7 @@ fn end_lines(stdout: &str) -> (&str, &str) {
 
 #[test]
 fn a_default_run_drains_and_ends_with_the_seeds_counter_line() {
-    let output = burstbuf()
+    let output = burstbuf(&[])
         .args(["--speed", "100", "--seed", "7"])
         .output()
         .unwrap();
@@ -246,7 +223,7 @@ fn bad_input_gets_one_line_and_exit_code_2() {
         &["extra"],
     ];
     for args in cases {
-        let output = burstbuf().args(*args).output().unwrap();
+        let output = burstbuf(&[]).args(*args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
         assert!(output.stdout.is_empty(), "{args:?} wrote to stdout");
         let stderr = stderr_of(&output);
@@ -265,7 +242,7 @@ fn bad_input_gets_one_line_and_exit_code_2() {
 
 #[test]
 fn help_and_version() {
-    let help = burstbuf().arg("--help").output().unwrap();
+    let help = burstbuf(&[]).arg("--help").output().unwrap();
     assert!(help.status.success());
     let text = stdout_of(&help);
     for option in [
@@ -283,43 +260,9 @@ fn help_and_version() {
     ] {
         assert!(text.contains(option), "--help lacks {option}");
     }
-    let version = burstbuf().arg("--version").output().unwrap();
+    let version = burstbuf(&[]).arg("--version").output().unwrap();
     assert!(version.status.success());
     assert!(stdout_of(&version).starts_with("burstbuf "));
-}
-
-/// Starts the binary with piped output, for tests that signal it or close its pipe.
-fn spawn(args: &[&str]) -> Child {
-    StdCommand::new(cargo_bin!("burstbuf"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = StdCommand::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -{name} failed");
-}
-
-/// Waits for the child, killing it and failing if it outlives the watchdog.
-fn wait(child: &mut Child) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > WATCHDOG {
-            let _ = child.kill();
-            panic!("burstbuf did not exit within {WATCHDOG:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn rest_of(reader: &mut impl Read) -> String {
@@ -330,7 +273,10 @@ fn rest_of(reader: &mut impl Read) -> String {
 
 #[test]
 fn sigterm_stops_the_producer_and_drains() {
-    let mut child = spawn(&["--speed=100", "--duration=0s", "--consume-every=10ms"]);
+    let mut child = spawn(
+        &["--speed=100", "--duration=0s", "--consume-every=10ms"],
+        Stdio::piped(),
+    );
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
@@ -351,7 +297,10 @@ fn sigterm_stops_the_producer_and_drains() {
 #[test]
 fn a_second_signal_aborts_and_reports_what_was_left() {
     // A consumer that never finishes its first message: only an abort can end this.
-    let mut child = spawn(&["--speed=100", "--duration=0s", "--consume-every=1h"]);
+    let mut child = spawn(
+        &["--speed=100", "--duration=0s", "--consume-every=1h"],
+        Stdio::piped(),
+    );
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
@@ -376,7 +325,7 @@ fn a_second_signal_aborts_and_reports_what_was_left() {
 
 #[test]
 fn a_closed_pipe_is_a_clean_exit() {
-    let mut child = spawn(&["--speed=100", "--duration=0s"]);
+    let mut child = spawn(&["--speed=100", "--duration=0s"], Stdio::piped());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();

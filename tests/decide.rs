@@ -4,25 +4,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command as StdCommand, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
 use serde_json::Value;
 
-const WATCHDOG: Duration = Duration::from_secs(120);
-
-fn json_run(args: &[&str]) -> Value {
-    let output = cargo_bin_cmd!("burstbuf")
-        .timeout(WATCHDOG)
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{args:?}: {output:?}");
-    serde_json::from_slice(&output.stdout).unwrap()
-}
+mod common;
+use common::{WATCHDOG, burstbuf, json_run, signal, spawn};
 
 fn number(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -53,11 +42,7 @@ fn at_default_settings_the_consumer_is_the_bottleneck() {
     let first_full = number(&s["first_full_s"]);
     assert!((5.0..30.5).contains(&first_full), "{s}");
 
-    let text = cargo_bin_cmd!("burstbuf")
-        .timeout(WATCHDOG)
-        .args(["--speed=100", "--seed=7"])
-        .output()
-        .unwrap();
+    let text = burstbuf(&["--speed=100", "--seed=7"]).output().unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("the consumer is the bottleneck"), "{text}");
     assert!(text.contains("Writers needed: "), "{text}");
@@ -88,16 +73,6 @@ fn with_a_fast_consumer_the_recommended_capacity_was_seen() {
     assert_eq!(s["produced"], s["consumed"], "{s}");
 }
 
-fn spawn(args: &[&str]) -> Child {
-    StdCommand::new(cargo_bin!("burstbuf"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 /// Sends raw bytes and returns the answer, whatever came within `patience`.
 fn exchange(addr: SocketAddr, request: &[u8], patience: Duration) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
@@ -125,12 +100,15 @@ fn status(answer: &str) -> u16 {
 
 #[test]
 fn the_metrics_endpoint_answers_during_a_run() {
-    let mut child = spawn(&[
-        "--speed=100",
-        "--duration=0s",
-        "--capacity=10",
-        "--metrics=127.0.0.1:0",
-    ]);
+    let mut child = spawn(
+        &[
+            "--speed=100",
+            "--duration=0s",
+            "--capacity=10",
+            "--metrics=127.0.0.1:0",
+        ],
+        Stdio::null(),
+    );
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
@@ -193,9 +171,7 @@ fn the_metrics_endpoint_answers_during_a_run() {
 
     // Stop, then abort; the server goes with the run.
     while child.try_wait().unwrap().is_none() {
-        let _ = StdCommand::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status();
+        signal(&child, "INT");
         thread::sleep(Duration::from_millis(300));
         assert!(start.elapsed() < WATCHDOG, "did not stop");
     }
@@ -214,11 +190,7 @@ fn a_port_in_use_or_a_public_address_is_refused_before_the_run() {
         (vec!["--metrics", "0.0.0.0:9898"], "--metrics-public"),
         (vec!["--metrics", "not-an-address"], "--metrics"),
     ] {
-        let output = cargo_bin_cmd!("burstbuf")
-            .timeout(WATCHDOG)
-            .args(&args)
-            .output()
-            .unwrap();
+        let output = burstbuf(&args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");

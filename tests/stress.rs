@@ -3,15 +3,16 @@
 //! A watchdog kills a run that hangs and fails the test instead of hanging CI.
 
 use std::process::Command as StdCommand;
-use std::time::Duration;
 
 use assert_cmd::Command;
-use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
+use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
+
+mod common;
+use common::{WATCHDOG, burstbuf};
 
 /// Each run produces flat out for this long (model time = wall time at speed 1).
 const RUN: &str = "--duration=4s";
-const WATCHDOG: Duration = Duration::from_secs(120);
 
 fn flat_out(capacity: u32) -> Vec<String> {
     [
@@ -42,7 +43,7 @@ fn check(mut cmd: Command, what: &str) {
 #[test]
 fn flat_out_loses_nothing_with_buffers_of_1_2_and_100() {
     for capacity in [1, 2, 100] {
-        let mut cmd = cargo_bin_cmd!("burstbuf");
+        let mut cmd = burstbuf(&[]);
         cmd.args(flat_out(capacity));
         check(cmd, &format!("capacity {capacity}"));
     }
@@ -66,7 +67,7 @@ fn flat_out_loses_nothing_pinned_to_one_core() {
 #[test]
 fn flat_out_with_several_consumers_loses_nothing() {
     for consumers in ["2", "4"] {
-        let mut cmd = cargo_bin_cmd!("burstbuf");
+        let mut cmd = burstbuf(&[]);
         cmd.args(flat_out(2))
             .arg(format!("--consumers={consumers}"));
         check(cmd, &format!("{consumers} consumers"));

@@ -1,25 +1,8 @@
 //! `burstbuf sweep` end to end, its agreement with the live program, and the
 //! live program's `--consumers` and exponential modes.
 
-use std::time::Duration;
-
-use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin_cmd;
-use serde_json::Value;
-
-const WATCHDOG: Duration = Duration::from_secs(120);
-
-fn burstbuf(args: &[&str]) -> Command {
-    let mut cmd = cargo_bin_cmd!("burstbuf");
-    cmd.timeout(WATCHDOG).args(args);
-    cmd
-}
-
-fn json(args: &[&str]) -> Value {
-    let output = burstbuf(args).output().unwrap();
-    assert!(output.status.success(), "{args:?}: {output:?}");
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {output:?}"))
-}
+mod common;
+use common::{burstbuf, json_run};
 
 #[test]
 fn the_default_sweep_prints_a_table_plots_and_a_recommendation() {
@@ -44,13 +27,12 @@ fn the_default_sweep_prints_a_table_plots_and_a_recommendation() {
 
 #[test]
 fn json_and_csv_give_the_table() {
-    let v = json(&[
+    let v = json_run(&[
         "sweep",
         "--seed=1",
         "--capacities=10,100",
         "--consumers=1,3",
         "--duration=30m",
-        "--json",
     ]);
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 4);
@@ -75,7 +57,7 @@ fn json_and_csv_give_the_table() {
 
 #[test]
 fn exponential_sweeps_print_the_m_m_1_k_prediction_beside_the_simulation() {
-    let v = json(&[
+    let v = json_run(&[
         "sweep",
         "--seed=5",
         "--arrivals=exponential",
@@ -84,7 +66,6 @@ fn exponential_sweeps_print_the_m_m_1_k_prediction_beside_the_simulation() {
         "--consume-every=9ms",
         "--capacities=1,5,20",
         "--duration=2h",
-        "--json",
     ]);
     for row in v["rows"].as_array().unwrap() {
         let simulated = row["full_share"].as_f64().unwrap();
@@ -95,14 +76,8 @@ fn exponential_sweeps_print_the_m_m_1_k_prediction_beside_the_simulation() {
 
 #[test]
 fn the_live_run_agrees_with_the_simulation_of_the_same_seed() {
-    let live = json(&["--speed=100", "--seed=7", "--json"]);
-    let simulated = json(&[
-        "sweep",
-        "--seed=7",
-        "--capacities=100",
-        "--duration=30s",
-        "--json",
-    ]);
+    let live = json_run(&["--speed=100", "--seed=7"]);
+    let simulated = json_run(&["sweep", "--seed=7", "--capacities=100", "--duration=30s"]);
     let live_share = live["full_share"].as_f64().unwrap();
     let sim_row = &simulated["rows"][0];
     let sim_share = sim_row["full_share"].as_f64().unwrap();
@@ -124,14 +99,14 @@ fn the_live_run_agrees_with_the_simulation_of_the_same_seed() {
 
 #[test]
 fn several_live_consumers_share_the_buffer_and_lose_nothing() {
-    let s = json(&["--speed=100", "--seed=7", "--consumers=3", "--json"]);
+    let s = json_run(&["--speed=100", "--seed=7", "--consumers=3"]);
     assert_eq!(s["produced"], s["consumed"], "{s}");
     assert_eq!(s["in_order"], true, "{s}");
     // Three writers at 300 ms keep up with λ ≈ 8.3/s on average (ρ ≈ 0.83).
     let rho = s["utilisation"].as_f64().unwrap();
     assert!(rho < 1.2, "{s}");
 
-    let flat = json(&[
+    let flat = json_run(&[
         "--produce-every=0s",
         "--consume-every=0s",
         "--burst-prob=0",
@@ -139,7 +114,6 @@ fn several_live_consumers_share_the_buffer_and_lose_nothing() {
         "--messages=200000",
         "--consumers=4",
         "--capacity=8",
-        "--json",
     ]);
     assert_eq!(flat["produced"], 200_000, "{flat}");
     assert_eq!(flat["consumed"], 200_000, "{flat}");
@@ -148,7 +122,7 @@ fn several_live_consumers_share_the_buffer_and_lose_nothing() {
 
 #[test]
 fn the_live_program_runs_exponential_models() {
-    let s = json(&[
+    let s = json_run(&[
         "--speed=100",
         "--seed=3",
         "--arrivals=exponential",
@@ -157,7 +131,6 @@ fn the_live_program_runs_exponential_models() {
         "--consume-every=40ms",
         "--capacity=5",
         "--duration=20s",
-        "--json",
     ]);
     assert_eq!(s["produced"], s["consumed"], "{s}");
     let rho = s["utilisation"].as_f64().unwrap();

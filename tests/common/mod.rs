@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests. Each test file uses some of them.
+#![allow(dead_code)]
+
+use std::process::{Child, Command as StdCommand, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
+use serde_json::Value;
+
+/// Long enough for a debug build on a loaded two-core machine; a hang fails, not blocks.
+pub const WATCHDOG: Duration = Duration::from_secs(120);
+
+/// The binary with these arguments, killed if it outlives the watchdog.
+pub fn burstbuf(args: &[&str]) -> Command {
+    let mut cmd = cargo_bin_cmd!("burstbuf");
+    cmd.timeout(WATCHDOG).env_remove("NO_COLOR").args(args);
+    cmd
+}
+
+/// Runs with `--json` added and returns the object it printed, asserting a clean exit.
+pub fn json_run(args: &[&str]) -> Value {
+    let output = burstbuf(args).arg("--json").output().unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "stdout is one JSON object: {stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// Starts the binary in the background, for tests that signal it or talk to it;
+/// stderr is piped, stdout as given.
+pub fn spawn(args: &[&str], stdout: Stdio) -> Child {
+    StdCommand::new(cargo_bin!("burstbuf"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends a signal by name (`TERM`, `INT`, …) with `kill`.
+pub fn signal(child: &Child, name: &str) {
+    let status = StdCommand::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} failed");
+}
+
+/// Waits for the child, killing it and failing if it outlives the watchdog.
+pub fn wait(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > WATCHDOG {
+            let _ = child.kill();
+            panic!("burstbuf did not exit within {WATCHDOG:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
