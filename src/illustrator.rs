@@ -4,8 +4,8 @@
 //! and draws at most [`FRAME`]⁻¹ times a second, only when the picture changes.
 //! It also turns keys and signals into stop and abort requests.
 //!
-//! std has no `select`, so each turn drains both channels without blocking and
-//! then waits for a key (or, in plain mode, sleeps) until the next frame.
+//! std has no `select`, so each turn drains both channels without blocking,
+//! sleeps until the next frame, and takes the keys that came meanwhile.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -317,7 +317,14 @@ fn live(mut watch: Watch, mut out: &mut dyn Write, colour: bool) -> io::Result<(
             Pace::Soon => until_frame.min(BUSY_WAIT),
             Pace::Later => until_frame,
         };
-        if event::poll(wait)? {
+        // Sleep, then take every key and resize that came meanwhile: keys wait
+        // at most a frame. (crossterm's terminal poll rounds its timeout down
+        // to whole milliseconds and spins through the rest, about 3% of a
+        // core at 30 frames a second, so it is only ever asked to look.)
+        if !wait.is_zero() {
+            thread::sleep(wait);
+        }
+        while event::poll(LOOK)? {
             match event::read()? {
                 Event::Key(key) if is_stop_key(&key) => watch.escalate(),
                 Event::Resize(w, h) => {
@@ -329,6 +336,12 @@ fn live(mut watch: Watch, mut out: &mut dyn Write, colour: bool) -> io::Result<(
         }
     }
 }
+
+/// The timeout that makes crossterm's poll look at the terminal without
+/// waiting: it polls (with zero milliseconds) until this much time has passed,
+/// so it must be long enough for one look, and is short enough that those
+/// looks cost nothing. (Zero would not look at all.)
+const LOOK: Duration = Duration::from_micros(100);
 
 fn plain(mut watch: Watch, out: &mut dyn Write) -> io::Result<()> {
     let clock = watch.shared.clock;
