@@ -79,10 +79,10 @@ struct Joined {
 /// Runs the demo with a validated configuration and reports on stdout.
 pub fn run(config: &Config) -> io::Result<ExitCode> {
     // Bound before the terminal is touched, so a port in use is a usage error.
-    let server = match config.metrics.map(metrics::bind).transpose() {
-        Ok(server) => server,
-        Err(e) => {
-            let addr = config.metrics.expect("bound only with an address");
+    let server = match config.metrics.map(|addr| (addr, metrics::bind(addr))) {
+        None => None,
+        Some((_, Ok(server))) => Some(server),
+        Some((addr, Err(e))) => {
             let _ = writeln!(io::stderr(), "error: --metrics {addr}: {e}");
             return Ok(ExitCode::from(EXIT_USAGE));
         }

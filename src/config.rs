@@ -190,6 +190,23 @@ pub struct SweepArgs {
     pub csv: bool,
 }
 
+/// The most messages one simulation may take (about 20 s at 50 M/s).
+pub const MAX_SIMULATED_MESSAGES: f64 = 1e9;
+
+/// About how many messages a simulation of `duration` goes through: the
+/// producer offers one per mean gap, but never faster than `consumers` can
+/// take them once the buffer is full. Infinite when neither takes any time.
+fn messages_per_simulation(model: &Model, consumers: u32, duration: Duration) -> f64 {
+    let gap = model.mean_gap().as_secs_f64();
+    let service = model.consume_every.as_secs_f64() / f64::from(consumers.max(1));
+    let slowest = gap.max(service);
+    if slowest > 0.0 {
+        duration.as_secs_f64() / slowest
+    } else {
+        f64::INFINITY
+    }
+}
+
 /// The most simulations one sweep may run.
 pub const MAX_SWEEP_POINTS: usize = 10_000;
 /// The most consumers, live or simulated.
@@ -214,6 +231,23 @@ impl Cli {
             if points > MAX_SWEEP_POINTS {
                 return Err(invalid(format!(
                     "--capacities × --consumers gives {points} simulations; at most {MAX_SWEEP_POINTS} are allowed"
+                )));
+            }
+            let most = *sweep.consumers.last().unwrap_or(&1);
+            let messages = messages_per_simulation(&sweep.model.model(), most, sweep.duration);
+            if messages.is_infinite() {
+                return Err(invalid(
+                    "neither producing nor consuming takes any time, so simulated time would \
+                     never pass: give --produce-every, --burst-pause or --consume-every a duration"
+                        .into(),
+                ));
+            }
+            if messages > MAX_SIMULATED_MESSAGES {
+                return Err(invalid(format!(
+                    "--duration {} with these intervals means about {messages:.1e} messages per \
+                     simulation; at most {MAX_SIMULATED_MESSAGES:.0e} are allowed (shorten \
+                     --duration or lengthen --produce-every or --consume-every)",
+                    humantime::format_duration(sweep.duration)
                 )));
             }
         }
@@ -646,6 +680,27 @@ mod tests {
                 "{args:?} gave: {message}"
             );
         }
+        // Time that never moves: nothing takes any time.
+        let frozen = sweep(&["--produce-every=0s", "--burst-prob=0", "--consume-every=0s"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            frozen.contains("--consume-every") && frozen.contains("never pass"),
+            "{frozen}"
+        );
+        let huge = sweep(&[
+            "--produce-every=1ns",
+            "--burst-prob=0",
+            "--consume-every=1ns",
+            "--duration=1h",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(huge.contains("3.6e12"), "{huge}");
+        assert!(
+            sweep(&["--produce-every=0s", "--burst-prob=0"]).is_ok(),
+            "paced by the consumer"
+        );
         // Too many simulations: about 27 capacities × 400 consumer counts.
         let many: Vec<String> = (1..=400).map(|n| n.to_string()).collect();
         let consumers = format!("--consumers={}", many.join(","));
