@@ -155,8 +155,18 @@ fn bad_sweeps_exit_2_with_one_line() {
         vec!["sweep", "--target-full=1"],
         vec!["sweep", "--capacities=1,2,3,4,5,6", too_many.as_str()],
         vec!["sweep", "--json", "--csv"],
-        vec!["sweep", "--produce-every=0s", "--burst-prob=0", "--consume-every=0s"],
-        vec!["sweep", "--produce-every=1ns", "--burst-prob=0", "--consume-every=1ns"],
+        vec![
+            "sweep",
+            "--produce-every=0s",
+            "--burst-prob=0",
+            "--consume-every=0s",
+        ],
+        vec![
+            "sweep",
+            "--produce-every=1ns",
+            "--burst-prob=0",
+            "--consume-every=1ns",
+        ],
         vec!["--capacity=3", "sweep"],
     ];
     for args in cases {
