@@ -27,6 +27,8 @@ use crate::{consumer, metrics, producer, sweep, terminal};
 const EXIT_USAGE: u8 = 2;
 /// Exit code when the user quit before the buffer was drained (128 + SIGINT).
 const EXIT_ABORTED: u8 = 130;
+/// Exit code when the terminal hung up (128 + SIGHUP).
+const EXIT_HANGUP: u8 = 129;
 /// Exit code when a thread panicked, as Rust uses for a panic in `main`.
 const EXIT_PANIC: u8 = 101;
 
@@ -120,7 +122,9 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     let aborted = shared.control.state() == State::Aborted;
     let summary = summarise(config, &shared, &produced, &consumed, aborted);
     summary.write(&mut io::stdout().lock(), config.json)?;
-    Ok(if aborted {
+    Ok(if signals.hung_up() {
+        ExitCode::from(EXIT_HANGUP)
+    } else if aborted {
         ExitCode::from(EXIT_ABORTED)
     } else {
         ExitCode::SUCCESS

@@ -335,3 +335,20 @@ fn a_closed_pipe_is_a_clean_exit() {
     assert!(status.success(), "{status:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn sighup_quits_at_once_with_129() {
+    let mut child = spawn(
+        &["--speed=100", "--duration=0s", "--consume-every=1h"],
+        Stdio::piped(),
+    );
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    signal(&child, "HUP");
+    let status = wait(&mut child);
+    let rest = rest_of(&mut stdout);
+    assert_eq!(status.code(), Some(129), "{rest}");
+    let (_, figures) = end_lines(&rest);
+    assert!(figures.contains("aborted"), "{rest}");
+}
