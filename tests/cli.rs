@@ -3,12 +3,12 @@
 //! a test may hang, with wide margins.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
+use std::process::{Child, ChildStdout, Stdio};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 mod common;
-use common::{burstbuf, json_run, signal, spawn, wait};
+use common::{WATCHDOG, burstbuf, json_run, signal, spawn, wait};
 
 fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
@@ -265,6 +265,17 @@ fn help_and_version() {
     assert!(stdout_of(&version).starts_with("burstbuf "));
 }
 
+/// Starts a plain run with piped output and waits for its first log line, so
+/// it is under way before a test signals it or closes its pipe.
+fn under_way(args: &[&str]) -> (Child, BufReader<ChildStdout>) {
+    let mut child = spawn(args, Stdio::piped());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("t="), "{first}");
+    (child, stdout)
+}
+
 fn rest_of(reader: &mut impl Read) -> String {
     let mut text = String::new();
     reader.read_to_string(&mut text).unwrap();
@@ -273,14 +284,8 @@ fn rest_of(reader: &mut impl Read) -> String {
 
 #[test]
 fn sigterm_stops_the_producer_and_drains() {
-    let mut child = spawn(
-        &["--speed=100", "--duration=0s", "--consume-every=10ms"],
-        Stdio::piped(),
-    );
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    assert!(first.starts_with("t="), "{first}");
+    let (mut child, mut stdout) =
+        under_way(&["--speed=100", "--duration=0s", "--consume-every=10ms"]);
     signal(&child, "TERM");
     let status = wait(&mut child);
     let rest = rest_of(&mut stdout);
@@ -297,20 +302,17 @@ fn sigterm_stops_the_producer_and_drains() {
 #[test]
 fn a_second_signal_aborts_and_reports_what_was_left() {
     // A consumer that never finishes its first message: only an abort can end this.
-    let mut child = spawn(
-        &["--speed=100", "--duration=0s", "--consume-every=1h"],
-        Stdio::piped(),
-    );
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (mut child, mut stdout) =
+        under_way(&["--speed=100", "--duration=0s", "--consume-every=1h"]);
     // Signals that arrive together count once, so keep sending until it exits.
+    let start = Instant::now();
     let status = loop {
         signal(&child, "INT");
         thread::sleep(Duration::from_millis(300));
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
+        assert!(start.elapsed() < WATCHDOG, "two signals did not end it");
     };
     let rest = rest_of(&mut stdout);
     assert_eq!(status.code(), Some(130), "{rest}");
@@ -325,10 +327,7 @@ fn a_second_signal_aborts_and_reports_what_was_left() {
 
 #[test]
 fn a_closed_pipe_is_a_clean_exit() {
-    let mut child = spawn(&["--speed=100", "--duration=0s"], Stdio::piped());
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (mut child, stdout) = under_way(&["--speed=100", "--duration=0s"]);
     drop(stdout); // like `| head -1`
     let status = wait(&mut child);
     let stderr = rest_of(child.stderr.as_mut().unwrap());
@@ -338,13 +337,8 @@ fn a_closed_pipe_is_a_clean_exit() {
 
 #[test]
 fn sighup_quits_at_once_with_129() {
-    let mut child = spawn(
-        &["--speed=100", "--duration=0s", "--consume-every=1h"],
-        Stdio::piped(),
-    );
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (mut child, mut stdout) =
+        under_way(&["--speed=100", "--duration=0s", "--consume-every=1h"]);
     signal(&child, "HUP");
     let status = wait(&mut child);
     let rest = rest_of(&mut stdout);
