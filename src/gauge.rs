@@ -91,14 +91,17 @@ impl Line {
     }
 }
 
+/// Messages in the buffer, from counts read at slightly different moments
+/// (events from two threads, or two relaxed counters), so clamped to the
+/// buffer's real bounds: the seed's counter could go negative.
+pub fn depth(produced: u64, consumed: u64, capacity: u64) -> u64 {
+    produced.saturating_sub(consumed).min(capacity)
+}
+
 impl Snapshot {
-    /// Messages in the buffer. Events from the two threads can arrive in either
-    /// order, so this is clamped to the buffer's real bounds (the seed's counter
-    /// could go negative).
+    /// Messages in the buffer.
     pub fn depth(&self) -> u64 {
-        self.produced
-            .saturating_sub(self.consumed)
-            .min(self.capacity)
+        depth(self.produced, self.consumed, self.capacity)
     }
 
     /// How far behind the writer is: the time it needs to clear the buffer at

@@ -238,9 +238,7 @@ impl<'a> Watch<'a> {
     }
 
     fn depth(&self) -> u64 {
-        self.produced
-            .saturating_sub(self.consumed)
-            .min(self.look.capacity)
+        gauge::depth(self.produced, self.consumed, self.look.capacity)
     }
 
     fn aborted(&self) -> bool {

@@ -127,9 +127,7 @@ impl View {
     }
 
     fn depth(&self) -> u64 {
-        self.produced
-            .saturating_sub(self.consumed)
-            .min(self.capacity)
+        crate::gauge::depth(self.produced, self.consumed, self.capacity)
     }
 
     /// Prometheus text exposition format, version 0.0.4.
