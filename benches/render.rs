@@ -5,10 +5,10 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use burstbuf::counters::ProducerState;
-use burstbuf::gauge::{Glyphs, Phase, Snapshot, render};
-use burstbuf::screen::Screen;
+use burstbuf::live::counters::ProducerState;
 use burstbuf::stats::Rates;
+use burstbuf::ui::gauge::{Glyphs, Phase, Snapshot, render};
+use burstbuf::ui::screen::Screen;
 
 const ROUNDS: u32 = 100_000;
 

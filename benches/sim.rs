@@ -6,10 +6,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use burstbuf::config::{SweepConfig, TableFormat};
 use burstbuf::model::{ArrivalKind, Model, ServiceKind};
-use burstbuf::sim::{Scenario, simulate};
-use burstbuf::sweep;
+use burstbuf::sizing::sim::{Scenario, simulate};
+use burstbuf::sizing::sweep;
+use burstbuf::sizing::sweep::{SweepConfig, TableFormat};
 
 const MESSAGES: u64 = 20_000_000;
 const TRIES: usize = 3;

@@ -12,16 +12,19 @@ use std::time::Duration;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use crate::clock::Clock;
-use crate::config::{Cli, Command, Config, Display, Env, SweepConfig, Worker};
-use crate::control::{Control, Shared, State};
-use crate::illustrator::{self, Feeds, Look, Output};
+use crate::cli::args::{Cli, Worker};
+use crate::cli::config::{self, Config, Display, Env, Run};
+use crate::live::clock::Clock;
+use crate::live::control::{Control, Shared, State};
+use crate::live::{consumer, producer};
 use crate::model::{Arrivals, ServiceTimes};
-use crate::signals::Signals;
-use crate::sim::{self, Scenario};
+use crate::sizing::sim::{self, Scenario};
+use crate::sizing::sweep;
 use crate::stats::{self, Rates, Verdict};
-use crate::summary::{Blocked, Summary};
-use crate::{consumer, metrics, producer, sweep, terminal};
+use crate::ui::illustrator::{self, Feeds, Look, Output};
+use crate::ui::signals::Signals;
+use crate::ui::summary::{Blocked, Summary};
+use crate::ui::{metrics, terminal};
 
 /// Exit code for a usage error, as clap and most Unix tools use.
 const EXIT_USAGE: u8 = 2;
@@ -33,15 +36,11 @@ const EXIT_HANGUP: u8 = 129;
 const EXIT_PANIC: u8 = 101;
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse().and_then(Cli::check) {
-        Ok(cli) => cli,
+    let resolved = Cli::try_parse().and_then(|cli| config::resolve(cli, &Env::from_process()));
+    let result = match resolved {
+        Ok(Run::Sweep(config)) => sweep::run(&config).map(|()| ExitCode::SUCCESS),
+        Ok(Run::Live(config)) => run(&config),
         Err(e) => return usage_error(&e),
-    };
-    let result = match cli.command {
-        Some(Command::Sweep(args)) => {
-            sweep::run(&SweepConfig::new(args)).map(|()| ExitCode::SUCCESS)
-        }
-        None => run(&Config::new(cli.live, &Env::from_process())),
     };
     match result {
         Ok(code) => code,

@@ -10,42 +10,42 @@
 //! the buffer is closed and drained, the illustrator when both event channels are.
 //!
 //! # Layout
-//! - [`app`]: `main`'s body: parse, set up the terminal, spawn and join the threads, report.
-//! - [`config`]: the command line, validated into a typed [`config::Config`].
-//! - [`model`]: the producer's burst pattern and the service times, from a seed (pure).
-//! - [`clock`]: model time versus wall time (`--speed`).
-//! - [`control`]: the run's stop/abort state, and sleeps that it can interrupt.
-//! - [`producer`], [`consumer`], [`illustrator`]: one module per thread kind
-//!   (`--consumers N` runs N consumer threads).
-//! - [`counters`]: live counters the threads publish (atomics, and a lock-free histogram).
-//! - [`histogram`]: fixed-memory log-linear histograms, atomic and plain.
-//! - [`stats`]: rates, ρ, the sliding window and the verdict (pure).
-//! - [`gauge`]: the picture and the log line, as pure functions of a [`gauge::Snapshot`].
-//! - [`screen`]: writes frames to a terminal, only what changed, one flush per frame.
-//! - [`terminal`]: entering and restoring the terminal, and the panic hook.
-//! - [`signals`]: SIGINT, SIGTERM and SIGHUP as flags the illustrator polls.
-//! - [`summary`]: the end-of-run report, as text or JSON.
-//! - [`metrics`]: `--metrics`: the live counters over HTTP (expvar JSON, Prometheus).
-//! - [`sim`]: the same model as a discrete-event simulation in virtual time (pure); also
-//!   the peak-backlog replay behind the verdict.
-//! - [`sweep`]: `burstbuf sweep`: simulations over capacities and consumer counts.
+//! Three subsystems, each a folder, over a few pure foundations; a module only
+//! uses modules listed below its own group.
+//!
+//! - [`app`]: `main`'s body: resolve the command line, set up the terminal, spawn
+//!   and join the threads, report.
+//! - [`cli`]: the command line: [`cli::args`] (what clap parses) and
+//!   [`cli::config`] (what it means, checked and resolved into typed configuration).
+//! - [`ui`]: the presentation of a live run.
+//!   - [`ui::illustrator`]: the drawing thread: events in, frames or log lines out; keys.
+//!   - [`ui::gauge`]: the picture and the log line, as pure functions of a [`ui::gauge::Snapshot`].
+//!   - [`ui::screen`]: writes frames to a terminal, only what changed, one flush per frame.
+//!   - [`ui::terminal`]: entering and restoring the terminal, and the panic hook.
+//!   - [`ui::signals`]: SIGINT, SIGTERM and SIGHUP as flags.
+//!   - [`ui::summary`]: the end-of-run report, as text or JSON.
+//!   - [`ui::metrics`]: `--metrics`: the live counters over HTTP (expvar JSON, Prometheus).
+//! - [`sizing`]: answering "how big?" by simulation; shares nothing with the threads.
+//!   - [`sizing::sim`]: the live model as a discrete-event simulation in virtual time.
+//!   - [`sizing::sweep`]: `burstbuf sweep`: simulations over capacities and consumer counts.
+//! - [`live`]: the engine.
+//!   - [`live::producer`], [`live::consumer`]: one module per thread kind
+//!     (`--consumers N` runs N consumer threads).
+//!   - [`live::counters`]: what the threads publish (atomics, and a lock-free histogram).
+//!   - [`live::control`]: the run's stop/abort state, and sleeps that it can interrupt.
+//!   - [`live::clock`]: model time versus wall time (`--speed`).
+//! - Foundations, pure and shared:
+//!   - [`model`]: the producer's burst pattern and the service times, from a seed.
+//!   - [`histogram`]: fixed-memory log-linear histograms, atomic and plain.
+//!   - [`stats`]: rates, ρ, the sliding window and the verdict.
+//!   - [`units`]: how times are written for people.
 
 pub mod app;
-pub mod clock;
-pub mod config;
-pub mod consumer;
-pub mod control;
-pub mod counters;
-pub mod gauge;
+pub mod cli;
 pub mod histogram;
-pub mod illustrator;
-pub mod metrics;
+pub mod live;
 pub mod model;
-pub mod producer;
-pub mod screen;
-pub mod signals;
-pub mod sim;
+pub mod sizing;
 pub mod stats;
-pub mod summary;
-pub mod sweep;
-pub mod terminal;
+pub mod ui;
+pub mod units;

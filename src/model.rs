@@ -4,12 +4,11 @@
 
 use std::time::Duration;
 
-use clap::ValueEnum;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// How the producer spaces its messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArrivalKind {
     /// `--produce-every`, plus `--burst-pause` with probability `--burst-prob` (the original).
     Bursty,
@@ -18,7 +17,7 @@ pub enum ArrivalKind {
 }
 
 /// How long the consumer spends on a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceKind {
     /// Always `--consume-every` (the original).
     Fixed,

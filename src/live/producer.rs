@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Sender, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
-use crate::control::{Shared, State};
-use crate::counters::{Counters, ProducerState};
+use crate::live::control::{Shared, State};
+use crate::live::counters::{Counters, ProducerState};
 use crate::model::Arrivals;
 
 /// What the producer does, and when it stops by itself.

@@ -12,7 +12,7 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 
-use crate::control::Shared;
+use crate::live::control::Shared;
 
 /// Whether the terminal is in our hands (raw mode, alternate screen). Global
 /// because the panic hook, which may run on any thread, must see it.

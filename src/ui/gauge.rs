@@ -17,8 +17,9 @@
 //! counts, the rates over the last few seconds, the cost of blocking, and a
 //! sparkline of the depth.
 
-use crate::counters::ProducerState;
+use crate::live::counters::{ProducerState, depth};
 use crate::stats::Rates;
+use crate::units::seconds;
 
 /// Columns of the scale at full size: the seed's `0123456789` ten times.
 pub const SCALE_COLUMNS: usize = 100;
@@ -89,13 +90,6 @@ impl Line {
             alert: false,
         }
     }
-}
-
-/// Messages in the buffer, from counts read at slightly different moments
-/// (events from two threads, or two relaxed counters), so clamped to the
-/// buffer's real bounds: the seed's counter could go negative.
-pub fn depth(produced: u64, consumed: u64, capacity: u64) -> u64 {
-    produced.saturating_sub(consumed).min(capacity)
 }
 
 impl Snapshot {
@@ -272,19 +266,6 @@ fn costs(s: &Snapshot) -> String {
         s.high_water,
         s.capacity
     )
-}
-
-/// A time for people: milliseconds below a second, else seconds.
-pub fn seconds(t: f64) -> String {
-    if t == 0.0 {
-        "0s".into()
-    } else if t < 0.01 {
-        format!("{:.2}ms", t * 1e3)
-    } else if t < 1.0 {
-        format!("{:.0}ms", t * 1e3)
-    } else {
-        format!("{t:.1}s")
-    }
 }
 
 /// One character per value, from empty to `max`.
@@ -542,13 +523,5 @@ mod tests {
         assert_eq!(sparkline(&depths, 100, Glyphs::Ascii), "__.:-=+*##");
         assert_eq!(sparkline(&[], 100, Glyphs::Ascii), "");
         assert_eq!(sparkline(&[0, 1], 1, Glyphs::Ascii), "_#");
-    }
-
-    #[test]
-    fn times_for_people() {
-        assert_eq!(seconds(0.0), "0s");
-        assert_eq!(seconds(0.0004), "0.40ms");
-        assert_eq!(seconds(0.3), "300ms");
-        assert_eq!(seconds(30.04), "30.0s");
     }
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use crate::clock::Clock;
-use crate::counters::Counters;
+use crate::live::clock::Clock;
+use crate::live::counters::Counters;
 
 /// Everything the three threads share, borrowed by each for the whole run.
 #[derive(Debug)]

@@ -101,6 +101,13 @@ impl Counters {
     }
 }
 
+/// Messages in the buffer, from counts read at slightly different moments
+/// (events from two threads, or two relaxed counters), so clamped to the
+/// buffer's real bounds: the seed's counter could go negative.
+pub fn depth(produced: u64, consumed: u64, capacity: u64) -> u64 {
+    produced.saturating_sub(consumed).min(capacity)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

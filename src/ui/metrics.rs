@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::json;
 use tiny_http::{Header, Method, Request, Response, Server};
 
-use crate::control::Shared;
+use crate::live::control::Shared;
 
 /// Upper bounds of the blocked-time histogram's buckets, in model seconds.
 const BUCKETS_S: [f64; 12] = [
@@ -127,7 +127,7 @@ impl View {
     }
 
     fn depth(&self) -> u64 {
-        crate::gauge::depth(self.produced, self.consumed, self.capacity)
+        crate::live::counters::depth(self.produced, self.consumed, self.capacity)
     }
 
     /// Prometheus text exposition format, version 0.0.4.

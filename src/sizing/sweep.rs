@@ -1,4 +1,4 @@
-//! `burstbuf sweep`: the live model, simulated in virtual time (see [`crate::sim`])
+//! `burstbuf sweep`: the live model, simulated in virtual time (see [`crate::sizing::sim`])
 //! for every capacity and consumer count asked for, with the same seed for
 //! each so the curves are smooth and comparable with a live run. Prints a table,
 //! terminal plots, and the smallest capacity and consumer count that meet the
@@ -6,13 +6,93 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::{SweepConfig, TableFormat};
-use crate::gauge::seconds;
 use crate::model::{ArrivalKind, Model, ServiceKind};
-use crate::sim::{self, Scenario};
+use crate::sizing::sim::{self, Scenario};
+use crate::units::seconds;
+
+/// How the sweep's table is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Aligned columns, plots and the recommendation.
+    Text,
+    Json,
+    Csv,
+}
+
+/// What to sweep: the model, and every capacity and consumer count to try.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepConfig {
+    pub model: Model,
+    pub seed: u64,
+    /// Model time each simulation runs the producer for.
+    pub duration: Duration,
+    /// Ascending, each at least 1.
+    pub capacities: Vec<u64>,
+    /// Ascending, each at least 1.
+    pub consumers: Vec<u32>,
+    /// The share of sends allowed to find the buffer full, in (0, 1).
+    pub target_full: f64,
+    pub format: TableFormat,
+}
+
+/// The most simulations one sweep may run.
+pub const MAX_SWEEP_POINTS: usize = 10_000;
+
+/// The most messages one simulation may take (about 20 s at 50 M/s).
+pub const MAX_SIMULATED_MESSAGES: f64 = 1e9;
+
+/// Refuses a sweep that would run too many simulations, one whose simulated
+/// time could never pass, or one that would take far too long; the error says
+/// which option to change.
+pub fn check_cost(
+    model: &Model,
+    capacities: &[u64],
+    consumers: &[u32],
+    duration: Duration,
+) -> Result<(), String> {
+    let points = capacities.len() * consumers.len();
+    if points > MAX_SWEEP_POINTS {
+        return Err(format!(
+            "--capacities × --consumers gives {points} simulations; at most {MAX_SWEEP_POINTS} are allowed"
+        ));
+    }
+    let most = *consumers.last().unwrap_or(&1);
+    let messages = messages_per_simulation(model, most, duration);
+    if messages.is_infinite() {
+        return Err(
+            "neither producing nor consuming takes any time, so simulated time would \
+             never pass: give --produce-every, --burst-pause or --consume-every a duration"
+                .into(),
+        );
+    }
+    if messages > MAX_SIMULATED_MESSAGES {
+        return Err(format!(
+            "--duration {} with these intervals means about {messages:.1e} messages per \
+             simulation; at most {MAX_SIMULATED_MESSAGES:.0e} are allowed (shorten \
+             --duration or lengthen --produce-every or --consume-every)",
+            humantime::format_duration(duration)
+        ));
+    }
+    Ok(())
+}
+
+/// About how many messages a simulation of `duration` goes through: the
+/// producer offers one per mean gap, but never faster than `consumers` can
+/// take them once the buffer is full. Infinite when neither takes any time.
+fn messages_per_simulation(model: &Model, consumers: u32, duration: Duration) -> f64 {
+    let gap = model.mean_gap().as_secs_f64();
+    let service = model.consume_every.as_secs_f64() / f64::from(consumers.max(1));
+    let slowest = gap.max(service);
+    if slowest > 0.0 {
+        duration.as_secs_f64() / slowest
+    } else {
+        f64::INFINITY
+    }
+}
 
 /// One simulation's figures, in model time.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Instant;
 
-use crate::control::{Shared, State};
+use crate::live::control::{Shared, State};
 use crate::model::ServiceTimes;
 
 /// What one consumer did, returned when its thread is joined.
@@ -93,7 +93,7 @@ pub fn run(service: ServiceTimes, buffer: Intake, events: Sender<u64>, shared: &
 /// also the order in which they are counted.
 fn take(
     buffer: &Mutex<Receiver<u64>>,
-    counters: &crate::counters::Counters,
+    counters: &crate::live::counters::Counters,
     out_of_order: &mut u64,
 ) -> Taken {
     let (receiver, waited_since) = lock(buffer);

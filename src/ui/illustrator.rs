@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::control::{Shared, State};
-use crate::gauge::{self, Glyphs, HISTORY_SECONDS, Phase, Snapshot};
-use crate::screen::Screen;
-use crate::signals::Signals;
+use crate::live::control::{Shared, State};
+use crate::live::counters::depth;
 use crate::stats::{Sample, Window};
+use crate::ui::gauge::{self, Glyphs, HISTORY_SECONDS, Phase, Snapshot};
+use crate::ui::screen::Screen;
+use crate::ui::signals::Signals;
 
 /// The shortest time between two frames: about 30 frames a second.
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -238,7 +239,7 @@ impl<'a> Watch<'a> {
     }
 
     fn depth(&self) -> u64 {
-        gauge::depth(self.produced, self.consumed, self.look.capacity)
+        depth(self.produced, self.consumed, self.look.capacity)
     }
 
     fn aborted(&self) -> bool {

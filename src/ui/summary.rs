@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::gauge::seconds;
 use crate::stats::Verdict;
+use crate::units::seconds;
 
 /// What blocking on a full buffer cost the producer, in model seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]

@@ -1,0 +1,329 @@
+//! The command line as clap parses it: the options, their help, and a value
+//! parser for each, so a bad value is reported by clap (naming the option and
+//! what is allowed) before anything starts. What the options mean together is
+//! decided in [`super::config`].
+
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The longest duration any option accepts: long enough for any real use, and
+/// small enough that deadlines computed from it can never overflow an `Instant`.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// The most messages the buffer may hold (`--capacity`).
+pub const MAX_CAPACITY: u64 = 1_000_000;
+
+/// The most consumers, live or simulated.
+pub const MAX_CONSUMERS: u32 = 1000;
+
+/// The most values one list option may hold.
+const MAX_LIST: usize = 10_000;
+
+/// The raw command line, as clap parses it: the live demo's options, or a subcommand.
+#[derive(Debug, Parser)]
+#[command(
+    name = "burstbuf",
+    version,
+    about = "Watch a bursty producer feed a slower, steady consumer through a bounded buffer.",
+    after_help = "Durations are written like 20ms, 1.5s, 2m or 0s. Keys while running: q, Esc or \
+                  Ctrl-C stops the producer and drains the buffer; pressed again, quits at once.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate the same model in virtual time over many capacities and consumer
+    /// counts, and recommend the smallest that meet a target
+    Sweep(SweepArgs),
+}
+
+/// The model: the same options for the live demo and the sweep.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Pause between two messages from the producer (the mean, for exponential arrivals)
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "20ms", value_parser = parse_duration)]
+    pub produce_every: Duration,
+
+    /// Probability, after each message, of an extra burst pause (0 to 1)
+    #[arg(long, value_name = "P", allow_negative_numbers = true, default_value_t = 0.1, value_parser = parse_probability)]
+    pub burst_prob: f64,
+
+    /// Length of the extra burst pause
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1s", value_parser = parse_duration)]
+    pub burst_pause: Duration,
+
+    /// Time the consumer spends on each message (the mean, for exponential service)
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "300ms", value_parser = parse_duration)]
+    pub consume_every: Duration,
+
+    /// How the producer spaces messages
+    #[arg(long, value_name = "KIND", value_enum, default_value_t = ArrivalArg::Bursty)]
+    pub arrivals: ArrivalArg,
+
+    /// How long the consumer spends on a message
+    #[arg(long, value_name = "KIND", value_enum, default_value_t = ServiceArg::Fixed)]
+    pub service: ServiceArg,
+
+    /// Seed for the burst pattern, to repeat a run (random if omitted; always reported)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
+    pub seed: Option<u64>,
+}
+
+/// The live demo's options.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Messages the buffer holds
+    #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true,
+          value_parser = parse_capacity)]
+    pub capacity: u64,
+
+    /// Consumer threads sharing the buffer
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
+          value_parser = parse_consumers)]
+    pub consumers: u32,
+
+    /// How long the producer runs, in model time (0s: until q, Ctrl-C or SIGTERM)
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "30s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Stop the producer after N messages (whichever comes first with --duration)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_messages)]
+    pub messages: Option<u64>,
+
+    /// Run X times faster than real time; times shown stay in model time
+    #[arg(long, value_name = "X", allow_negative_numbers = true, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+
+    /// Print one log line per second of model time instead of the gauge, even on a terminal
+    #[arg(long)]
+    pub plain: bool,
+
+    /// Print the end summary as one JSON object (progress lines then go to stderr)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Serve live counters over HTTP at ADDR (e.g. 127.0.0.1:9898): /metrics and /debug/vars
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+
+    /// Allow --metrics on an address other than loopback (the endpoint has no authentication)
+    #[arg(long, requires = "metrics")]
+    pub metrics_public: bool,
+
+    /// For tests: make this thread panic shortly after the start
+    #[arg(long, hide = true, value_enum, value_name = "THREAD")]
+    pub test_panic: Option<Worker>,
+}
+
+/// A thread of the live demo, for `--test-panic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Worker {
+    Producer,
+    Consumer,
+    Illustrator,
+}
+
+/// A comma-separated list given as one value. (Spelled `Vec`, clap's derive
+/// would take it as an option repeated.)
+pub type List<T> = Vec<T>;
+
+/// `burstbuf sweep`'s options.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Model time each simulation runs the producer for
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1h", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Capacities to try: a list (10,50,100,500) or a range in 1-2-5 steps (1..10000)
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = "1..10000",
+          value_parser = parse_capacities)]
+    pub capacities: List<u64>,
+
+    /// Consumer counts to try: a list (1,2,4)
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = "1",
+          value_parser = parse_consumer_list)]
+    pub consumers: List<u32>,
+
+    /// The share of sends allowed to find the buffer full (between 0 and 1)
+    #[arg(long, value_name = "P", allow_negative_numbers = true, default_value_t = 0.01,
+          value_parser = parse_target)]
+    pub target_full: f64,
+
+    /// Print the table as one JSON object
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+
+    /// Print the table as CSV
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// `--arrivals`: how the producer spaces its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalArg {
+    /// `--produce-every`, plus `--burst-pause` with probability `--burst-prob` (the original).
+    Bursty,
+    /// Exponential gaps with mean `--produce-every` (a Poisson stream; no burst pause).
+    Exponential,
+}
+
+/// `--service`: how long the consumer spends on a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceArg {
+    /// Always `--consume-every` (the original).
+    Fixed,
+    /// Exponential with mean `--consume-every`.
+    Exponential,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; expected a duration such as 20ms, 1.5s or 2m"))?;
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "at most {} allowed",
+            humantime::format_duration(MAX_DURATION)
+        ));
+    }
+    Ok(duration)
+}
+
+/// A whole number within `range`; the error says which numbers are allowed.
+fn parse_whole(text: &str, range: RangeInclusive<u64>) -> Result<u64, String> {
+    let allowed = || match (*range.start(), *range.end()) {
+        (min, u64::MAX) => format!("a whole number of at least {min} is allowed"),
+        (min, max) => format!("a whole number from {min} to {max} is allowed"),
+    };
+    let value: i128 = text.trim().parse().map_err(|_| allowed())?;
+    u64::try_from(value)
+        .ok()
+        .filter(|v| range.contains(v))
+        .ok_or_else(allowed)
+}
+
+fn parse_capacity(text: &str) -> Result<u64, String> {
+    parse_whole(text, 1..=MAX_CAPACITY)
+}
+
+fn parse_messages(text: &str) -> Result<u64, String> {
+    parse_whole(text, 1..=u64::MAX)
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    parse_whole(text, 0..=u64::MAX)
+}
+
+fn parse_consumers(text: &str) -> Result<u32, String> {
+    parse_whole(text, 1..=u64::from(MAX_CONSUMERS)).map(|n| n as u32)
+}
+
+/// The most a sweep's capacity may be: the simulation keeps no memory per slot.
+pub const MAX_SWEEP_CAPACITY: u64 = 1_000_000_000;
+
+/// A list `10,50,100` or a range `1..10000` in 1-2-5 steps; ascending, no zero.
+fn parse_capacities(text: &str) -> Result<Vec<u64>, String> {
+    let values = if let Some((from, to)) = text.split_once("..") {
+        let from = parse_whole(from, 1..=MAX_SWEEP_CAPACITY)?;
+        let to = parse_whole(to, 1..=MAX_SWEEP_CAPACITY)?;
+        if from >= to {
+            return Err(format!(
+                "the range must go up, as in 1..{}",
+                from.max(2) * 100
+            ));
+        }
+        one_two_five(from, to)
+    } else {
+        parse_list(text, 1..=MAX_SWEEP_CAPACITY)?
+    };
+    Ok(values)
+}
+
+fn parse_consumer_list(text: &str) -> Result<Vec<u32>, String> {
+    let values = parse_list(text, 1..=u64::from(MAX_CONSUMERS))?;
+    Ok(values.into_iter().map(|n| n as u32).collect())
+}
+
+/// Comma-separated whole numbers in `range`, strictly ascending.
+fn parse_list(text: &str, range: RangeInclusive<u64>) -> Result<Vec<u64>, String> {
+    if text.trim().is_empty() {
+        return Err("expected a list such as 1,2,4".into());
+    }
+    let values = text
+        .split(',')
+        .map(|item| parse_whole(item, range.clone()))
+        .collect::<Result<Vec<u64>, String>>()?;
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("the list must go up, with no repeats".into());
+    }
+    if values.len() > MAX_LIST {
+        return Err(format!("at most {MAX_LIST} values are allowed"));
+    }
+    Ok(values)
+}
+
+/// `from`, the 1-2-5 values strictly between, and `to`: a log scale with about three steps a decade.
+fn one_two_five(from: u64, to: u64) -> Vec<u64> {
+    let mut values = vec![from];
+    let mut decade = 1u64;
+    while decade <= to {
+        for step in [1, 2, 5] {
+            let v = decade.saturating_mul(step);
+            if v > from && v < to {
+                values.push(v);
+            }
+        }
+        decade = decade.saturating_mul(10);
+    }
+    values.push(to);
+    values
+}
+
+fn parse_target(text: &str) -> Result<f64, String> {
+    let p = parse_number(text)?;
+    if p <= 0.0 || p >= 1.0 {
+        return Err("a share strictly between 0 and 1 is allowed, such as 0.01".into());
+    }
+    Ok(p)
+}
+
+fn parse_number(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| "expected a number such as 0.5".to_string())?;
+    if !value.is_finite() {
+        return Err("expected a finite number".into());
+    }
+    Ok(value)
+}
+
+fn parse_probability(text: &str) -> Result<f64, String> {
+    let p = parse_number(text)?;
+    if !(0.0..=1.0).contains(&p) {
+        return Err("a probability from 0 to 1 is allowed".into());
+    }
+    Ok(p)
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    let speed = parse_number(text)?;
+    if speed <= 0.0 {
+        return Err("a speed greater than 0 is allowed".into());
+    }
+    Ok(speed)
+}

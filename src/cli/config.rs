@@ -1,0 +1,471 @@
+//! The command line resolved: options checked against each other and against
+//! the environment, and turned into the typed configuration the rest of the
+//! program sees ([`Config`] for the live demo, [`SweepConfig`] for the sweep).
+//! Nothing below this module knows about clap.
+
+use clap::CommandFactory;
+
+use super::args::{ArrivalArg, Cli, Command, LiveArgs, ModelArgs, ServiceArg, SweepArgs, Worker};
+use crate::model::{ArrivalKind, Model, ServiceKind};
+use crate::sizing::sweep::{self, SweepConfig, TableFormat};
+use crate::ui::gauge::Glyphs;
+use crate::ui::metrics;
+
+/// What the command line asks for, resolved.
+#[derive(Debug)]
+pub enum Run {
+    Live(Config),
+    Sweep(SweepConfig),
+}
+
+/// Checks the options against each other and resolves them; an error reads
+/// like clap's own (one line naming the option and what is allowed).
+pub fn resolve(cli: Cli, env: &Env) -> Result<Run, clap::Error> {
+    let cli = check(cli)?;
+    Ok(match cli.command {
+        Some(Command::Sweep(args)) => Run::Sweep(sweep_config(args)),
+        None => Run::Live(Config::new(cli.live, env)),
+    })
+}
+
+/// Checks that span several options.
+fn check(cli: Cli) -> Result<Cli, clap::Error> {
+    let invalid =
+        |message: String| Cli::command().error(clap::error::ErrorKind::ValueValidation, message);
+    if let Some(addr) = cli.live.metrics
+        && let Err(why) = metrics::check_address(&addr, cli.live.metrics_public)
+    {
+        return Err(invalid(format!(
+            "invalid value '{addr}' for '--metrics <ADDR>': {why}"
+        )));
+    }
+    if let Some(Command::Sweep(args)) = &cli.command {
+        sweep::check_cost(
+            &model(&args.model),
+            &args.capacities,
+            &args.consumers,
+            args.duration,
+        )
+        .map_err(invalid)?;
+    }
+    Ok(cli)
+}
+
+fn model(args: &ModelArgs) -> Model {
+    Model {
+        produce_every: args.produce_every,
+        burst_prob: args.burst_prob,
+        burst_pause: args.burst_pause,
+        consume_every: args.consume_every,
+        arrivals: match args.arrivals {
+            ArrivalArg::Bursty => ArrivalKind::Bursty,
+            ArrivalArg::Exponential => ArrivalKind::Exponential,
+        },
+        service: match args.service {
+            ServiceArg::Fixed => ServiceKind::Fixed,
+            ServiceArg::Exponential => ServiceKind::Exponential,
+        },
+    }
+}
+
+/// The seed given, or a random one.
+fn seed(args: &ModelArgs) -> u64 {
+    args.seed.unwrap_or_else(rand::random)
+}
+
+fn sweep_config(args: SweepArgs) -> SweepConfig {
+    SweepConfig {
+        model: model(&args.model),
+        seed: seed(&args.model),
+        duration: args.duration,
+        capacities: args.capacities,
+        consumers: args.consumers,
+        target_full: args.target_full,
+        format: match (args.json, args.csv) {
+            (true, _) => TableFormat::Json,
+            (_, true) => TableFormat::Csv,
+            _ => TableFormat::Text,
+        },
+    }
+}
+
+/// How the run is shown while it goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// The live gauge on the terminal (alternate screen, raw mode).
+    Live,
+    /// Log lines, no escape codes: a pipe, a file, CI, `TERM=dumb` or `--plain`.
+    Plain,
+}
+
+/// What the program needs to know of its environment, read once.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub stdout_is_terminal: bool,
+    /// `TERM`.
+    pub term: Option<String>,
+    /// `NO_COLOR` is set and not empty (<https://no-color.org>).
+    pub no_color: bool,
+    /// The locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) is UTF-8.
+    pub utf8: bool,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        use std::io::IsTerminal;
+        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let locale = var("LC_ALL")
+            .or_else(|| var("LC_CTYPE"))
+            .or_else(|| var("LANG"));
+        Env {
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            term: var("TERM"),
+            no_color: var("NO_COLOR").is_some(),
+            utf8: locale.is_some_and(|l| {
+                let l = l.to_ascii_lowercase();
+                l.contains("utf-8") || l.contains("utf8")
+            }),
+        }
+    }
+}
+
+/// The validated configuration: the only form of the options the program uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub capacity: usize,
+    pub model: Model,
+    /// How long the producer runs, in model time; `None` until stopped by hand.
+    pub duration: Option<std::time::Duration>,
+    /// The most messages the producer sends; `None` for no limit.
+    pub messages: Option<u64>,
+    pub seed: u64,
+    pub speed: f64,
+    pub display: Display,
+    /// Alert lines in colour: only live, never with `NO_COLOR` or `TERM=dumb`.
+    pub colour: bool,
+    pub glyphs: Glyphs,
+    pub json: bool,
+    /// Where to serve the live counters, if anywhere.
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Consumer threads sharing the buffer.
+    pub consumers: u32,
+    /// The thread that panics on purpose, in tests of the terminal's restoration.
+    pub test_panic: Option<Worker>,
+}
+
+impl Config {
+    /// Resolves the command line against the environment: whether stdout is a
+    /// terminal, colour and the character set are decided here, once.
+    pub fn new(cli: LiveArgs, env: &Env) -> Config {
+        let dumb = env.term.as_deref() == Some("dumb");
+        let display = if cli.plain || !env.stdout_is_terminal || dumb {
+            Display::Plain
+        } else {
+            Display::Live
+        };
+        let glyphs = if env.utf8 && !dumb {
+            Glyphs::Unicode
+        } else {
+            Glyphs::Ascii
+        };
+        Config {
+            capacity: cli.capacity as usize,
+            model: model(&cli.model),
+            duration: (!cli.duration.is_zero()).then_some(cli.duration),
+            messages: cli.messages,
+            seed: seed(&cli.model),
+            speed: cli.speed,
+            display,
+            colour: display == Display::Live && !env.no_color,
+            glyphs,
+            json: cli.json,
+            metrics: cli.metrics,
+            consumers: cli.consumers,
+            test_panic: cli.test_panic,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::time::Duration;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("burstbuf").chain(args.iter().copied()))
+    }
+
+    fn env(tty: bool, term: Option<&str>) -> Env {
+        Env {
+            stdout_is_terminal: tty,
+            term: term.map(String::from),
+            no_color: false,
+            utf8: true,
+        }
+    }
+
+    fn error(args: &[&str]) -> String {
+        parse(args).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_the_seeds() {
+        let config = Config::new(parse(&[]).unwrap().live, &env(true, Some("xterm")));
+        assert_eq!(config.model, Model::original());
+        assert_eq!(config.capacity, 100);
+        assert_eq!(config.model.produce_every, Duration::from_millis(20));
+        assert_eq!(config.model.burst_prob, 0.1);
+        assert_eq!(config.model.burst_pause, Duration::from_secs(1));
+        assert_eq!(config.model.consume_every, Duration::from_millis(300));
+        assert_eq!(config.duration, Some(Duration::from_secs(30)));
+        assert_eq!(config.messages, None);
+        assert_eq!(config.speed, 1.0);
+        assert_eq!(config.display, Display::Live);
+        assert!(!config.json);
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let cli = parse(&[
+            "--capacity=7",
+            "--produce-every=1ms",
+            "--burst-prob=0.5",
+            "--burst-pause=2s",
+            "--consume-every=1.5s",
+            "--duration=0s",
+            "--messages=9",
+            "--seed=42",
+            "--speed=2.5",
+            "--json",
+            "--consumers=3",
+            "--arrivals=exponential",
+            "--service=exponential",
+            "--metrics=127.0.0.1:0",
+        ])
+        .unwrap();
+        assert!(cli.command.is_none());
+        let config = Config::new(cli.live, &env(true, None));
+        assert_eq!(config.consumers, 3);
+        assert_eq!(config.model.arrivals, ArrivalKind::Exponential);
+        assert_eq!(config.model.service, ServiceKind::Exponential);
+        assert_eq!(config.metrics, Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(config.capacity, 7);
+        assert_eq!(config.model.produce_every, Duration::from_millis(1));
+        assert_eq!(config.model.burst_prob, 0.5);
+        assert_eq!(config.model.burst_pause, Duration::from_secs(2));
+        assert_eq!(config.model.consume_every, Duration::from_millis(1500));
+        assert_eq!(config.duration, None, "0s means no time limit");
+        assert_eq!(config.messages, Some(9));
+        assert_eq!(config.seed, 42);
+        assert_eq!(config.speed, 2.5);
+        assert!(config.json);
+    }
+
+    fn sweep(args: &[&str]) -> Result<SweepConfig, clap::Error> {
+        let cli = parse(&[&["sweep"], args].concat())?;
+        match resolve(cli, &Env::default())? {
+            Run::Sweep(config) => Ok(config),
+            Run::Live(_) => panic!("no subcommand"),
+        }
+    }
+
+    #[test]
+    fn sweep_defaults() {
+        let config = sweep(&["--seed=5"]).unwrap();
+        assert_eq!(config.duration, Duration::from_secs(3600));
+        assert_eq!(
+            config.capacities,
+            [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
+        );
+        assert_eq!(config.consumers, [1]);
+        assert_eq!(config.target_full, 0.01);
+        assert_eq!(config.format, TableFormat::Text);
+        assert_eq!(config.seed, 5);
+        assert_eq!(config.model.consume_every, Duration::from_millis(300));
+    }
+
+    #[test]
+    fn sweep_lists_ranges_and_formats() {
+        let config = sweep(&[
+            "--capacities=10,50,100,500",
+            "--consumers=1,2,4",
+            "--target-full=0.05",
+            "--duration=10m",
+            "--csv",
+        ])
+        .unwrap();
+        assert_eq!(config.capacities, [10, 50, 100, 500]);
+        assert_eq!(config.consumers, [1, 2, 4]);
+        assert_eq!(config.target_full, 0.05);
+        assert_eq!(config.duration, Duration::from_secs(600));
+        assert_eq!(config.format, TableFormat::Csv);
+        assert_eq!(
+            sweep(&["--capacities=3..700"]).unwrap().capacities,
+            [3, 5, 10, 20, 50, 100, 200, 500, 700]
+        );
+        assert_eq!(sweep(&["--capacities=7"]).unwrap().capacities, [7]);
+        assert_eq!(sweep(&["--json"]).unwrap().format, TableFormat::Json);
+    }
+
+    #[test]
+    fn bad_sweeps_name_the_option() {
+        let cases: &[(&[&str], &str, &str)] = &[
+            (&["--capacities="], "--capacities", "list"),
+            (&["--capacities=100,50"], "--capacities", "go up"),
+            (&["--capacities=5,5"], "--capacities", "go up"),
+            (&["--capacities=0,10"], "--capacities", "from 1"),
+            (&["--capacities=10..1"], "--capacities", "go up"),
+            (&["--capacities=0..10"], "--capacities", "from 1"),
+            (&["--consumers=0"], "--consumers", "from 1"),
+            (&["--consumers=2,1"], "--consumers", "go up"),
+            (&["--target-full=0"], "--target-full", "between 0 and 1"),
+            (&["--target-full=1"], "--target-full", "between 0 and 1"),
+            (&["--target-full=1.5"], "--target-full", "between 0 and 1"),
+            (&["--json", "--csv"], "--json", "cannot be used with"),
+        ];
+        for (args, option, allowed) in cases {
+            let message = sweep(args).unwrap_err().to_string();
+            assert!(
+                message.contains(option) && message.contains(allowed),
+                "{args:?} gave: {message}"
+            );
+        }
+        // Time that never moves: nothing takes any time.
+        let frozen = sweep(&["--produce-every=0s", "--burst-prob=0", "--consume-every=0s"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            frozen.contains("--consume-every") && frozen.contains("never pass"),
+            "{frozen}"
+        );
+        let huge = sweep(&[
+            "--produce-every=1ns",
+            "--burst-prob=0",
+            "--consume-every=1ns",
+            "--duration=1h",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(huge.contains("3.6e12"), "{huge}");
+        assert!(
+            sweep(&["--produce-every=0s", "--burst-prob=0"]).is_ok(),
+            "paced by the consumer"
+        );
+        // Too many simulations: about 27 capacities × 400 consumer counts.
+        let many: Vec<String> = (1..=400).map(|n| n.to_string()).collect();
+        let consumers = format!("--consumers={}", many.join(","));
+        let message = sweep(&["--capacities=1..1000000000", &consumers])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("at most 10000"), "{message}");
+        // Live options go without a subcommand, not with one.
+        assert!(parse(&["--capacity=5", "sweep"]).is_err());
+    }
+
+    #[test]
+    fn metrics_only_on_loopback_unless_public() {
+        let checked = |args: &[&str]| parse(args).and_then(|cli| resolve(cli, &Env::default()));
+        assert!(checked(&["--metrics", "127.0.0.1:9898"]).is_ok());
+        let refused = checked(&["--metrics", "0.0.0.0:9898"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("--metrics") && refused.contains("--metrics-public"),
+            "{refused}"
+        );
+        assert!(checked(&["--metrics", "0.0.0.0:9898", "--metrics-public"]).is_ok());
+    }
+
+    #[test]
+    fn display_is_plain_off_a_terminal_on_dumb_terminals_and_on_request() {
+        let live = |args: &[&str], tty, term| {
+            Config::new(parse(args).unwrap().live, &env(tty, term)).display
+        };
+        assert_eq!(live(&[], true, Some("xterm-256color")), Display::Live);
+        assert_eq!(live(&[], false, Some("xterm")), Display::Plain);
+        assert_eq!(live(&[], true, Some("dumb")), Display::Plain);
+        assert_eq!(live(&["--plain"], true, Some("xterm")), Display::Plain);
+    }
+
+    #[test]
+    fn colour_and_glyphs_follow_the_environment() {
+        let config = |env: &Env| Config::new(parse(&[]).unwrap().live, env);
+        let live = env(true, Some("xterm"));
+        assert!(config(&live).colour);
+        assert_eq!(config(&live).glyphs, Glyphs::Unicode);
+        let no_color = Env {
+            no_color: true,
+            ..live.clone()
+        };
+        assert!(!config(&no_color).colour);
+        let latin1 = Env {
+            utf8: false,
+            ..live.clone()
+        };
+        assert_eq!(config(&latin1).glyphs, Glyphs::Ascii);
+        assert!(
+            !config(&env(false, Some("xterm"))).colour,
+            "no colour in plain output"
+        );
+        let dumb = config(&env(true, Some("dumb")));
+        assert!(!dumb.colour);
+        assert_eq!(dumb.glyphs, Glyphs::Ascii);
+    }
+
+    #[test]
+    fn a_random_seed_is_chosen_when_none_is_given() {
+        let a = Config::new(parse(&[]).unwrap().live, &Env::default()).seed;
+        let b = Config::new(parse(&[]).unwrap().live, &Env::default()).seed;
+        assert_ne!(a, b, "two runs without --seed got the same seed");
+    }
+
+    #[test]
+    fn bad_values_name_the_option_and_what_is_allowed() {
+        let cases: &[(&[&str], &str, &str)] = &[
+            (&["--capacity", "0"], "--capacity", "from 1 to 1000000"),
+            (
+                &["--capacity", "1000001"],
+                "--capacity",
+                "from 1 to 1000000",
+            ),
+            (&["--capacity", "-5"], "--capacity", "from 1 to 1000000"),
+            (&["--capacity", "ten"], "--capacity", "from 1 to 1000000"),
+            (&["--capacity", "1.5"], "--capacity", "whole number"),
+            (&["--speed", "0"], "--speed", "greater than 0"),
+            (&["--speed", "-1"], "--speed", "greater than 0"),
+            (&["--speed", "NaN"], "--speed", "finite"),
+            (&["--speed", "inf"], "--speed", "finite"),
+            (&["--burst-prob", "1.5"], "--burst-prob", "from 0 to 1"),
+            (&["--burst-prob", "-0.1"], "--burst-prob", "from 0 to 1"),
+            (&["--burst-prob", "nan"], "--burst-prob", "finite"),
+            (&["--produce-every", "20"], "--produce-every", "20ms"),
+            (&["--consume-every", "-1s"], "--consume-every", "duration"),
+            (&["--duration", "soon"], "--duration", "duration"),
+            (&["--burst-pause", "400days"], "--burst-pause", "at most"),
+            (&["--messages", "0"], "--messages", "at least 1"),
+            (&["--seed", "-1"], "--seed", "at least 0"),
+            (&["--seed", "18446744073709551616"], "--seed", "at least 0"),
+            (&["--consume-every", "-1s"], "--consume-every", "duration"),
+            (&["--bogus"], "--bogus", "unexpected argument"),
+            (
+                &["--metrics", "localhost"],
+                "--metrics",
+                "invalid socket address",
+            ),
+            (&["--metrics-public"], "--metrics", "required"),
+        ];
+        for (args, option, allowed) in cases {
+            let message = error(args);
+            assert!(
+                message.contains(option) && message.contains(allowed),
+                "{args:?} gave: {message}"
+            );
+        }
+    }
+}
