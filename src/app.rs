@@ -163,7 +163,7 @@ fn summarise(
         arrival: stats::rate(producer.produced, produce_s - blocked.total_s),
         service: stats::rate(consumer.consumed, busy_s / f64::from(config.consumers)),
     };
-    let capacity = config.capacity as u64;
+    let capacity = config.capacity;
     let full_count = counters.full_count.load(Relaxed);
     let high_water = counters.high_water.load(Relaxed);
     // The messages this run offered, replayed at the times a never-blocked
@@ -219,13 +219,15 @@ fn run_threads(
 ) -> io::Result<Joined> {
     // The buffer under study, and the two unbounded event channels the
     // illustrator listens to (unbounded, so watching never blocks the producer).
-    let (buffer_tx, buffer_rx) = mpsc::sync_channel::<u64>(config.capacity);
+    // The one place the capacity is a `usize`: at most MAX_CAPACITY, it fits.
+    let slots = usize::try_from(config.capacity).expect("--capacity fits in usize");
+    let (buffer_tx, buffer_rx) = mpsc::sync_channel::<u64>(slots);
     let intake: consumer::Intake = Arc::new(Mutex::new(buffer_rx));
     let (produced_tx, produced_rx) = mpsc::channel::<u64>();
     let (consumed_tx, consumed_rx) = mpsc::channel::<u64>();
     let plan = producer::Plan {
         arrivals: Arrivals::new(&config.model, config.seed),
-        capacity: config.capacity as u64,
+        capacity: config.capacity,
         duration: config.duration,
         messages: config.messages,
     };
@@ -262,7 +264,7 @@ fn run_threads(
             illustrate(feeds, config, shared, signals)
         })?;
         if let Some(server) = server {
-            let capacity = config.capacity as u64;
+            let capacity = config.capacity;
             let run_over = &run_over;
             spawn(s, "metrics", control, move || {
                 metrics::serve(server, shared, capacity, run_over)
@@ -290,7 +292,7 @@ fn run_threads(
 
 fn illustrate(feeds: Feeds, config: &Config, shared: &Shared, signals: &Signals) -> io::Result<()> {
     let look = Look {
-        capacity: config.capacity as u64,
+        capacity: config.capacity,
         consumers: config.consumers,
         glyphs: config.glyphs,
         colour: config.colour,

@@ -126,16 +126,6 @@ impl Arrivals {
         }
     }
 
-    /// The model times at which the first `n` messages would be offered by a
-    /// producer that never blocks: 0, then the running sum of the gaps.
-    pub fn offered_times(mut self, n: u64) -> impl Iterator<Item = Duration> {
-        let mut at = Duration::ZERO;
-        (0..n).map(move |_| {
-            let this = at;
-            at = at.saturating_add(self.next_gap().pause);
-            this
-        })
-    }
 }
 
 /// Service times by message number. Each is a pure function of the seed and the
@@ -224,17 +214,6 @@ mod tests {
         );
         // 10% of 100 000, with a margin of over ten standard deviations (95).
         assert!((9_000..=11_000).contains(&bursts), "{bursts} bursts");
-    }
-
-    #[test]
-    fn offered_times_are_the_running_sum_of_the_gaps() {
-        let m = model(0.3);
-        let times: Vec<Duration> = Arrivals::new(&m, 5).offered_times(50).collect();
-        let gaps = gaps(&m, 5, 49);
-        assert_eq!(times[0], Duration::ZERO);
-        for k in 1..50 {
-            assert_eq!(times[k], times[k - 1] + gaps[k - 1]);
-        }
     }
 
     #[test]

@@ -132,7 +132,8 @@ impl Env {
 /// The validated configuration: the only form of the options the program uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub capacity: usize,
+    /// Messages the buffer holds, 1 to [`MAX_CAPACITY`](super::args::MAX_CAPACITY).
+    pub capacity: u64,
     pub model: Model,
     /// How long the producer runs, in model time; `None` until stopped by hand.
     pub duration: Option<std::time::Duration>,
@@ -169,7 +170,7 @@ impl Config {
             Glyphs::Ascii
         };
         Config {
-            capacity: cli.capacity as usize,
+            capacity: cli.capacity,
             model: model(&cli.model),
             duration: (!cli.duration.is_zero()).then_some(cli.duration),
             messages: cli.messages,

@@ -210,18 +210,6 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
     }
 }
 
-/// Replays `arrivals` (model times, in order) against one consumer that spends
-/// `service` on each message, with an unbounded buffer, and returns the most
-/// messages that ever waited: the smallest capacity that would never have been full.
-pub fn peak_backlog(arrivals: impl IntoIterator<Item = Duration>, service: Duration) -> u64 {
-    let service = nanos(service);
-    let mut queue = Queue::new(u64::MAX, 1);
-    for at in arrivals {
-        queue.offer(nanos(at), &|_| service);
-    }
-    queue.max_depth
-}
-
 /// The share of offers that find the buffer full when arrivals and service are
 /// both exponential with one consumer: the M/M/1/K blocking probability
 /// (1−ρ)ρ^K / (1−ρ^(K+1)) with K = capacity + 1. The message in service counts,
@@ -245,25 +233,6 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
-    }
-
-    #[test]
-    fn peak_backlog_of_known_arrivals() {
-        // Nothing waits when arrivals are no faster than service.
-        assert_eq!(peak_backlog((0..10).map(|i| ms(i * 300)), ms(300)), 0);
-        // A burst of 5 at t=0: the first is taken at once, four wait.
-        assert_eq!(peak_backlog([ms(0); 5], ms(300)), 4);
-        // Exact at boundaries: arriving as the previous one finishes never waits.
-        assert_eq!(peak_backlog([ms(0), ms(300), ms(600)], ms(300)), 0);
-        // Three at t=0, one at 250 ms, one at 600 ms: at 250 ms the second,
-        // third and fourth wait (they start at 300, 600 and 900 ms).
-        assert_eq!(
-            peak_backlog([ms(0), ms(0), ms(0), ms(250), ms(600)], ms(300)),
-            3
-        );
-        // 20 ms arrivals against 300 ms service for 3 s: 150 arrive, 10 are taken.
-        assert_eq!(peak_backlog((0..150).map(|i| ms(i * 20)), ms(300)), 140);
-        assert_eq!(peak_backlog([ms(0); 3], Duration::ZERO), 0);
     }
 
     #[test]
