@@ -125,7 +125,6 @@ impl Arrivals {
             },
         }
     }
-
 }
 
 /// Service times by message number. Each is a pure function of the seed and the

@@ -111,22 +111,6 @@ fn a_default_run_drains_and_ends_with_the_seeds_counter_line() {
 }
 
 #[test]
-fn flat_out_a_million_messages_are_consumed_once_and_in_order() {
-    let mut args = FLAT_OUT.to_vec();
-    args.push("--messages=1000000");
-    let summary = json_run(&args);
-    assert_eq!(summary["produced"], 1_000_000, "{summary}");
-    assert_eq!(summary["consumed"], 1_000_000, "{summary}");
-    assert_eq!(summary["unconsumed"], 0, "{summary}");
-    assert_eq!(summary["in_order"], true, "{summary}");
-    assert_eq!(summary["aborted"], false, "{summary}");
-    assert!(
-        summary["full_count"].as_u64().unwrap() <= 1_000_000,
-        "{summary}"
-    );
-}
-
-#[test]
 fn json_has_the_documented_fields_and_they_agree() {
     let summary = json_run(&[
         "--speed=1000",
@@ -165,8 +149,10 @@ fn json_has_the_documented_fields_and_they_agree() {
     let produced = summary["produced"].as_u64().unwrap();
     assert_eq!(summary["consumed"].as_u64().unwrap(), produced);
     assert!(summary["full_count"].as_u64().unwrap() <= produced);
+    // The producer stops once 20 s of model time have passed, never before;
+    // how long after depends on the machine (see `faithful`).
     let produce_s = summary["produce_s"].as_f64().unwrap();
-    assert!((20.0..60.0).contains(&produce_s), "{summary}");
+    assert!(produce_s >= 20.0, "{summary}");
     let elapsed = summary["elapsed_s"].as_f64().unwrap();
     let drain = summary["drain_s"].as_f64().unwrap();
     assert!((elapsed - produce_s - drain).abs() < 0.01, "{summary}");

@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,9 @@ struct Session {
     output: Arc<Mutex<Vec<u8>>>,
     /// Tells the reader thread to let go of its copy of the terminal after its next read.
     stop_reading: Arc<AtomicBool>,
+    /// Closed by the reader thread when it has read everything (end of file)
+    /// or let go: after that, `output` is complete.
+    read_all: mpsc::Receiver<()>,
 }
 
 fn size(rows: u16, cols: u16) -> PtySize {
@@ -54,7 +57,10 @@ fn start(args: &[&str], rows: u16, cols: u16, env: &[(&str, &str)]) -> Session {
     let output = Arc::new(Mutex::new(Vec::new()));
     let stop_reading = Arc::new(AtomicBool::new(false));
     let (sink, stop) = (Arc::clone(&output), Arc::clone(&stop_reading));
+    let (done, read_all) = mpsc::channel::<()>();
     thread::spawn(move || {
+        // Dropped when this thread ends, which closes the channel.
+        let _done = done;
         let mut buf = [0u8; 4096];
         while let Ok(n @ 1..) = reader.read(&mut buf) {
             sink.lock().unwrap().extend_from_slice(&buf[..n]);
@@ -70,6 +76,7 @@ fn start(args: &[&str], rows: u16, cols: u16, env: &[(&str, &str)]) -> Session {
         writer,
         output,
         stop_reading,
+        read_all,
     }
 }
 
@@ -109,9 +116,12 @@ impl Session {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader catch the last bytes.
-                thread::sleep(Duration::from_millis(100));
-                return (status, start.elapsed());
+                let took = start.elapsed();
+                // The program is gone: the reader reaches the end of the
+                // terminal's output once it has read the last bytes.
+                let read = self.read_all.recv_timeout(PATIENCE);
+                assert_eq!(read, Err(mpsc::RecvTimeoutError::Disconnected));
+                return (status, took);
             }
             if start.elapsed() > PATIENCE {
                 let _ = self.child.kill();
@@ -211,6 +221,7 @@ fn a_closed_terminal_ends_the_run() {
         writer,
         output,
         stop_reading,
+        ..
     } = start(&["--seed=7", "--duration=0s"], 30, 120, &[]);
     let start = Instant::now();
     while !String::from_utf8_lossy(&output.lock().unwrap()).contains("P:") {
