@@ -36,13 +36,13 @@ fn best_rate(name: &str, model: &Model, capacity: u64, consumers: u32) {
 fn main() {
     let bursty = Model::original();
     best_rate(
-        "bursty (the seed's), capacity 100, 1 consumer",
+        "bursty (the original's), capacity 100, 1 consumer",
         &bursty,
         100,
         1,
     );
     best_rate(
-        "bursty (the seed's), capacity 100, 4 consumers",
+        "bursty (the original's), capacity 100, 4 consumers",
         &bursty,
         100,
         4,

@@ -28,14 +28,14 @@ pub enum ServiceKind {
 /// The timing of producer and consumer, in model time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    /// Pause after every message the producer sends (the seed's 20 ms), or the
+    /// Pause after every message the producer sends (the original's 20 ms), or the
     /// mean gap for exponential arrivals.
     pub produce_every: Duration,
-    /// Probability that a message is followed by an extra burst pause (the seed's 0.1).
+    /// Probability that a message is followed by an extra burst pause (the original's 0.1).
     pub burst_prob: f64,
-    /// The extra pause (the seed's 1 s).
+    /// The extra pause (the original's 1 s).
     pub burst_pause: Duration,
-    /// Time the consumer spends on each message (the seed's 300 ms), or its mean.
+    /// Time the consumer spends on each message (the original's 300 ms), or its mean.
     pub consume_every: Duration,
     pub arrivals: ArrivalKind,
     pub service: ServiceKind,

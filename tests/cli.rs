@@ -41,7 +41,7 @@ fn figure(line: &str, label: &str) -> u64 {
         .unwrap_or_else(|_| panic!("{label} in {line}"))
 }
 
-/// The seed's counter line and the figures line after it.
+/// The original's counter line and the figures line after it.
 fn end_lines(stdout: &str) -> (&str, &str) {
     let mut lines = stdout
         .lines()
@@ -53,7 +53,7 @@ fn end_lines(stdout: &str) -> (&str, &str) {
 }
 
 #[test]
-fn a_default_run_drains_and_ends_with_the_seeds_counter_line() {
+fn a_default_run_drains_and_ends_with_the_originals_counter_line() {
     let output = burstbuf(&[])
         .args(["--speed", "100", "--seed", "7"])
         .output()
@@ -169,7 +169,7 @@ fn messages_limits_the_producer() {
 
 #[test]
 fn the_seed_decides_the_burst_pattern() {
-    // The peak backlog is replayed from the seed's pattern for exactly the
+    // The peak backlog is replayed from the burst pattern of the seed for exactly the
     // messages produced, so with --messages it depends on the seed alone.
     let peak = |seed: &str| {
         json_run(&[

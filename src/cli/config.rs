@@ -216,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_the_seeds() {
+    fn defaults_are_the_originals() {
         let config = Config::new(parse(&[]).unwrap().live, &env(true, Some("xterm")));
         assert_eq!(config.model, Model::original());
         assert_eq!(config.capacity, 100);

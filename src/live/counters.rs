@@ -45,7 +45,7 @@ impl<T> Deref for Padded<T> {
 /// The counters shared by all threads.
 #[derive(Debug)]
 pub struct Counters {
-    /// Times the producer found the buffer full: the seed's counter.
+    /// Times the producer found the buffer full: the original's counter.
     pub full_count: AtomicU64,
     /// Messages put into the buffer so far; written by the producer on every message.
     pub produced: Padded<AtomicU64>,
@@ -103,7 +103,7 @@ impl Counters {
 
 /// Messages in the buffer, from counts read at slightly different moments
 /// (events from two threads, or two relaxed counters), so clamped to the
-/// buffer's real bounds: the seed's counter could go negative.
+/// buffer's real bounds: the original's counter could go negative.
 pub fn depth(produced: u64, consumed: u64, capacity: u64) -> u64 {
     produced.saturating_sub(consumed).min(capacity)
 }

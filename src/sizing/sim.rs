@@ -1,5 +1,5 @@
 //! The live model as a discrete-event simulation in virtual time: no threads,
-//! no sleeping. One producer offers messages with the seed's gaps; while the
+//! no sleeping. One producer offers messages with the original's gaps; while the
 //! buffer is full it blocks until a consumer takes a message, and its next gap
 //! starts only then; each of `c` consumers takes one message at a time, FIFO.
 //!

@@ -1,4 +1,4 @@
-//! The picture, as pure functions of a [`Snapshot`]: the seed's gauge for the
+//! The picture, as pure functions of a [`Snapshot`]: the original's gauge for the
 //! live display and a logfmt line for plain output. Nothing here does I/O, so
 //! every frame can be checked line by line in tests.
 //!
@@ -21,7 +21,7 @@ use crate::live::counters::{ProducerState, depth};
 use crate::stats::Rates;
 use crate::units::seconds;
 
-/// Columns of the scale at full size: the seed's `0123456789` ten times.
+/// Columns of the scale at full size: the original's `0123456789` ten times.
 pub const SCALE_COLUMNS: usize = 100;
 /// Room kept right of the scale for labels such as `B:100` or ` 1000`.
 const LABEL_ROOM: usize = 10;
@@ -150,13 +150,13 @@ pub fn render(s: &Snapshot, width: usize, height: usize) -> Vec<Line> {
     lines
 }
 
-/// The scale is the seed's 100 columns when they fit with room for labels, and
+/// The scale is the original's 100 columns when they fit with room for labels, and
 /// shrinks to fit a narrower terminal.
 fn scale_columns(width: usize) -> usize {
     width.saturating_sub(LABEL_ROOM).min(SCALE_COLUMNS)
 }
 
-/// The seven lines of the seed's picture, on a scale of `columns` columns.
+/// The seven lines of the original's picture, on a scale of `columns` columns.
 fn gauge(s: &Snapshot, columns: usize) -> Vec<String> {
     let ring = |count: u64| {
         // The latest message, if any, at its slot around the ring.
@@ -195,7 +195,7 @@ fn markers(at: Option<(usize, u64)>, name: &str) -> (String, String) {
     }
 }
 
-/// The seed's `0123456789` ten times at the default size; otherwise a ruler with
+/// The original's `0123456789` ten times at the default size; otherwise a ruler with
 /// a `+` every tenth, its ends labelled 0 and the capacity.
 fn scale(capacity: u64, columns: usize) -> String {
     if capacity == 100 && columns == SCALE_COLUMNS {

@@ -1,4 +1,4 @@
-//! The end-of-run report: the seed's counter line, one line of figures, what
+//! The end-of-run report: the original's counter line, one line of figures, what
 //! blocking cost and the rates, then the verdict; or all of it as one JSON object.
 
 use std::io::{self, Write};
@@ -65,7 +65,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The report printed at the end; the first line is the seed's, verbatim.
+    /// The report printed at the end; the first line is the original's, verbatim.
     pub fn text(&self) -> String {
         let drain = if self.aborted {
             format!("aborted after {:.1}s of draining", self.drain_s)
