@@ -1,6 +1,6 @@
 //! The numbers that decide, as pure functions: arrival and service rates, the
 //! utilisation ρ = λ/μ, a sliding window of them, and the verdict built from
-//! them and the peak backlog (see [`crate::sizing::sim`]).
+//! them and the peak backlog (which the caller replays with the simulation).
 
 use std::collections::VecDeque;
 use std::fmt;
