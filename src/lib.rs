@@ -27,7 +27,11 @@
 //!   - [`ui::metrics`]: `--metrics`: the live counters over HTTP (expvar JSON, Prometheus).
 //! - [`sizing`]: answering "how big?" by simulation; shares nothing with the threads.
 //!   - [`sizing::sim`]: the live model as a discrete-event simulation in virtual time.
-//!   - [`sizing::sweep`]: `burstbuf sweep`: simulations over capacities and consumer counts.
+//!   - [`sizing::sweep`]: `burstbuf sweep`: simulations over capacities and consumer
+//!     counts, `--runs` of each, split across threads.
+//!   - [`sizing::interval`]: the 95% confidence interval of a share over runs.
+//!   - [`sizing::report`]: the sweep's table (text, CSV, JSON) and recommendation.
+//!   - [`sizing::plot`]: the sweep's text plots, every mark named in the legend.
 //! - [`live`]: the engine.
 //!   - [`live::producer`], [`live::consumer`]: one module per thread kind
 //!     (`--consumers N` runs N consumer threads).

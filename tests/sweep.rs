@@ -36,12 +36,25 @@ fn json_and_csv_give_the_table() {
     ]);
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 4);
+    // Ten runs by default: counts are means over the runs, so not whole numbers.
+    assert_eq!(v["runs"], 10, "{v}");
     for row in rows {
-        let produced = row["produced"].as_u64().unwrap();
-        assert!(row["full_count"].as_u64().unwrap() <= produced, "{row}");
-        assert!(row["max_depth"].as_u64().unwrap() <= row["capacity"].as_u64().unwrap());
+        let produced = row["produced"].as_f64().unwrap();
+        assert!(row["full_count"].as_f64().unwrap() <= produced, "{row}");
+        assert!(row["max_depth"].as_f64().unwrap() <= row["capacity"].as_f64().unwrap());
+        let share = &row["full_share"];
+        let (low, mean, high) = (
+            share["ci_low"].as_f64().unwrap(),
+            share["mean"].as_f64().unwrap(),
+            share["ci_high"].as_f64().unwrap(),
+        );
+        assert!(
+            (0.0..=mean).contains(&low) && (mean..=1.0).contains(&high),
+            "{row}"
+        );
     }
-    // Three consumers (ρ ≈ 0.83) with 100 slots meet 1%; one consumer never does.
+    // Three consumers (ρ ≈ 0.83) with 100 slots meet 1% (its upper bound does);
+    // one consumer never does.
     assert_eq!(v["recommendation"]["consumers"], 3, "{v}");
     assert_eq!(v["recommendation"]["unmet"][0]["consumers"], 1, "{v}");
 
@@ -51,7 +64,9 @@ fn json_and_csv_give_the_table() {
     let csv = String::from_utf8(csv.stdout).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
-    assert!(lines[0].starts_with("capacity,consumers,"));
+    assert!(lines[0].starts_with(
+        "capacity,consumers,produced,full_count,full_share_mean,full_share_ci_low,full_share_ci_high,"
+    ));
     assert!(lines[2].starts_with("100,1,"));
 }
 
@@ -68,7 +83,7 @@ fn exponential_sweeps_print_the_m_m_1_k_prediction_beside_the_simulation() {
         "--duration=2h",
     ]);
     for row in v["rows"].as_array().unwrap() {
-        let simulated = row["full_share"].as_f64().unwrap();
+        let simulated = row["full_share"]["mean"].as_f64().unwrap();
         let predicted = row["predicted_full_share"].as_f64().unwrap();
         assert!((simulated - predicted).abs() < 0.01, "{row}");
     }
@@ -77,10 +92,17 @@ fn exponential_sweeps_print_the_m_m_1_k_prediction_beside_the_simulation() {
 #[test]
 fn the_live_run_agrees_with_the_simulation_of_the_same_seed() {
     let live = json_run(&["--speed=100", "--seed=7"]);
-    let simulated = json_run(&["sweep", "--seed=7", "--capacities=100", "--duration=30s"]);
+    // One run, so the simulation is of seed 7 alone (more runs average seeds 7, 8, …).
+    let simulated = json_run(&[
+        "sweep",
+        "--seed=7",
+        "--capacities=100",
+        "--duration=30s",
+        "--runs=1",
+    ]);
     let live_share = live["full_share"].as_f64().unwrap();
     let sim_row = &simulated["rows"][0];
-    let sim_share = sim_row["full_share"].as_f64().unwrap();
+    let sim_share = sim_row["full_share"]["mean"].as_f64().unwrap();
     assert!(sim_share > 0.0, "{simulated}");
     // Same seed, same pattern; a busy machine can shift a few sends.
     assert!(
@@ -156,6 +178,14 @@ fn bad_sweeps_exit_2_with_one_line() {
             "--consume-every=1ns",
         ],
         vec!["--capacity=3", "sweep"],
+        vec!["sweep", "--runs=0"],
+        vec!["sweep", "--runs=1001"],
+        vec!["sweep", "--runs=ten"],
+        // Allowed as one run of each point (1.4e9 messages), not as ten: the
+        // guard counts the whole sweep.
+        vec!["sweep", "--duration=366days", "--runs=10"],
+        // 13 points × 1000 runs × 10 consumer counts: too many simulations.
+        vec!["sweep", "--consumers=1,2,3,4,5,6,7,8,9,10", "--runs=1000"],
     ];
     for args in cases {
         let output = burstbuf(&args).output().unwrap();
@@ -164,4 +194,58 @@ fn bad_sweeps_exit_2_with_one_line() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(output.stdout.is_empty(), "{args:?}");
     }
+}
+
+/// The text, CSV and JSON reports of a fixed seed, exactly: any change to what
+/// the sweep prints shows up in review as a snapshot diff (`cargo insta review`).
+fn snapshot(args: &[&str]) -> String {
+    let output = burstbuf(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "no progress bar off a terminal: {output:?}"
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn the_default_report_as_text() {
+    // The defaults (13 capacities, one consumer, 10 runs) with a short duration.
+    insta::assert_snapshot!(snapshot(&["sweep", "--seed=42", "--duration=2m"]));
+}
+
+#[test]
+fn the_default_report_as_csv() {
+    insta::assert_snapshot!(snapshot(&["sweep", "--seed=42", "--duration=2m", "--csv"]));
+}
+
+#[test]
+fn the_default_report_as_json() {
+    let json = snapshot(&["sweep", "--seed=42", "--duration=2m", "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    insta::assert_snapshot!(serde_json::to_string_pretty(&value).unwrap());
+}
+
+#[test]
+fn two_consumer_counts_with_their_own_marks() {
+    // The README's example, shorter: the 3-consumer series is drawn with 3s.
+    insta::assert_snapshot!(snapshot(&[
+        "sweep",
+        "--seed=42",
+        "--consumers=1,3",
+        "--capacities=1..1000",
+        "--duration=2m",
+    ]));
+}
+
+#[test]
+fn one_run_reports_no_interval() {
+    insta::assert_snapshot!(snapshot(&[
+        "sweep",
+        "--seed=42",
+        "--consumers=1,2",
+        "--capacities=1..1000",
+        "--duration=2m",
+        "--runs=1",
+    ]));
 }

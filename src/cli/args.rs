@@ -172,6 +172,21 @@ pub struct SweepArgs {
     /// Print the table as CSV
     #[arg(long)]
     pub csv: bool,
+
+    // Runs per point (issue 9): kept together.
+    /// Simulations of each point, with seeds SEED, SEED+1, …: the full share is
+    /// given as their mean with a 95% confidence interval, and the recommendation
+    /// needs its upper bound to meet --target-full (1: one run, no interval)
+    #[arg(long, value_name = "R", allow_negative_numbers = true, default_value_t = 10,
+          value_parser = parse_runs)]
+    pub runs: u32,
+}
+
+/// The most runs per point of a sweep (`--runs`).
+pub const MAX_RUNS: u32 = 1000;
+
+fn parse_runs(text: &str) -> Result<u32, String> {
+    parse_whole(text, 1..=u64::from(MAX_RUNS)).map(|n| n as u32)
 }
 
 /// `--arrivals`: how the producer spaces its messages.

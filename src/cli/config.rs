@@ -23,7 +23,7 @@ pub enum Run {
 pub fn resolve(cli: Cli, env: &Env) -> Result<Run, clap::Error> {
     let cli = check(cli)?;
     Ok(match cli.command {
-        Some(Command::Sweep(args)) => Run::Sweep(sweep_config(args)),
+        Some(Command::Sweep(args)) => Run::Sweep(sweep_config(args, env)),
         None => Run::Live(Config::new(cli.live, env)),
     })
 }
@@ -45,6 +45,7 @@ fn check(cli: Cli) -> Result<Cli, clap::Error> {
             &args.capacities,
             &args.consumers,
             args.duration,
+            args.runs,
         )
         .map_err(invalid)?;
     }
@@ -73,7 +74,7 @@ fn seed(args: &ModelArgs) -> u64 {
     args.seed.unwrap_or_else(rand::random)
 }
 
-fn sweep_config(args: SweepArgs) -> SweepConfig {
+fn sweep_config(args: SweepArgs, env: &Env) -> SweepConfig {
     SweepConfig {
         model: model(&args.model),
         seed: seed(&args.model),
@@ -86,6 +87,10 @@ fn sweep_config(args: SweepArgs) -> SweepConfig {
             (_, true) => TableFormat::Csv,
             _ => TableFormat::Text,
         },
+        runs: args.runs,
+        threads: env.cores.max(1),
+        // The bar is drawn over itself with a carriage return: only on a terminal.
+        progress: env.stderr_is_terminal,
     }
 }
 
@@ -102,6 +107,10 @@ pub enum Display {
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     pub stdout_is_terminal: bool,
+    /// For the sweep's progress bar.
+    pub stderr_is_terminal: bool,
+    /// Cores this process may use, for the sweep's threads (0 when unknown: one).
+    pub cores: usize,
     /// `TERM`.
     pub term: Option<String>,
     /// `NO_COLOR` is set and not empty (<https://no-color.org>).
@@ -119,6 +128,8 @@ impl Env {
             .or_else(|| var("LANG"));
         Env {
             stdout_is_terminal: std::io::stdout().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             term: var("TERM"),
             no_color: var("NO_COLOR").is_some(),
             utf8: locale.is_some_and(|l| {
@@ -200,6 +211,8 @@ mod tests {
     fn env(tty: bool, term: Option<&str>) -> Env {
         Env {
             stdout_is_terminal: tty,
+            stderr_is_terminal: tty,
+            cores: 2,
             term: term.map(String::from),
             no_color: false,
             utf8: true,
@@ -292,6 +305,34 @@ mod tests {
     }
 
     #[test]
+    fn sweep_runs_threads_and_progress() {
+        assert_eq!(sweep(&[]).unwrap().runs, 10);
+        assert_eq!(sweep(&["--runs=1"]).unwrap().runs, 1);
+        assert_eq!(sweep(&["--runs", "1000"]).unwrap().runs, 1000);
+        let resolved = |args: &[&str], env: &Env| match resolve(
+            parse(&[&["sweep"], args].concat()).unwrap(),
+            env,
+        )
+        .unwrap()
+        {
+            Run::Sweep(config) => config,
+            Run::Live(_) => panic!("no subcommand"),
+        };
+        // The bar only on a terminal, and the threads from the cores, both decided here.
+        let terminal = Env {
+            stderr_is_terminal: true,
+            cores: 2,
+            ..Env::default()
+        };
+        let config = resolved(&[], &terminal);
+        assert!(config.progress);
+        assert_eq!(config.threads, 2);
+        let piped = resolved(&[], &Env::default());
+        assert!(!piped.progress);
+        assert_eq!(piped.threads, 1, "unknown cores: one thread");
+    }
+
+    #[test]
     fn sweep_lists_ranges_and_formats() {
         let config = sweep(&[
             "--capacities=10,50,100,500",
@@ -329,6 +370,9 @@ mod tests {
             (&["--target-full=1"], "--target-full", "between 0 and 1"),
             (&["--target-full=1.5"], "--target-full", "between 0 and 1"),
             (&["--json", "--csv"], "--json", "cannot be used with"),
+            (&["--runs=0"], "--runs", "from 1 to 1000"),
+            (&["--runs=1001"], "--runs", "from 1 to 1000"),
+            (&["--runs=2.5"], "--runs", "whole number"),
         ];
         for (args, option, allowed) in cases {
             let message = sweep(args).unwrap_err().to_string();
@@ -354,6 +398,15 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(huge.contains("3.6e12"), "{huge}");
+        // The guard counts every run: allowed as one run, refused as ten.
+        assert!(sweep(&["--duration=366days", "--runs=1"]).is_ok());
+        let long = sweep(&["--duration=366days", "--runs=10"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            long.contains("whole sweep") && long.contains("13 points × 10 runs"),
+            "{long}"
+        );
         assert!(
             sweep(&["--produce-every=0s", "--burst-prob=0"]).is_ok(),
             "paced by the consumer"

@@ -1,6 +1,16 @@
 //! Sizing: the live model as a discrete-event simulation in virtual time, and
-//! `burstbuf sweep` over capacities and consumer counts. Pure: no threads, no
-//! clock, nothing shared with the live engine but the model.
+//! `burstbuf sweep` over capacities and consumer counts, several runs each.
+//! Pure but for `sweep::run`, which prints the report and the progress bar:
+//! no clock in the results, nothing shared with the live engine but the model.
+//!
+//! - [`sim`]: the simulation.
+//! - [`sweep`]: the sweep's configuration, its cost guard, the runs split across threads.
+//! - [`interval`]: the 95% interval of a share over runs.
+//! - [`report`]: the table (text, CSV, JSON) and the recommendation.
+//! - [`plot`]: the text plots.
 
+pub mod interval;
+pub mod plot;
+pub mod report;
 pub mod sim;
 pub mod sweep;

@@ -1,18 +1,27 @@
 //! `burstbuf sweep`: the live model, simulated in virtual time (see [`crate::sizing::sim`])
-//! for every capacity and consumer count asked for, with the same seed for
-//! each so the curves are smooth and comparable with a live run. Prints a table,
-//! terminal plots, and the smallest capacity and consumer count that meet the
-//! target share of sends finding the buffer full.
+//! for every capacity and consumer count asked for, `runs` times each with the
+//! seeds `seed`, `seed + 1`, … (the same seeds at every point, so the curves are
+//! smooth and run 0 is comparable with a live run of `seed`). Each point's full
+//! share is given with its 95% interval over the runs (see
+//! [`crate::sizing::interval`]); the recommendation is the fewest consumers, then
+//! the smallest capacity, whose upper bound meets the target.
+//!
+//! The simulations are split across `threads` scoped threads; each result goes
+//! to its own slot and the figures are combined in one fixed order, so the
+//! report is the same whatever the number of threads. How it is printed is in
+//! [`crate::sizing::report`].
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::model::{ArrivalKind, Model, ServiceKind};
+use crate::sizing::interval;
+use crate::sizing::report;
 use crate::sizing::sim::{self, Scenario};
-use crate::units::seconds;
 
 /// How the sweep's table is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +36,7 @@ pub enum TableFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepConfig {
     pub model: Model,
+    /// The seed of the first run; run `r` uses `seed + r` (wrapping).
     pub seed: u64,
     /// Model time each simulation runs the producer for.
     pub duration: Duration,
@@ -37,22 +47,39 @@ pub struct SweepConfig {
     /// The share of sends allowed to find the buffer full, in (0, 1).
     pub target_full: f64,
     pub format: TableFormat,
+    /// Simulations of each point, at least 1; with one there is no interval.
+    pub runs: u32,
+    /// Threads to split the simulations across (the machine's cores); at least 1.
+    pub threads: usize,
+    /// Draw a progress bar on stderr for a sweep that takes more than about a
+    /// second: only when stderr is a terminal, decided by the caller.
+    pub progress: bool,
 }
 
-/// The most simulations one sweep may run.
+/// The most points (capacities × consumer counts) one sweep may have.
 pub const MAX_SWEEP_POINTS: usize = 10_000;
 
-/// The most messages one simulation may take (about 20 s at 50 M/s).
-pub const MAX_SIMULATED_MESSAGES: f64 = 1e9;
+/// The most simulations (points × runs) one sweep may run: each keeps a few
+/// figures until the report, so this bounds the memory too.
+pub const MAX_SIMULATIONS: usize = 100_000;
+
+/// The most messages a whole sweep may simulate: a few minutes on two cores
+/// at the benchmarked rates (15–80 M messages/s per core).
+pub const MAX_SWEEP_MESSAGES: f64 = 1e10;
+
+/// A low guess of simulated messages per second per thread (the exponential
+/// model is the slowest benchmarked, at about 15 M/s), to foresee a long sweep.
+const GUESSED_RATE: f64 = 10e6;
 
 /// Refuses a sweep that would run too many simulations, one whose simulated
-/// time could never pass, or one that would take far too long; the error says
-/// which option to change.
+/// time could never pass, or one that would take far too long (counting every
+/// point and every run); the error says which option to change.
 pub fn check_cost(
     model: &Model,
     capacities: &[u64],
     consumers: &[u32],
     duration: Duration,
+    runs: u32,
 ) -> Result<(), String> {
     let points = capacities.len() * consumers.len();
     if points > MAX_SWEEP_POINTS {
@@ -60,20 +87,29 @@ pub fn check_cost(
             "--capacities × --consumers gives {points} simulations; at most {MAX_SWEEP_POINTS} are allowed"
         ));
     }
+    let simulations = points.saturating_mul(runs as usize);
+    if simulations > MAX_SIMULATIONS {
+        return Err(format!(
+            "--capacities × --consumers × --runs gives {points} × {runs} = {simulations} \
+             simulations; at most {MAX_SIMULATIONS} are allowed (lower --runs or try fewer points)"
+        ));
+    }
     let most = *consumers.last().unwrap_or(&1);
-    let messages = messages_per_simulation(model, most, duration);
-    if messages.is_infinite() {
+    let per_simulation = messages_per_simulation(model, most, duration);
+    let total = sweep_messages(model, capacities, consumers, duration, runs);
+    if total.is_infinite() {
         return Err(
             "neither producing nor consuming takes any time, so simulated time would \
              never pass: give --produce-every, --burst-pause or --consume-every a duration"
                 .into(),
         );
     }
-    if messages > MAX_SIMULATED_MESSAGES {
+    if total > MAX_SWEEP_MESSAGES {
         return Err(format!(
-            "--duration {} with these intervals means about {messages:.1e} messages per \
-             simulation; at most {MAX_SIMULATED_MESSAGES:.0e} are allowed (shorten \
-             --duration or lengthen --produce-every or --consume-every)",
+            "--duration {} with these intervals means about {per_simulation:.1e} messages per \
+             simulation and {total:.1e} for the whole sweep ({points} points × {runs} runs); at \
+             most {MAX_SWEEP_MESSAGES:.0e} are allowed (shorten --duration, lower --runs, try \
+             fewer points, or lengthen --produce-every or --consume-every)",
             humantime::format_duration(duration)
         ));
     }
@@ -94,38 +130,124 @@ fn messages_per_simulation(model: &Model, consumers: u32, duration: Duration) ->
     }
 }
 
+/// About how many messages the whole sweep goes through: every point, every run.
+fn sweep_messages(
+    model: &Model,
+    capacities: &[u64],
+    consumers: &[u32],
+    duration: Duration,
+    runs: u32,
+) -> f64 {
+    let per_capacity: f64 = consumers
+        .iter()
+        .map(|&c| messages_per_simulation(model, c, duration))
+        .sum();
+    per_capacity * capacities.len() as f64 * f64::from(runs.max(1))
+}
+
+/// About how long the sweep will take, from a low guess of the simulation's speed.
+pub fn estimated_time(config: &SweepConfig) -> Duration {
+    let messages = sweep_messages(
+        &config.model,
+        &config.capacities,
+        &config.consumers,
+        config.duration,
+        config.runs,
+    );
+    let threads = config.threads.clamp(
+        1,
+        config.capacities.len() * config.consumers.len() * config.runs.max(1) as usize,
+    );
+    Duration::try_from_secs_f64(messages / (GUESSED_RATE * threads as f64)).unwrap_or(Duration::MAX)
+}
+
 /// One simulation's figures, in model time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Figures {
+    produced: u64,
+    full_count: u64,
+    full_share: f64,
+    blocked_p50_s: Option<f64>,
+    blocked_p99_s: Option<f64>,
+    blocked_max_s: Option<f64>,
+    blocked_total_s: f64,
+    max_depth: u64,
+    mean_staleness_s: f64,
+    throughput: Option<f64>,
+}
+
+/// A share over the runs: the mean, and the 95% interval with two runs or more.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Share {
+    pub mean: f64,
+    /// `None` (JSON `null`) with one run.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+}
+
+impl Share {
+    /// What must meet the target: the upper bound, or with one run the one share.
+    pub fn bound(&self) -> f64 {
+        self.ci_high.unwrap_or(self.mean)
+    }
+}
+
+/// One point's figures, in model time: the mean over its runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     pub capacity: u64,
     pub consumers: u32,
-    pub produced: u64,
-    pub full_count: u64,
+    #[serde(serialize_with = "number")]
+    pub produced: f64,
+    #[serde(serialize_with = "number")]
+    pub full_count: f64,
     /// The share of sends that found the buffer full.
-    pub full_share: f64,
+    pub full_share: Share,
     /// The M/M/1/K prediction of `full_share`, where it applies (exponential
     /// arrivals and service, one consumer).
     pub predicted_full_share: Option<f64>,
+    /// Time blocked per blocked send: the mean over the runs that had one;
+    /// `None` if no run had a blocked send.
     pub blocked_p50_s: Option<f64>,
     pub blocked_p99_s: Option<f64>,
-    pub blocked_max_s: f64,
+    pub blocked_max_s: Option<f64>,
     pub blocked_total_s: f64,
-    pub max_depth: u64,
+    #[serde(serialize_with = "number")]
+    pub max_depth: f64,
     /// Mean time a message waited in the buffer.
     pub mean_staleness_s: f64,
     /// Messages sent per second of producing time.
     pub throughput: Option<f64>,
 }
 
+/// A mean of counts: written as a whole number when it is one (always, with one run).
+fn number<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.fract() == 0.0 && (0.0..9.0e15).contains(x) {
+        s.serialize_u64(*x as u64)
+    } else {
+        s.serialize_f64(*x)
+    }
+}
+
 /// The smallest system that meets the target, and the consumer counts for which none does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
     pub target_full: f64,
+    /// Runs per point; with one, the share itself must meet the target, else its upper bound.
+    pub runs: u32,
     /// The fewest consumers, then the smallest capacity, that meet the target.
     pub consumers: Option<u32>,
     pub capacity: Option<u64>,
+    /// The recommended point's full share.
+    pub full_share: Option<Share>,
+    /// Why the recommendation may not hold: with ρ ≥ 1 every buffer fills
+    /// given time, so one that met the target only because the simulated time
+    /// was too short to fill it sizes for that long a burst, no longer.
+    pub warning: Option<String>,
     /// Consumer counts (fewer than the recommended) for which no capacity tried meets it.
     pub unmet: Vec<Unmet>,
+    /// For each consumer count, the smallest capacity that meets the target.
+    pub smallest: Vec<Smallest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -135,42 +257,160 @@ pub struct Unmet {
     pub utilisation: Option<f64>,
 }
 
-/// Runs every simulation of the sweep: consumer counts outer, capacities inner.
-pub fn rows(config: &SweepConfig) -> Vec<Row> {
-    let mut rows = Vec::with_capacity(config.capacities.len() * config.consumers.len());
-    for &consumers in &config.consumers {
-        for &capacity in &config.capacities {
-            rows.push(row(config, capacity, consumers));
-        }
-    }
-    rows
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Smallest {
+    pub consumers: u32,
+    /// `None` when no capacity tried meets the target.
+    pub capacity: Option<u64>,
+    /// A smaller capacity whose mean meets the target but whose upper bound
+    /// does not: close, but not shown to be enough.
+    pub close: Option<u64>,
 }
 
-fn row(config: &SweepConfig, capacity: u64, consumers: u32) -> Row {
+/// Progress of a running sweep, for a watcher on the calling thread.
+pub struct Progress {
+    done: AtomicUsize,
+    total: usize,
+    /// The watching thread: woken after each simulation, so it sees the end at once.
+    watcher: Thread,
+}
+
+impl Progress {
+    /// Simulations finished, and in all.
+    pub fn done(&self) -> (usize, usize) {
+        (self.done.load(Relaxed), self.total)
+    }
+}
+
+/// Runs every simulation of the sweep (consumer counts outer, capacities
+/// inner, every run of each) and combines each point's runs.
+pub fn rows(config: &SweepConfig) -> Vec<Row> {
+    rows_watched(config, |_| {})
+}
+
+/// [`rows`], with `watch` called on this thread while the simulations run: it
+/// may return at once, or wait (`thread::park_timeout`) until all are done.
+pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<Row> {
+    let points: Vec<(u32, u64)> = config
+        .consumers
+        .iter()
+        .flat_map(|&c| config.capacities.iter().map(move |&k| (c, k)))
+        .collect();
+    let runs = config.runs.max(1) as usize;
+    let total = points.len() * runs;
+    let threads = config.threads.clamp(1, total.max(1));
+    let next = AtomicUsize::new(0);
+    let progress = Progress {
+        done: AtomicUsize::new(0),
+        total,
+        watcher: thread::current(),
+    };
+    // Simulation i is run i % runs of point i / runs; each goes to its own slot.
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Relaxed);
+            if i >= total {
+                break done;
+            }
+            let (consumers, capacity) = points[i / runs];
+            let seed = config.seed.wrapping_add((i % runs) as u64);
+            done.push((i, simulate(config, capacity, consumers, seed)));
+            // Relaxed: the count only drives the progress bar; join() publishes the results.
+            progress.done.fetch_add(1, Relaxed);
+            progress.watcher.unpark();
+        }
+    };
+    let mut slots: Vec<Option<Figures>> = vec![None; total];
+    thread::scope(|s| {
+        let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+        watch(&progress);
+        for worker in workers {
+            let done = worker.join().expect("a sweep thread panicked");
+            for (i, figures) in done {
+                slots[i] = Some(figures);
+            }
+        }
+    });
+    let figures: Vec<Figures> = slots
+        .into_iter()
+        .map(|f| f.expect("every simulation ran"))
+        .collect();
+    points
+        .iter()
+        .zip(figures.chunks(runs))
+        .map(|(&(consumers, capacity), runs)| combine(config, capacity, consumers, runs))
+        .collect()
+}
+
+fn simulate(config: &SweepConfig, capacity: u64, consumers: u32, seed: u64) -> Figures {
     let outcome = sim::simulate(&Scenario {
         model: &config.model,
-        seed: config.seed,
+        seed,
         capacity,
         consumers,
         horizon: Some(config.duration),
         messages: None,
     });
-    let secs = |d: std::time::Duration| d.as_secs_f64();
-    Row {
-        capacity,
-        consumers,
+    let secs = |d: Duration| d.as_secs_f64();
+    let blocked = outcome.full_count > 0;
+    Figures {
         produced: outcome.produced,
         full_count: outcome.full_count,
         full_share: outcome.full_share(),
-        predicted_full_share: predicted(&config.model, capacity, consumers),
         blocked_p50_s: outcome.blocked.quantile(0.5).map(secs),
         blocked_p99_s: outcome.blocked.quantile(0.99).map(secs),
-        blocked_max_s: secs(outcome.blocked.max()),
+        blocked_max_s: blocked.then(|| secs(outcome.blocked.max())),
         blocked_total_s: secs(outcome.blocked.total()),
         max_depth: outcome.max_depth,
         mean_staleness_s: outcome.mean_wait_s,
         throughput: outcome.throughput(),
     }
+}
+
+/// One point's row from its runs, in run order.
+fn combine(config: &SweepConfig, capacity: u64, consumers: u32, runs: &[Figures]) -> Row {
+    let mean = |f: fn(&Figures) -> f64| average(runs.iter().map(f));
+    // The mean over the runs that have the figure.
+    let mean_of_some = |f: fn(&Figures) -> Option<f64>| {
+        let some: Vec<f64> = runs.iter().filter_map(f).collect();
+        (!some.is_empty()).then(|| average(some.into_iter()))
+    };
+    let shares: Vec<f64> = runs.iter().map(|r| r.full_share).collect();
+    let full: u64 = runs.iter().map(|r| r.full_count).sum();
+    let produced: u64 = runs.iter().map(|r| r.produced).sum();
+    let estimate = interval::share(&shares, full, produced);
+    Row {
+        capacity,
+        consumers,
+        produced: mean(|r| r.produced as f64),
+        full_count: mean(|r| r.full_count as f64),
+        full_share: Share {
+            mean: estimate.mean,
+            ci_low: estimate.interval.map(|i| i.0),
+            ci_high: estimate.interval.map(|i| i.1),
+        },
+        predicted_full_share: predicted(&config.model, capacity, consumers),
+        blocked_p50_s: mean_of_some(|r| r.blocked_p50_s),
+        blocked_p99_s: mean_of_some(|r| r.blocked_p99_s),
+        blocked_max_s: mean_of_some(|r| r.blocked_max_s),
+        blocked_total_s: mean(|r| r.blocked_total_s),
+        max_depth: mean(|r| r.max_depth as f64),
+        mean_staleness_s: mean(|r| r.mean_staleness_s),
+        throughput: mean_of_some(|r| r.throughput),
+    }
+}
+
+/// The mean; exactly the value when all are equal (ten runs blocked 280 ms
+/// each print 0.28, not 0.2800000000000001).
+fn average(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let mut all = values.clone();
+    let first = all.next().unwrap_or(0.0);
+    if all.all(|v| v == first) {
+        return first;
+    }
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    sum / n as f64
 }
 
 /// The M/M/1/K share, for exponential arrivals and service with one consumer.
@@ -184,311 +424,138 @@ fn predicted(model: &Model, capacity: u64, consumers: u32) -> Option<f64> {
     Some(sim::m_m_1_k_blocking(rho, capacity))
 }
 
-/// The fewest consumers, then the smallest capacity, whose share of sends
-/// finding the buffer full is at most the target.
+/// For each consumer count, the smallest capacity whose full share meets the
+/// target — its upper bound with two runs or more, the one share with one run;
+/// the recommendation is the fewest consumers that have one.
 pub fn recommend(rows: &[Row], config: &SweepConfig) -> Recommendation {
-    let mut unmet = Vec::new();
-    for &consumers in &config.consumers {
-        let best = rows
-            .iter()
-            .filter(|r| r.consumers == consumers && r.full_share <= config.target_full)
-            .map(|r| r.capacity)
-            .min();
-        if let Some(capacity) = best {
-            return Recommendation {
-                target_full: config.target_full,
-                consumers: Some(consumers),
-                capacity: Some(capacity),
-                unmet,
-            };
-        }
-        unmet.push(Unmet {
-            consumers,
-            utilisation: config.model.utilisation(consumers),
-        });
-    }
-    Recommendation {
-        target_full: config.target_full,
-        consumers: None,
-        capacity: None,
-        unmet,
-    }
-}
-
-impl Recommendation {
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        let target = format!(
-            "at most {}% of sends finding the buffer full",
-            self.target_full * 100.0
-        );
-        for unmet in &self.unmet {
-            let rho = unmet
-                .utilisation
-                .map_or("unknown".into(), |rho| format!("{rho:.2}"));
-            let _ = writeln!(
-                out,
-                "No capacity tried meets {target} with {} consumer(s): rho = {rho}.",
-                unmet.consumers
-            );
-        }
-        match (self.capacity, self.consumers) {
-            (Some(capacity), Some(consumers)) => {
-                let _ = writeln!(
-                    out,
-                    "Recommendation: capacity {capacity} with {consumers} consumer(s) meets {target}."
-                );
+    let target = config.target_full;
+    let smallest: Vec<Smallest> = config
+        .consumers
+        .iter()
+        .map(|&consumers| {
+            let of = |c| rows.iter().filter(move |r: &&Row| r.consumers == c);
+            let capacity = of(consumers)
+                .filter(|r| r.full_share.bound() <= target)
+                .map(|r| r.capacity)
+                .min();
+            let close = of(consumers)
+                .filter(|r| r.full_share.mean <= target && r.full_share.bound() > target)
+                .filter(|r| capacity.is_none_or(|c| r.capacity < c))
+                .map(|r| r.capacity)
+                .min();
+            Smallest {
+                consumers,
+                capacity,
+                close,
             }
-            _ => {
-                let _ = writeln!(
-                    out,
-                    "Recommendation: none of the systems tried meets {target}."
-                );
-            }
-        }
-        out
-    }
-}
-
-/// The table with aligned columns.
-pub fn table(rows: &[Row]) -> String {
-    let predicted = rows.iter().any(|r| r.predicted_full_share.is_some());
-    let mut out = format!(
-        "{:>9} {:>9} {:>10} {:>10} {:>10}{} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}\n",
-        "capacity",
-        "consumers",
-        "sent",
-        "full",
-        "full %",
-        if predicted { "  M/M/1/K %" } else { "" },
-        "p50 wait",
-        "p99 wait",
-        "max wait",
-        "blocked",
-        "max depth",
-        "staleness",
-        "sent/s"
-    );
-    let time = |t: Option<f64>| t.map_or("-".into(), seconds);
-    for r in rows {
-        let prediction = match (predicted, r.predicted_full_share) {
-            (false, _) => String::new(),
-            (true, Some(p)) => format!(" {:>10.3}", p * 100.0),
-            (true, None) => format!(" {:>10}", "-"),
-        };
-        let _ = writeln!(
-            out,
-            "{:>9} {:>9} {:>10} {:>10} {:>10.3}{prediction} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}",
-            r.capacity,
-            r.consumers,
-            r.produced,
-            r.full_count,
-            r.full_share * 100.0,
-            time(r.blocked_p50_s),
-            time(r.blocked_p99_s),
-            time((r.full_count > 0).then_some(r.blocked_max_s)),
-            seconds(r.blocked_total_s),
-            r.max_depth,
-            seconds(r.mean_staleness_s),
-            r.throughput.map_or("-".into(), |t| format!("{t:.2}")),
-        );
-    }
-    out
-}
-
-/// The table as CSV, with the JSON field names as the header.
-pub fn csv(rows: &[Row]) -> String {
-    let mut out = String::from(
-        "capacity,consumers,produced,full_count,full_share,predicted_full_share,blocked_p50_s,\
-         blocked_p99_s,blocked_max_s,blocked_total_s,max_depth,mean_staleness_s,throughput\n",
-    );
-    let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            r.capacity,
-            r.consumers,
-            r.produced,
-            r.full_count,
-            r.full_share,
-            opt(r.predicted_full_share),
-            opt(r.blocked_p50_s),
-            opt(r.blocked_p99_s),
-            r.blocked_max_s,
-            r.blocked_total_s,
-            r.max_depth,
-            r.mean_staleness_s,
-            opt(r.throughput)
-        );
-    }
-    out
-}
-
-/// Marks for the curves, one per consumer count, in the order given.
-const MARKS: &[u8] = b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
-/// The mark of a consumer count's curve: the count itself when every count is
-/// a single digit, else a mark by position.
-fn mark(consumers: &[u32], count: u32) -> u8 {
-    if consumers.iter().all(|&c| c <= 9) {
-        b'0' + count as u8
-    } else {
-        let index = consumers.iter().position(|&c| c == count).unwrap_or(0);
-        MARKS.get(index).copied().unwrap_or(b'*')
-    }
-}
-
-/// A scatter plot of `value` against capacity on a log axis, one mark per
-/// consumer count; `height` rows of plot, `width` columns, labels around it.
-pub fn plot(
-    rows: &[Row],
-    consumers: &[u32],
-    value: impl Fn(&Row) -> f64,
-    top: Option<f64>,
-    label: impl Fn(f64) -> String,
-    width: usize,
-    height: usize,
-) -> Vec<String> {
-    let (Some(min), Some(max)) = (
-        rows.iter().map(|r| r.capacity).min(),
-        rows.iter().map(|r| r.capacity).max(),
-    ) else {
-        return Vec::new();
-    };
-    let (width, height) = (width.max(2), height.max(2));
-    // The top of the y axis: given, or the largest value.
-    let top = top.unwrap_or_else(|| rows.iter().map(&value).fold(0.0, f64::max));
-    let top = if top > 0.0 { top } else { 1.0 };
-    let span = (max as f64).log10() - (min as f64).log10();
-    let column = |capacity: u64| {
-        if span == 0.0 {
-            0
-        } else {
-            (((capacity as f64).log10() - (min as f64).log10()) / span * (width - 1) as f64).round()
-                as usize
-        }
-    };
-    let mut grid = vec![vec![b' '; width]; height];
-    for r in rows {
-        let index = consumers
-            .iter()
-            .position(|&c| c == r.consumers)
-            .unwrap_or(0);
-        let mark = MARKS.get(index).copied().unwrap_or(b'*');
-        let level = (value(r) / top * (height - 1) as f64).round() as usize;
-        grid[height - 1 - level.min(height - 1)][column(r.capacity)] = mark;
-    }
-    let labels = [label(top), label(0.0)];
-    let margin = labels.iter().map(String::len).max().unwrap_or(0);
-    let mut lines = Vec::with_capacity(height + 2);
-    for (i, row) in grid.iter().enumerate() {
-        let tick = match i {
-            0 => labels[0].as_str(),
-            _ if i == height - 1 => labels[1].as_str(),
-            _ => "",
-        };
-        let row = String::from_utf8_lossy(row);
-        lines.push(format!("{tick:>margin$} |{}", row.trim_end()));
-    }
-    lines.push(format!("{:>margin$} +{}", "", "-".repeat(width)));
-    let (left, right) = (min.to_string(), max.to_string());
-    let gap = (width + 1).saturating_sub(left.len() + right.len()).max(1);
-    lines.push(format!(
-        "{:>margin$}  {left}{}{right}  (capacity, log scale)",
-        "",
-        " ".repeat(gap - 1)
-    ));
-    lines
-}
-
-/// Everything `burstbuf sweep` prints, in the chosen format.
-pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
-    let recommendation = recommend(rows, config);
-    match config.format {
-        TableFormat::Csv => csv(rows),
-        TableFormat::Json => {
-            let object = serde_json::json!({
-                "seed": config.seed,
-                "duration_s": config.duration.as_secs_f64(),
-                "target_full": config.target_full,
-                "rows": rows,
-                "recommendation": recommendation,
-            });
-            object.to_string() + "\n"
-        }
-        TableFormat::Text => {
-            let m = &config.model;
-            let arrivals = match m.arrivals {
-                ArrivalKind::Bursty => format!(
-                    "every {} plus {} with p = {}",
-                    seconds(m.produce_every.as_secs_f64()),
-                    seconds(m.burst_pause.as_secs_f64()),
-                    m.burst_prob
-                ),
-                ArrivalKind::Exponential => format!(
-                    "exponential, mean {}",
-                    seconds(m.produce_every.as_secs_f64())
-                ),
-            };
-            let service = match m.service {
-                ServiceKind::Fixed => seconds(m.consume_every.as_secs_f64()),
-                ServiceKind::Exponential => format!(
-                    "exponential, mean {}",
-                    seconds(m.consume_every.as_secs_f64())
-                ),
-            };
-            let mut out = format!(
-                "burstbuf sweep: {} simulations of {} each, seed {}; arrivals {arrivals}; service {service}\n\n",
-                rows.len(),
+        })
+        .collect();
+    let chosen = smallest.iter().find(|s| s.capacity.is_some());
+    let chosen_row = chosen.and_then(|s| {
+        rows.iter()
+            .find(|r| r.consumers == s.consumers && Some(r.capacity) == s.capacity)
+    });
+    let warning = chosen_row.and_then(|row| {
+        let rho = config.model.utilisation(row.consumers)?;
+        (rho >= 1.0 && row.max_depth < row.capacity as f64).then(|| {
+            format!(
+                "rho = {rho:.2} with {} consumer(s): the producer outpaces the consumers, so \
+                 any buffer fills given time; capacity {} met the target only because {} \
+                 was too short to fill it (deepest {:.1}). It holds for bursts that short, \
+                 not for longer ones: try a longer --duration.",
+                row.consumers,
+                row.capacity,
                 humantime::format_duration(config.duration),
-                config.seed
-            );
-            out += &table(rows);
-            let legend: Vec<String> = config
-                .consumers
-                .iter()
-                .map(|&c| format!("{} = {c} consumer(s)", mark(&config.consumers, c) as char))
-                .collect();
-            let percent = |x: f64| format!("{:.0}%", x * 100.0);
-            let _ = write!(
-                out,
-                "\nShare of sends that found the buffer full ({}):\n",
-                legend.join(", ")
-            );
-            let share = |r: &Row| r.full_share;
-            for line in plot(rows, &config.consumers, share, Some(1.0), percent, 60, 10) {
-                out += &line;
-                out.push('\n');
-            }
-            out += "\np99 time blocked per blocked send:\n";
-            let p99 = |r: &Row| r.blocked_p99_s.unwrap_or(0.0);
-            let time = |t: f64| if t == 0.0 { "0".into() } else { seconds(t) };
-            for line in plot(rows, &config.consumers, p99, None, time, 60, 8) {
-                out += &line;
-                out.push('\n');
-            }
-            out.push('\n');
-            out += &recommendation.text();
-            out
-        }
+                row.max_depth
+            )
+        })
+    });
+    let unmet = smallest
+        .iter()
+        .take_while(|s| s.capacity.is_none())
+        .map(|s| Unmet {
+            consumers: s.consumers,
+            utilisation: config.model.utilisation(s.consumers),
+        })
+        .collect();
+    Recommendation {
+        target_full: target,
+        runs: config.runs.max(1),
+        consumers: chosen.map(|s| s.consumers),
+        capacity: chosen.and_then(|s| s.capacity),
+        full_share: chosen_row.map(|r| r.full_share),
+        warning,
+        unmet,
+        smallest,
     }
 }
 
-/// Runs the sweep and prints the report on stdout.
+/// The progress bar: `\r[#####     ]  40%`, to be drawn over itself.
+pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
+    let share = if total == 0 {
+        1.0
+    } else {
+        done.min(total) as f64 / total as f64
+    };
+    let filled = (share * width as f64).floor() as usize;
+    format!(
+        "\r[{}{}] {:>3}%",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        (share * 100.0).floor()
+    )
+}
+
+/// Draws the progress bar on stderr until the sweep is done: from the start
+/// if it should take more than a second, else once a second has passed.
+fn draw_progress(progress: &Progress, expected: Duration) {
+    const WIDTH: usize = 40;
+    let start = Instant::now();
+    let show_after = if expected > Duration::from_secs(1) {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(1)
+    };
+    let mut stderr = io::stderr();
+    let mut drawn = false;
+    loop {
+        let (done, total) = progress.done();
+        if done >= total {
+            break;
+        }
+        if start.elapsed() >= show_after {
+            // A failed write only loses the bar.
+            let _ = stderr.write_all(progress_bar(done, total, WIDTH).as_bytes());
+            let _ = stderr.flush();
+            drawn = true;
+        }
+        thread::park_timeout(Duration::from_millis(100));
+    }
+    if drawn {
+        let blank = " ".repeat(WIDTH + 7);
+        let _ = write!(stderr, "\r{blank}\r");
+        let _ = stderr.flush();
+    }
+}
+
+/// Runs the sweep and prints the report on stdout (and, if asked, the progress on stderr).
 pub fn run(config: &SweepConfig) -> io::Result<()> {
-    let rows = rows(config);
+    let rows = if config.progress {
+        let expected = estimated_time(config);
+        rows_watched(config, |progress| draw_progress(progress, expected))
+    } else {
+        rows(config)
+    };
     let mut stdout = io::stdout().lock();
-    stdout.write_all(report(config, &rows).as_bytes())?;
+    stdout.write_all(report::report(config, &rows).as_bytes())?;
     stdout.flush()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
-    fn config(capacities: &[u64], consumers: &[u32], format: TableFormat) -> SweepConfig {
+    pub(crate) fn config(capacities: &[u64], consumers: &[u32], runs: u32) -> SweepConfig {
         SweepConfig {
             model: Model::original(),
             seed: 3,
@@ -496,54 +563,143 @@ mod tests {
             capacities: capacities.to_vec(),
             consumers: consumers.to_vec(),
             target_full: 0.01,
-            format,
+            format: TableFormat::Text,
+            runs,
+            threads: 1,
+            progress: false,
         }
     }
 
     #[test]
     fn one_row_per_capacity_and_consumer_count_in_order() {
-        let c = config(&[1, 10, 100], &[1, 3], TableFormat::Text);
+        let c = config(&[1, 10, 100], &[1, 3], 1);
         let rows = rows(&c);
         let shape: Vec<(u64, u32)> = rows.iter().map(|r| (r.capacity, r.consumers)).collect();
         assert_eq!(
             shape,
             [(1, 1), (10, 1), (100, 1), (1, 3), (10, 3), (100, 3)]
         );
+        let share = |i: usize| rows[i].full_share.mean;
         // With ρ = 2.5 one consumer blocks at any size; a bigger buffer blocks less.
-        assert!(rows[0].full_share > rows[2].full_share && rows[2].full_share > 0.3);
+        assert!(share(0) > share(2) && share(2) > 0.3);
         // Three consumers (ρ ≈ 0.83) block far less at the same capacity.
-        assert!(rows[5].full_share < rows[2].full_share / 10.0);
+        assert!(share(5) < share(2) / 10.0);
         assert!(rows.iter().all(|r| r.predicted_full_share.is_none()));
+        // One run: no interval.
+        assert!(rows.iter().all(|r| r.full_share.ci_high.is_none()));
+    }
+
+    #[test]
+    fn one_run_is_the_simulation_of_the_seed() {
+        let c = config(&[20], &[1], 1);
+        let row = &rows(&c)[0];
+        let outcome = sim::simulate(&Scenario {
+            model: &c.model,
+            seed: 3,
+            capacity: 20,
+            consumers: 1,
+            horizon: Some(c.duration),
+            messages: None,
+        });
+        assert_eq!(row.produced, outcome.produced as f64);
+        assert_eq!(row.full_count, outcome.full_count as f64);
+        assert_eq!(row.full_share.mean, outcome.full_share());
+        assert_eq!(row.max_depth, outcome.max_depth as f64);
+    }
+
+    #[test]
+    fn runs_use_consecutive_seeds_and_give_the_mean_and_an_interval() {
+        let c = config(&[20], &[3], 5);
+        let row = &rows(&c)[0];
+        let shares: Vec<f64> = (3..8)
+            .map(|seed| {
+                sim::simulate(&Scenario {
+                    model: &c.model,
+                    seed,
+                    capacity: 20,
+                    consumers: 3,
+                    horizon: Some(c.duration),
+                    messages: None,
+                })
+                .full_share()
+            })
+            .collect();
+        let mean = shares.iter().sum::<f64>() / 5.0;
+        assert!((row.full_share.mean - mean).abs() < 1e-12);
+        let (low, high) = (
+            row.full_share.ci_low.unwrap(),
+            row.full_share.ci_high.unwrap(),
+        );
+        assert!(low <= mean && mean <= high && low < high, "{row:?}");
+        // The seeds differ, so the runs do: the interval has a width.
+        assert!(shares.iter().any(|&s| s != shares[0]), "{shares:?}");
+    }
+
+    #[test]
+    fn the_report_does_not_depend_on_the_number_of_threads() {
+        let mut c = config(&[1, 5, 50, 500], &[1, 2, 3], 4);
+        let one = rows(&c);
+        for threads in [2, 3, 8, 100] {
+            c.threads = threads;
+            assert_eq!(rows(&c), one, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn the_watcher_sees_every_simulation_finish() {
+        let c = SweepConfig {
+            threads: 2,
+            ..config(&[1, 10], &[1, 2], 3)
+        };
+        let mut seen = (0, 0);
+        rows_watched(&c, |p| {
+            loop {
+                let (done, total) = p.done();
+                if done >= total {
+                    seen = (done, total);
+                    break;
+                }
+                thread::park_timeout(Duration::from_millis(10));
+            }
+        });
+        assert_eq!(seen, (12, 12));
+    }
+
+    fn row(capacity: u64, consumers: u32, mean: f64, high: Option<f64>) -> Row {
+        Row {
+            capacity,
+            consumers,
+            produced: 1000.0,
+            full_count: mean * 1000.0,
+            full_share: Share {
+                mean,
+                ci_low: high.map(|_| 0.0),
+                ci_high: high,
+            },
+            predicted_full_share: None,
+            blocked_p50_s: None,
+            blocked_p99_s: None,
+            blocked_max_s: None,
+            blocked_total_s: 0.0,
+            max_depth: 0.0,
+            mean_staleness_s: 0.0,
+            throughput: None,
+        }
     }
 
     #[test]
     fn the_recommendation_is_the_fewest_consumers_then_the_smallest_capacity() {
-        let c = config(&[1, 10, 100, 1000], &[1, 3, 4], TableFormat::Text);
-        let row = |capacity, consumers, full_share| Row {
-            capacity,
-            consumers,
-            produced: 1000,
-            full_count: (full_share * 1000.0) as u64,
-            full_share,
-            predicted_full_share: None,
-            blocked_p50_s: None,
-            blocked_p99_s: None,
-            blocked_max_s: 0.0,
-            blocked_total_s: 0.0,
-            max_depth: 0,
-            mean_staleness_s: 0.0,
-            throughput: None,
-        };
+        let c = config(&[1, 10, 100, 1000], &[1, 3, 4], 1);
         let rows = vec![
-            row(1, 1, 0.9),
-            row(10, 1, 0.8),
-            row(100, 1, 0.5),
-            row(1000, 1, 0.2),
-            row(1, 3, 0.5),
-            row(10, 3, 0.05),
-            row(100, 3, 0.005),
-            row(1000, 3, 0.0),
-            row(1, 4, 0.001),
+            row(1, 1, 0.9, None),
+            row(10, 1, 0.8, None),
+            row(100, 1, 0.5, None),
+            row(1000, 1, 0.2, None),
+            row(1, 3, 0.5, None),
+            row(10, 3, 0.05, None),
+            row(100, 3, 0.005, None),
+            row(1000, 3, 0.0, None),
+            row(1, 4, 0.001, None),
         ];
         let r = recommend(&rows, &c);
         assert_eq!((r.consumers, r.capacity), (Some(3), Some(100)));
@@ -551,117 +707,93 @@ mod tests {
         assert_eq!(r.unmet[0].consumers, 1);
         let rho = r.unmet[0].utilisation.unwrap();
         assert!((rho - 2.5).abs() < 1e-9);
-        let text = r.text();
-        assert!(text.contains("with 1 consumer(s): rho = 2.50"), "{text}");
-        assert!(text.contains("capacity 100 with 3 consumer(s)"), "{text}");
+        let smallest: Vec<_> = r
+            .smallest
+            .iter()
+            .map(|s| (s.consumers, s.capacity))
+            .collect();
+        assert_eq!(smallest, [(1, None), (3, Some(100)), (4, Some(1))]);
 
-        let none = recommend(
-            &rows[..4],
-            &config(&[1, 10, 100, 1000], &[1], TableFormat::Text),
-        );
+        assert_eq!(r.warning, None, "rho < 1 with 3 consumers");
+
+        let none = recommend(&rows[..4], &config(&[1, 10, 100, 1000], &[1], 1));
         assert_eq!(none.capacity, None);
-        assert!(none.text().contains("none of the systems tried"));
     }
 
     #[test]
-    fn plot_marks_each_point_on_a_log_axis() {
-        let c = config(&[1, 10, 100], &[1, 2], TableFormat::Text);
-        let mut rows = rows(&c);
-        for (r, share) in rows.iter_mut().zip([1.0, 0.5, 0.0, 0.5, 0.0, 0.0]) {
-            r.full_share = share;
-        }
-        let lines = plot(
-            &rows,
-            &c.consumers,
-            |r| r.full_share,
-            None,
-            |x| format!("{x}"),
-            21,
-            3,
+    fn with_runs_the_upper_bound_must_meet_the_target() {
+        let c = config(&[10, 50, 100], &[3], 10);
+        let rows = vec![
+            row(10, 3, 0.05, Some(0.07)),
+            // The mean meets 1%, the upper bound does not: close, not enough.
+            row(50, 3, 0.008, Some(0.012)),
+            row(100, 3, 0.002, Some(0.004)),
+        ];
+        let r = recommend(&rows, &c);
+        assert_eq!((r.consumers, r.capacity), (Some(3), Some(100)));
+        assert_eq!(r.smallest[0].close, Some(50));
+        assert_eq!(r.runs, 10);
+    }
+
+    #[test]
+    fn a_buffer_that_never_filled_with_rho_at_least_1_is_flagged() {
+        // ρ = 2.5 with one consumer: two minutes are too short to fill 1000 slots.
+        let c = SweepConfig {
+            duration: Duration::from_secs(120),
+            ..config(&[100, 1000], &[1], 3)
+        };
+        let r = recommend(&rows(&c), &c);
+        assert_eq!(r.capacity, Some(1000));
+        let warning = r.warning.unwrap();
+        assert!(
+            warning.contains("rho = 2.50") && warning.contains("--duration"),
+            "{warning}"
         );
+        // An hour fills it: no capacity tried meets the target, nothing to flag.
+        let c = SweepConfig {
+            duration: Duration::from_secs(3600),
+            ..c
+        };
+        let r = recommend(&rows(&c), &c);
+        assert_eq!((r.capacity, r.warning), (None, None));
+    }
+
+    #[test]
+    fn the_cost_counts_every_point_and_every_run() {
+        let model = Model::original();
+        let hour = Duration::from_secs(3600);
+        // One consumer at 300 ms: 12 000 messages an hour per simulation.
+        assert_eq!(messages_per_simulation(&model, 1, hour), 12_000.0);
         assert_eq!(
-            lines,
-            vec![
-                "1 |1".to_string(),
-                "  |2         1".into(),
-                "0 |          2         2".into(),
-                "  +---------------------".into(),
-                "   1                 100  (capacity, log scale)".into(),
-            ]
+            sweep_messages(&model, &[1, 2, 3], &[1], hour, 10),
+            360_000.0
         );
-        assert!(plot(&[], &[1], |r| r.full_share, None, |x| format!("{x}"), 10, 3).is_empty());
-        // A fixed top: 0.5 sits half-way up.
-        let half = plot(
-            &rows[1..2],
-            &[1],
-            |r| r.full_share,
-            Some(1.0),
-            |x| format!("{x}"),
-            3,
-            3,
+        // Allowed as one run, refused as a thousand: the guard sees the runs.
+        let days = Duration::from_secs(300 * 24 * 3600);
+        let capacities: Vec<u64> = (1..=100).collect();
+        assert!(check_cost(&model, &capacities, &[1], days, 1).is_ok());
+        let refused = check_cost(&model, &capacities, &[1], days, 100).unwrap_err();
+        assert!(
+            refused.contains("whole sweep") && refused.contains("--runs"),
+            "{refused}"
         );
-        assert_eq!(half[1], "  |1");
+        let many = check_cost(&model, &capacities, &[1, 2, 3, 4, 5], hour, 1000).unwrap_err();
+        assert!(many.contains("500000 simulations"), "{many}");
     }
 
     #[test]
-    fn marks_are_the_counts_when_they_fit() {
-        assert_eq!(mark(&[1, 3], 3), b'3');
-        assert_eq!(mark(&[1, 12], 12), b'2');
-        assert_eq!(mark(&[1, 12], 1), b'1');
+    fn the_progress_bar() {
+        assert_eq!(progress_bar(0, 10, 10), "\r[          ]   0%");
+        assert_eq!(progress_bar(4, 10, 10), "\r[####      ]  40%");
+        assert_eq!(progress_bar(10, 10, 10), "\r[##########] 100%");
+        assert_eq!(progress_bar(0, 0, 4), "\r[####] 100%");
     }
 
     #[test]
-    fn formats() {
-        let c = config(&[5, 50], &[1], TableFormat::Csv);
-        let rows = rows(&c);
-        let csv = report(&c, &rows);
-        let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines.len(), 3);
-        assert!(lines[0].starts_with("capacity,consumers,produced,full_count,full_share"));
-        assert!(lines[1].starts_with("5,1,"));
-        assert_eq!(lines[1].split(',').count(), lines[0].split(',').count());
-
-        let json = report(
-            &SweepConfig {
-                format: TableFormat::Json,
-                ..c.clone()
-            },
-            &rows,
-        );
-        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(value["rows"].as_array().unwrap().len(), 2);
-        assert_eq!(value["rows"][1]["capacity"], 50);
-        assert_eq!(value["seed"], 3);
-        assert!(value["recommendation"]["unmet"].is_array());
-
-        let text = report(
-            &SweepConfig {
-                format: TableFormat::Text,
-                ..c
-            },
-            &rows,
-        );
-        assert!(
-            text.contains("Share of sends that found the buffer full"),
-            "{text}"
-        );
-        assert!(
-            text.contains("Recommendation") || text.contains("No capacity"),
-            "{text}"
-        );
-        assert!(
-            !text.contains("M/M/1/K"),
-            "no prediction for bursty arrivals"
-        );
-    }
-
-    #[test]
-    fn the_prediction_appears_for_exponential_one_consumer_systems() {
-        let mut c = config(&[1, 10], &[1, 2], TableFormat::Text);
-        c.model.arrivals = ArrivalKind::Exponential;
-        c.model.service = ServiceKind::Exponential;
-        let rows = rows(&c);
-        assert!(rows[0].predicted_full_share.is_some() && rows[2].predicted_full_share.is_none());
-        assert!(table(&rows).contains("M/M/1/K %"));
+    fn a_long_sweep_is_foreseen() {
+        let mut c = config(&[1, 10, 100], &[1], 10);
+        assert!(estimated_time(&c) < Duration::from_millis(100));
+        c.duration = Duration::from_secs(30 * 24 * 3600);
+        assert!(estimated_time(&c) > Duration::from_secs(1));
     }
 }
