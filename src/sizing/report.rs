@@ -80,11 +80,15 @@ impl Recommendation {
             out += "One run gives no confidence interval: use --runs 2 or more for a margin.\n";
         }
         for s in &self.smallest {
-            if let Some(close) = s.close {
+            if let Some(close) = &s.close {
                 let _ = writeln!(
                     out,
-                    "Capacity {close} with {} consumer(s) meets it on average, but not {how}.",
-                    s.consumers
+                    "Capacity {} with {} consumer(s) meets it on average ({}), but not {how} \
+                     (upper bound {}).",
+                    close.capacity,
+                    s.consumers,
+                    percent(close.full_share.mean),
+                    percent(close.full_share.bound())
                 );
             }
         }

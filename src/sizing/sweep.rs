@@ -264,7 +264,13 @@ pub struct Smallest {
     pub capacity: Option<u64>,
     /// A smaller capacity whose mean meets the target but whose upper bound
     /// does not: close, but not shown to be enough.
-    pub close: Option<u64>,
+    pub close: Option<Close>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Close {
+    pub capacity: u64,
+    pub full_share: Share,
 }
 
 /// Progress of a running sweep, for a watcher on the calling thread.
@@ -441,8 +447,11 @@ pub fn recommend(rows: &[Row], config: &SweepConfig) -> Recommendation {
             let close = of(consumers)
                 .filter(|r| r.full_share.mean <= target && r.full_share.bound() > target)
                 .filter(|r| capacity.is_none_or(|c| r.capacity < c))
-                .map(|r| r.capacity)
-                .min();
+                .min_by_key(|r| r.capacity)
+                .map(|r| Close {
+                    capacity: r.capacity,
+                    full_share: r.full_share,
+                });
             Smallest {
                 consumers,
                 capacity,
@@ -731,7 +740,11 @@ mod tests {
         ];
         let r = recommend(&rows, &c);
         assert_eq!((r.consumers, r.capacity), (Some(3), Some(100)));
-        assert_eq!(r.smallest[0].close, Some(50));
+        let close = r.smallest[0].close.as_ref().unwrap();
+        assert_eq!(
+            (close.capacity, close.full_share.ci_high),
+            (50, Some(0.012))
+        );
         assert_eq!(r.runs, 10);
     }
 
