@@ -277,7 +277,7 @@ pub struct Close {
 pub struct Progress {
     done: AtomicUsize,
     total: usize,
-    /// The watching thread: woken after each simulation, so it sees the end at once.
+    /// The watching thread: woken after the last simulation, so it sees the end at once.
     watcher: Thread,
 }
 
@@ -323,8 +323,9 @@ pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<
             let seed = config.seed.wrapping_add((i % runs) as u64);
             done.push((i, simulate(config, capacity, consumers, seed)));
             // Relaxed: the count only drives the progress bar; join() publishes the results.
-            progress.done.fetch_add(1, Relaxed);
-            progress.watcher.unpark();
+            if progress.done.fetch_add(1, Relaxed) + 1 == total {
+                progress.watcher.unpark(); // the watcher need not wait out its tick
+            }
         }
     };
     let mut slots: Vec<Option<Figures>> = vec![None; total];
