@@ -505,6 +505,23 @@ mod tests {
     }
 
     #[test]
+    fn series_past_the_last_mark_are_named_as_not_drawn() {
+        let consumers: Vec<u32> = (1..=40).collect();
+        let c = SweepConfig {
+            duration: Duration::from_secs(10),
+            ..config(&[1, 2], &consumers, 1, TableFormat::Text)
+        };
+        let text = report(&c, &rows(&c));
+        assert!(text.contains("A = 10 consumer(s)"), "{text}");
+        assert!(text.contains("Z = 35 consumer(s)"), "{text}");
+        assert!(!text.contains("= 36 consumer(s)"), "{text}");
+        assert!(
+            text.contains("the last 5 consumer counts are not drawn (see the table)"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn the_recommendation_says_how_sure_it_is() {
         let c = config(&[10, 100, 1000], &[3], 10, TableFormat::Text);
         let text = recommend(&rows(&c), &c).text();
