@@ -154,10 +154,9 @@ pub fn estimated_time(config: &SweepConfig) -> Duration {
         config.duration,
         config.runs,
     );
-    let threads = config.threads.clamp(
-        1,
-        config.capacities.len() * config.consumers.len() * config.runs.max(1) as usize,
-    );
+    let simulations = config.capacities.len() * config.consumers.len() * config.runs as usize;
+    // No more threads than simulations, and at least one.
+    let threads = config.threads.min(simulations).max(1);
     Duration::try_from_secs_f64(messages / (GUESSED_RATE * threads as f64)).unwrap_or(Duration::MAX)
 }
 
