@@ -341,9 +341,9 @@ fn heading(config: &SweepConfig, points: usize) -> String {
         format!(
             "burstbuf sweep: {points} points × {runs} runs of {duration} each, seeds {} to {last}; \
              arrivals {arrivals}; service {service}\n\
-             Figures are means over the {runs} runs. 95% CI of the full share: Student t over \
-             the runs' full shares,\nwidened to at least the Wilson interval of all their \
-             sends pooled, clamped to [0, 1].\n\n",
+             Figures are means over the {runs} runs (waits: over the runs with a blocked send). \
+             95% CI of the full share:\nStudent t over the runs' full shares, widened to at \
+             least the Wilson interval of all their sends pooled, clamped to [0, 1].\n\n",
             config.seed
         )
     } else {
