@@ -80,12 +80,21 @@ fn exponential_sweeps_print_the_m_m_1_k_prediction_beside_the_simulation() {
         "--produce-every=10ms",
         "--consume-every=9ms",
         "--capacities=1,5,20",
-        "--duration=2h",
+        // Ten runs of 12 minutes: the 2 h of model time this test always simulated.
+        "--duration=12m",
     ]);
+    assert_eq!(v["runs"], 10);
     for row in v["rows"].as_array().unwrap() {
-        let simulated = row["full_share"]["mean"].as_f64().unwrap();
+        let share = &row["full_share"];
+        let simulated = share["mean"].as_f64().unwrap();
         let predicted = row["predicted_full_share"].as_f64().unwrap();
         assert!((simulated - predicted).abs() < 0.01, "{row}");
+        // And the exact answer lies within the 95% interval of these seeds.
+        let (low, high) = (
+            share["ci_low"].as_f64().unwrap(),
+            share["ci_high"].as_f64().unwrap(),
+        );
+        assert!((low..=high).contains(&predicted), "{row}");
     }
 }
 
