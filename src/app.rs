@@ -21,9 +21,10 @@ use crate::model::{Arrivals, ServiceTimes};
 use crate::sizing::sim::{self, Scenario};
 use crate::sizing::sweep;
 use crate::stats::{self, Rates, Verdict};
-use crate::ui::illustrator::{self, Feeds, Look, Output};
-use crate::ui::signals::Signals;
+use crate::ui::illustrator::{self, Feeds, Look, Mode};
+use crate::ui::signals::{self, Stops, Suspend};
 use crate::ui::summary::{Blocked, Summary};
+use crate::ui::writer::{self, Finished, Target, Writer};
 use crate::ui::{metrics, terminal};
 
 /// Exit code for a usage error, as clap and most Unix tools use.
@@ -34,6 +35,14 @@ const EXIT_ABORTED: u8 = 130;
 const EXIT_HANGUP: u8 = 129;
 /// Exit code when a thread panicked, as Rust uses for a panic in `main`.
 const EXIT_PANIC: u8 = 101;
+
+/// How long the end waits on a write to stdout (or stderr) that makes no
+/// progress before taking its reader to be gone. Three such waits at most
+/// follow an abort, which must end within a second.
+const PATIENCE: Duration = Duration::from_millis(250);
+
+/// How long Ctrl-Z and `fg` wait for a frame being written.
+const SUSPEND_PATIENCE: Duration = Duration::from_millis(50);
 
 pub fn main() -> ExitCode {
     let resolved = Cli::try_parse().and_then(|cli| config::resolve(cli, &Env::from_process()));
@@ -77,6 +86,27 @@ struct Joined {
     illustrator: Option<io::Result<()>>,
 }
 
+/// Ctrl-Z and `fg` for the live gauge: the writer gives the terminal back and
+/// takes it again. Plain output needs nothing.
+struct Suspension {
+    writer: Writer,
+    live: bool,
+}
+
+impl Suspend for Suspension {
+    fn before_stop(&self) {
+        if self.live {
+            self.writer.pause(SUSPEND_PATIENCE);
+        }
+    }
+
+    fn after_continue(&self) {
+        if self.live {
+            self.writer.resume(SUSPEND_PATIENCE);
+        }
+    }
+}
+
 /// Runs the demo with a validated configuration and reports on stdout.
 pub fn run(config: &Config) -> io::Result<ExitCode> {
     // Bound before the terminal is touched, so a port in use is a usage error.
@@ -94,16 +124,47 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
             "burstbuf: serving http://{addr}/metrics and http://{addr}/debug/vars"
         );
     }
-    let signals = Signals::register()?;
+    let live = config.display == Display::Live;
+    // With --json, stdout carries only the summary object: the log lines go
+    // to stderr, and if stderr fails they are given up, not the run.
+    let target = if config.json && !live {
+        Target::Stderr
+    } else {
+        Target::Stdout
+    };
+    let writer = Writer::start(target.open()?, config.colour, target == Target::Stdout)?;
+    let shared = Arc::new(Shared::new(Clock::start(config.speed)));
+    let stops = Arc::new(Stops::new());
+    let suspension = Arc::new(Suspension {
+        writer: writer.clone(),
+        live,
+    });
+    signals::start(Arc::clone(&stops), Arc::clone(&shared), suspension)?;
     let guard = match config.display {
         Display::Live => Some(terminal::enter()?),
         Display::Plain => None,
     };
-    let shared = Arc::new(Shared::new(Clock::start(config.speed)));
     terminal::install_panic_hook(Arc::clone(&shared));
 
-    let joined = run_threads(config, &shared, &signals, server);
+    let mut joined = run_threads(config, &shared, &stops, &writer, server);
+    let mut gone = None;
+    if live
+        && let Ok(j) = &mut joined
+        && matches!(j.illustrator, Some(Err(_)))
+    {
+        // The terminal answered with an I/O error: it went away.
+        stops.hang_up(&shared.control);
+        gone = j.illustrator.replace(Ok(())).and_then(Result::err);
+    }
+    // Waits for the last frame or line only while the reader takes them.
+    let finished = writer.finish(PATIENCE);
+    if stops.hung_up() || (live && finished == Finished::Stuck) {
+        terminal::forsake();
+    }
     drop(guard);
+    if let Some(e) = gone {
+        let _ = writeln!(io::stderr(), "burstbuf: the terminal went away: {e}");
+    }
     let joined = joined?;
 
     let (Some(produced), Some(consumed), Some(illustrated)) =
@@ -120,14 +181,53 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
 
     let aborted = shared.control.state() == State::Aborted;
     let summary = summarise(config, &shared, &produced, &consumed, aborted);
-    summary.write(&mut io::stdout().lock(), config.json)?;
-    Ok(if signals.hung_up() {
+    let mut text = Vec::new();
+    summary.write(&mut text, config.json)?;
+    let code = if stops.hung_up() {
         ExitCode::from(EXIT_HANGUP)
     } else if aborted {
         ExitCode::from(EXIT_ABORTED)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    if stops.hung_up() {
+        // Stdout may be the terminal that went away, or a pipe still read.
+        let _ = writer::write_within(Target::Stdout, text, PATIENCE);
+        return Ok(code);
+    }
+    let stuck = finished == Finished::Stuck && target == Target::Stdout;
+    let written = if stuck {
+        Ok(false)
+    } else {
+        writer::write_within(Target::Stdout, text.clone(), PATIENCE)
+    };
+    let to_stderr =
+        |line: String| writer::write_within(Target::Stderr, line.into_bytes(), PATIENCE);
+    match written {
+        Ok(true) => {}
+        Ok(false) => {
+            // Nobody reads stdout: the summary goes where it can.
+            let note = "burstbuf: stdout is not being read; the summary follows here\n";
+            let _ = to_stderr(note.to_owned() + &String::from_utf8_lossy(&text));
+        }
+        // Piped into `head` and closed: nobody is left to tell.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe && !config.json => {
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => {
+            let _ = to_stderr(format!(
+                "burstbuf: could not write the summary to stdout: {e}\n"
+            ));
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let dropped = writer.dropped();
+    if dropped > 0 {
+        let _ = to_stderr(format!(
+            "burstbuf: {dropped} log lines were dropped: their reader did not keep up\n"
+        ));
+    }
+    Ok(code)
 }
 
 /// The report, from the threads' own reports and the counters, read after
@@ -214,7 +314,8 @@ fn summarise(
 fn run_threads(
     config: &Config,
     shared: &Shared,
-    signals: &Signals,
+    stops: &Stops,
+    writer: &Writer,
     server: Option<tiny_http::Server>,
 ) -> io::Result<Joined> {
     // The buffer under study, and the two unbounded event channels the
@@ -261,7 +362,7 @@ fn run_threads(
         drop((intake, consumed_tx));
         let illustrator = spawn(s, "illustrator", control, move || {
             test_panic(config, Worker::Illustrator, shared);
-            illustrate(feeds, config, shared, signals)
+            illustrate(feeds, config, shared, stops, writer)
         })?;
         if let Some(server) = server {
             let capacity = config.capacity;
@@ -290,28 +391,24 @@ fn run_threads(
     })
 }
 
-fn illustrate(feeds: Feeds, config: &Config, shared: &Shared, signals: &Signals) -> io::Result<()> {
+fn illustrate(
+    feeds: Feeds,
+    config: &Config,
+    shared: &Shared,
+    stops: &Stops,
+    writer: &Writer,
+) -> io::Result<()> {
     let look = Look {
         capacity: config.capacity,
         consumers: config.consumers,
         glyphs: config.glyphs,
         colour: config.colour,
     };
-    match config.display {
-        Display::Live => {
-            let mut out = io::BufWriter::with_capacity(1 << 14, io::stdout());
-            illustrator::run(feeds, Output::Live(&mut out), look, shared, signals)
-        }
-        Display::Plain => {
-            // With --json, stdout carries only the summary object.
-            let mut out: Box<dyn Write> = if config.json {
-                Box::new(io::stderr())
-            } else {
-                Box::new(io::stdout())
-            };
-            illustrator::run(feeds, Output::Plain(&mut out), look, shared, signals)
-        }
-    }
+    let mode = match config.display {
+        Display::Live => Mode::Live,
+        Display::Plain => Mode::Plain,
+    };
+    illustrator::run(feeds, mode, writer, look, shared, stops)
 }
 
 /// `--test-panic`: the chosen thread panics a moment after the start (for a

@@ -2,13 +2,18 @@
 //! every message produced and consumed on two unbounded channels, keeps only the
 //! latest of each (events are coalesced, so watching never slows the producer),
 //! and draws at most [`FRAME`]⁻¹ times a second, only when the picture changes.
-//! It also turns keys and signals into stop and abort requests.
+//! It also turns keys into stop and abort requests (signals have their own
+//! threads, see [`crate::ui::signals`]).
+//!
+//! It never writes itself: frames and log lines go to the [`Writer`] thread,
+//! which keeps only the latest, so a reader that stops reading cannot stop it
+//! from draining the event channels.
 //!
 //! std has no `select`, so each turn drains both channels without blocking,
 //! sleeps until the next frame, and takes the keys that came meanwhile.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::thread;
@@ -20,8 +25,8 @@ use crate::live::control::{Shared, State};
 use crate::live::counters::depth;
 use crate::stats::{Sample, Window};
 use crate::ui::gauge::{self, Glyphs, HISTORY_SECONDS, Phase, Snapshot};
-use crate::ui::screen::Screen;
-use crate::ui::signals::Signals;
+use crate::ui::signals::{self, Stops};
+use crate::ui::writer::Writer;
 
 /// The shortest time between two frames: about 30 frames a second.
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -70,27 +75,30 @@ pub struct Feeds {
     pub consumed: Receiver<u64>,
 }
 
-/// Where the picture goes.
-pub enum Output<'a> {
+/// What the picture is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
     /// The live gauge, on a terminal already in raw mode and the alternate screen.
-    Live(&'a mut dyn Write),
+    Live,
     /// One logfmt line per second of model time.
-    Plain(&'a mut dyn Write),
+    Plain,
 }
 
 /// Runs until both event channels are closed (after a final frame) or the run
-/// is aborted. An error is an I/O error on the output; the caller aborts the run.
+/// is aborted. An error is an I/O error on the output (as the writer found it)
+/// or on the terminal's keys; the caller aborts the run.
 pub fn run(
     feeds: Feeds,
-    output: Output,
+    mode: Mode,
+    writer: &Writer,
     look: Look,
     shared: &Shared,
-    signals: &Signals,
+    stops: &Stops,
 ) -> io::Result<()> {
-    let watch = Watch::new(feeds, look, shared, signals);
-    match output {
-        Output::Live(out) => live(watch, out, look.colour),
-        Output::Plain(out) => plain(watch, out),
+    let watch = Watch::new(feeds, look, shared, stops);
+    match mode {
+        Mode::Live => live(watch, writer),
+        Mode::Plain => plain(watch, writer),
     }
 }
 
@@ -99,7 +107,7 @@ struct Watch<'a> {
     feeds: Feeds,
     look: Look,
     shared: &'a Shared,
-    signals: &'a Signals,
+    stops: &'a Stops,
     /// Rates over the last [`WINDOW_S`] seconds.
     window: Window,
     /// The deepest the buffer was in each recent model second: (second, depth).
@@ -140,14 +148,14 @@ fn drain(rx: &Receiver<u64>, count: &mut u64, budget: usize) -> (Drained, usize)
 }
 
 impl<'a> Watch<'a> {
-    fn new(feeds: Feeds, look: Look, shared: &'a Shared, signals: &'a Signals) -> Watch<'a> {
+    fn new(feeds: Feeds, look: Look, shared: &'a Shared, stops: &'a Stops) -> Watch<'a> {
         Watch {
             feeds,
             look,
             window: Window::new(WINDOW_S),
             history: VecDeque::with_capacity(HISTORY_SECONDS + 1),
             shared,
-            signals,
+            stops,
             produced: 0,
             consumed: 0,
             producing: true,
@@ -162,6 +170,10 @@ impl<'a> Watch<'a> {
         if self.producing {
             let (drained, n) = drain(&self.feeds.produced, &mut self.produced, DRAIN_BUDGET);
             self.producing = drained != Drained::Closed;
+            if !self.producing {
+                // The producer is done: a stop request from now on quits at once.
+                self.shared.control.stop();
+            }
             more |= drained == Drained::More;
             taken += n;
         }
@@ -176,12 +188,6 @@ impl<'a> Watch<'a> {
         let now = Instant::now();
         self.sample(now);
 
-        if self.signals.hung_up() {
-            self.shared.control.abort();
-        }
-        if self.signals.take_stop() {
-            self.escalate();
-        }
         if taken >= BUSY_EVENTS {
             self.busy_at = Some(now);
         }
@@ -194,15 +200,10 @@ impl<'a> Watch<'a> {
         }
     }
 
-    /// q, Esc, Ctrl-C or a signal: the first stops the producer and drains, the
-    /// next quits at once.
+    /// q, Esc or Ctrl-C: the first stops the producer and drains, the next
+    /// (key or signal) quits at once.
     fn escalate(&self) {
-        let control = &self.shared.control;
-        if control.state() == State::Running && self.producing {
-            control.stop();
-        } else {
-            control.abort();
-        }
+        self.stops.request(&self.shared.control);
     }
 
     /// Feeds the rate window and the depth history.
@@ -289,23 +290,34 @@ fn is_stop_key(key: &KeyEvent) -> bool {
         }
 }
 
-fn live(mut watch: Watch, mut out: &mut dyn Write, colour: bool) -> io::Result<()> {
-    let mut screen = Screen::new(colour);
+fn is_suspend_key(key: &KeyEvent) -> bool {
+    key.kind != KeyEventKind::Release
+        && key.code == KeyCode::Char('z')
+        && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn live(mut watch: Watch, writer: &Writer) -> io::Result<()> {
     let (mut width, mut height) = crossterm::terminal::size().unwrap_or((0, 0));
-    screen.reset(&mut out)?;
+    writer.reset();
     let mut next_frame = Instant::now();
     loop {
         let pace = watch.update();
+        if let Some(e) = writer.take_error() {
+            return Err(e);
+        }
         if watch.aborted() {
             return Ok(());
         }
         let now = Instant::now();
         if now >= next_frame || watch.finished() {
             next_frame = now + FRAME;
-            // Only what changed since the last frame is written, often nothing.
-            let lines = gauge::render(&watch.snapshot(now), width.into(), height.into());
-            screen.draw(&lines, &mut out)?;
-            out.flush()?;
+            // The writer writes only what changed since the frame it last
+            // wrote, often nothing.
+            writer.frame(gauge::render(
+                &watch.snapshot(now),
+                width.into(),
+                height.into(),
+            ));
         }
         if watch.finished() {
             return Ok(());
@@ -326,9 +338,11 @@ fn live(mut watch: Watch, mut out: &mut dyn Write, colour: bool) -> io::Result<(
         while event::poll(LOOK)? {
             match event::read()? {
                 Event::Key(key) if is_stop_key(&key) => watch.escalate(),
+                // Raw mode turns Ctrl-Z into a key: make it the signal it would be.
+                Event::Key(key) if is_suspend_key(&key) => signals::suspend_self(),
                 Event::Resize(w, h) => {
                     (width, height) = (w, h);
-                    screen.reset(&mut out)?;
+                    writer.reset();
                 }
                 _ => {}
             }
@@ -342,7 +356,7 @@ fn live(mut watch: Watch, mut out: &mut dyn Write, colour: bool) -> io::Result<(
 /// looks cost nothing. (Zero would not look at all.)
 const LOOK: Duration = Duration::from_micros(100);
 
-fn plain(mut watch: Watch, out: &mut dyn Write) -> io::Result<()> {
+fn plain(mut watch: Watch, writer: &Writer) -> io::Result<()> {
     let clock = watch.shared.clock;
     // Wake often enough to write a line for every model second, but never spin.
     let tick = clock
@@ -352,18 +366,20 @@ fn plain(mut watch: Watch, out: &mut dyn Write) -> io::Result<()> {
     let mut next_line = 1.0;
     loop {
         let pace = watch.update();
+        if let Some(e) = writer.take_error() {
+            return Err(e);
+        }
         if watch.aborted() {
             return Ok(());
         }
         let now = Instant::now();
         let t = clock.model_secs(now);
         if watch.finished() {
-            writeln!(out, "{}", gauge::logfmt(&watch.snapshot(now), t))?;
-            return out.flush();
+            writer.line(gauge::logfmt(&watch.snapshot(now), t));
+            return Ok(());
         }
         if t >= next_line {
-            writeln!(out, "{}", gauge::logfmt(&watch.snapshot(now), t))?;
-            out.flush()?;
+            writer.line(gauge::logfmt(&watch.snapshot(now), t));
             next_line = t.floor() + 1.0;
         }
         match pace {
@@ -422,5 +438,13 @@ mod tests {
         assert!(is_stop_key(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)));
         assert!(!is_stop_key(&key(KeyCode::Char('c'), KeyModifiers::NONE)));
         assert!(!is_stop_key(&key(KeyCode::Char('x'), KeyModifiers::NONE)));
+        assert!(is_suspend_key(&key(
+            KeyCode::Char('z'),
+            KeyModifiers::CONTROL
+        )));
+        assert!(!is_suspend_key(&key(
+            KeyCode::Char('z'),
+            KeyModifiers::NONE
+        )));
     }
 }

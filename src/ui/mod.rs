@@ -1,6 +1,6 @@
 //! The presentation: everything a person or another program sees of a live
 //! run — the illustrator thread and its gauge or log lines, the terminal it
-//! owns, the signals it answers, the end-of-run summary and the metrics endpoint.
+//! owns, the thread that writes, the signals it answers, the end-of-run summary and the metrics endpoint.
 
 pub mod gauge;
 pub mod illustrator;
@@ -9,3 +9,4 @@ pub mod screen;
 pub mod signals;
 pub mod summary;
 pub mod terminal;
+pub mod writer;

@@ -38,10 +38,23 @@ pub fn enter() -> io::Result<Guard> {
     Ok(guard)
 }
 
+/// Set when the terminal is gone or cannot be written: restoring then only
+/// leaves raw mode, quietly, and writes nothing that could block or fail.
+static FORSAKEN: AtomicBool = AtomicBool::new(false);
+
+/// The terminal hung up, or a write to it is stuck for good.
+pub fn forsake() {
+    FORSAKEN.store(true, Ordering::SeqCst);
+}
+
 /// Leaves raw mode, then shows the cursor and leaves the alternate screen. Does
 /// nothing if the terminal is not ours. Never panics: errors go to stderr.
 pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    if FORSAKEN.load(Ordering::SeqCst) {
+        let _ = disable_raw_mode();
         return;
     }
     if let Err(e) = disable_raw_mode() {
@@ -61,4 +74,21 @@ pub fn install_panic_hook(shared: Arc<Shared>) {
         shared.control.abort();
         previous(info);
     }));
+}
+
+/// Ctrl-Z: give the terminal back as it was (written to `out`, the writer's
+/// own descriptor) before the process stops.
+pub fn suspend(out: &mut impl Write) {
+    if ACTIVE.load(Ordering::SeqCst) {
+        let _ = disable_raw_mode();
+        let _ = execute!(out, Show, LeaveAlternateScreen);
+    }
+}
+
+/// `fg`: take the terminal again; the caller has the next frame drawn whole.
+pub fn resume(out: &mut impl Write) {
+    if ACTIVE.load(Ordering::SeqCst) {
+        let _ = enable_raw_mode();
+        let _ = execute!(out, EnterAlternateScreen, Hide);
+    }
 }
