@@ -110,7 +110,10 @@ impl Suspend for Suspension {
 /// Runs the demo with a validated configuration and reports on stdout.
 pub fn run(config: &Config) -> io::Result<ExitCode> {
     // Bound before the terminal is touched, so a port in use is a usage error.
-    let server = match config.metrics.map(|addr| (addr, metrics::bind(addr))) {
+    let bound = config
+        .metrics
+        .map(|addr| (addr, metrics::Server::bind(addr, config.metrics_public)));
+    let server = match bound {
         None => None,
         Some((_, Ok(server))) => Some(server),
         Some((addr, Err(e))) => {
@@ -118,7 +121,7 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
-    if let Some(addr) = server.as_ref().and_then(metrics::local_addr) {
+    if let Some(addr) = server.as_ref().and_then(metrics::Server::local_addr) {
         let _ = writeln!(
             io::stderr(),
             "burstbuf: serving http://{addr}/metrics and http://{addr}/debug/vars"
@@ -316,7 +319,7 @@ fn run_threads(
     shared: &Shared,
     stops: &Stops,
     writer: &Writer,
-    server: Option<tiny_http::Server>,
+    server: Option<metrics::Server>,
 ) -> io::Result<Joined> {
     // The buffer under study, and the two unbounded event channels the
     // illustrator listens to (unbounded, so watching never blocks the producer).

@@ -159,6 +159,8 @@ pub struct Config {
     pub json: bool,
     /// Where to serve the live counters, if anywhere.
     pub metrics: Option<std::net::SocketAddr>,
+    /// `--metrics-public`: answer requests naming any `Host`, not only loopback.
+    pub metrics_public: bool,
     /// Consumer threads sharing the buffer.
     pub consumers: u32,
     /// The thread that panics on purpose, in tests of the terminal's restoration.
@@ -192,6 +194,7 @@ impl Config {
             glyphs,
             json: cli.json,
             metrics: cli.metrics,
+            metrics_public: cli.metrics_public,
             consumers: cli.consumers,
             test_panic: cli.test_panic,
         }

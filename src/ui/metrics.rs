@@ -1,74 +1,44 @@
 //! `--metrics ADDR`: the live counters over HTTP, as the original's expvar idea
 //! asks: `GET /debug/vars` (expvar-style JSON) and `GET /metrics` (Prometheus
 //! text format). It runs on its own std thread, only reads the counters, and
-//! stops with the run. Formatting is pure ([`View`]) so it is tested without a socket.
+//! stops with the run. Formatting is pure ([`View`]) so it is tested without a
+//! socket; the connections are handled in [`server`], which sets the limits.
+
+mod server;
 
 use std::fmt::Write as _;
-use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
 
 use serde_json::json;
-use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::live::control::Shared;
+
+pub use server::{
+    IO_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, Request, Server, WORKERS, is_loopback_host,
+};
 
 /// Upper bounds of the blocked-time histogram's buckets, in model seconds.
 const BUCKETS_S: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// How often the server looks up from waiting for a request to see whether the run is over.
-const POLL: Duration = Duration::from_millis(100);
-
-/// Binds the address before the demo starts, so a port in use or a refused
-/// address is reported before the terminal is touched.
-pub fn bind(addr: SocketAddr) -> io::Result<Server> {
-    let listener = TcpListener::bind(addr)?;
-    Server::from_listener(listener, None).map_err(io::Error::other)
-}
-
-/// The bound address, for the "serving on" line.
-pub fn local_addr(server: &Server) -> Option<SocketAddr> {
-    server.server_addr().to_ip()
-}
-
-/// Answers requests until `done` is set.
+/// Answers requests until `done` is set (see [`server`] for the limits).
 pub fn serve(server: Server, shared: &Shared, capacity: u64, done: &AtomicBool) {
-    while !done.load(Relaxed) {
-        match server.recv_timeout(POLL) {
-            Ok(Some(request)) => {
-                let view = View::read(shared, capacity);
-                // A client that hangs up mid-answer is its own problem.
-                let _ = answer(request, &view);
-            }
-            Ok(None) => {}
-            Err(_) => return,
-        }
-    }
-}
-
-fn answer(request: Request, view: &View) -> io::Result<()> {
-    let (status, content_type, body) = route(request.method(), request.url(), view);
-    let header = Header::from_bytes("Content-Type", content_type).expect("a valid header");
-    let mut response = Response::from_string(body)
-        .with_status_code(status)
-        .with_header(header);
-    if status == 405 {
-        response.add_header(Header::from_bytes("Allow", "GET, HEAD").expect("a valid header"));
-    }
-    request.respond(response)
+    let answer =
+        |request: &Request| route(request.method, request.path, &View::read(shared, capacity));
+    server.serve(&answer, done);
 }
 
 /// Status, content type and body for a request.
-fn route(method: &Method, url: &str, view: &View) -> (u16, &'static str, String) {
+fn route(method: &str, url: &str, view: &View) -> (u16, &'static str, String) {
     let path = url.split('?').next().unwrap_or("");
     let known = matches!(path, "/metrics" | "/debug/vars");
     if !known {
         return (404, "text/plain; charset=utf-8", "not found\n".into());
     }
-    if !matches!(method, Method::Get | Method::Head) {
+    if !matches!(method, "GET" | "HEAD") {
         return (
             405,
             "text/plain; charset=utf-8",
@@ -269,13 +239,13 @@ mod tests {
     #[test]
     fn routes() {
         let v = view();
-        assert_eq!(route(&Method::Get, "/metrics", &v).0, 200);
-        assert_eq!(route(&Method::Get, "/debug/vars?x=1", &v).0, 200);
-        assert_eq!(route(&Method::Head, "/metrics", &v).0, 200);
-        assert_eq!(route(&Method::Get, "/", &v).0, 404);
-        assert_eq!(route(&Method::Get, "/metrics/x", &v).0, 404);
-        assert_eq!(route(&Method::Post, "/metrics", &v).0, 405);
-        assert_eq!(route(&Method::Delete, "/debug/vars", &v).0, 405);
+        assert_eq!(route("GET", "/metrics", &v).0, 200);
+        assert_eq!(route("GET", "/debug/vars?x=1", &v).0, 200);
+        assert_eq!(route("HEAD", "/metrics", &v).0, 200);
+        assert_eq!(route("GET", "/", &v).0, 404);
+        assert_eq!(route("GET", "/metrics/x", &v).0, 404);
+        assert_eq!(route("POST", "/metrics", &v).0, 405);
+        assert_eq!(route("DELETE", "/debug/vars", &v).0, 405);
     }
 
     #[test]

@@ -194,12 +194,12 @@ impl Writer {
     /// at most `patience` for a write in progress).
     pub fn pause(&self, patience: Duration) {
         self.pending().paused = true;
-        self.borrow(patience, |out| crate::ui::terminal::suspend(out));
+        self.borrow(patience, crate::ui::terminal::suspend);
     }
 
     /// `fg`: takes the terminal again and draws the next frame whole.
     pub fn resume(&self, patience: Duration) {
-        self.borrow(patience, |out| crate::ui::terminal::resume(out));
+        self.borrow(patience, crate::ui::terminal::resume);
         let mut p = self.pending();
         p.paused = false;
         p.reset = true;
