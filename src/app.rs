@@ -63,19 +63,50 @@ pub fn main() -> ExitCode {
 }
 
 /// Help and version go to stdout as usual; any other error is reported on one
-/// line (clap's first, which names the option and what is allowed), exit code 2.
+/// line, exit code 2.
 fn usage_error(e: &clap::Error) -> ExitCode {
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = e.print();
             ExitCode::SUCCESS
         }
-        _ => {
-            let message = e.to_string();
-            let first = message.lines().next().unwrap_or("error: invalid arguments");
-            let _ = writeln!(io::stderr(), "{first} (see --help)");
+        kind => {
+            let line = one_line(&e.to_string(), kind == ErrorKind::MissingRequiredArgument);
+            let _ = writeln!(io::stderr(), "{line} (see --help)");
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+/// Clap's message on one line, with its hints: the possible values, "a
+/// similar argument exists", which arguments are missing, and (`with_usage`)
+/// the usage line, which shows what asked for them (`--metrics-public
+/// --metrics <ADDR>`). The pointer to `--help` is left to the caller.
+fn one_line(message: &str, with_usage: bool) -> String {
+    let mut line = String::new();
+    let mut usage = None;
+    for part in message.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(rest) = part.strip_prefix("Usage:") {
+            // The rest is usage (more forms of it) and the pointer to --help.
+            usage = Some(rest.trim().to_owned());
+            break;
+        }
+        if part.starts_with("For more information") {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') || part.starts_with('[') {
+                " "
+            } else {
+                "; "
+            });
+        }
+        line.push_str(part);
+    }
+    match usage {
+        Some(usage) if with_usage => format!("{line} (usage: {usage})"),
+        _ if line.is_empty() => "error: invalid arguments".to_owned(),
+        _ => line,
     }
 }
 
@@ -437,4 +468,35 @@ fn spawn<'scope, 'env, T: Send + 'scope>(
         .name(name.into())
         .spawn_scoped(s, f)
         .inspect_err(|_| control.abort())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_messages_keep_their_hints_on_one_line() {
+        let values = "error: invalid value 'foo' for '--arrivals <KIND>'\n  \
+                      [possible values: bursty, exponential]\n\n\
+                      For more information, try '--help'.\n";
+        assert_eq!(
+            one_line(values, false),
+            "error: invalid value 'foo' for '--arrivals <KIND>' [possible values: bursty, exponential]"
+        );
+        let missing = "error: the following required arguments were not provided:\n  \
+                       --metrics <ADDR>\n\nUsage: burstbuf --metrics-public --metrics <ADDR>\n\n\
+                       For more information, try '--help'.\n";
+        assert_eq!(
+            one_line(missing, true),
+            "error: the following required arguments were not provided: --metrics <ADDR> \
+             (usage: burstbuf --metrics-public --metrics <ADDR>)"
+        );
+        let tip = "error: unexpected argument '--capacty' found\n\n  \
+                   tip: a similar argument exists: '--capacity'\n\n\
+                   Usage: burstbuf [OPTIONS]\n       burstbuf <COMMAND>\n";
+        assert_eq!(
+            one_line(tip, false),
+            "error: unexpected argument '--capacty' found; tip: a similar argument exists: '--capacity'"
+        );
+    }
 }

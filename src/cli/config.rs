@@ -69,9 +69,15 @@ fn model(args: &ModelArgs) -> Model {
     }
 }
 
-/// The seed given, or a random one.
+/// The largest random seed: 2^53 - 1, so that the seed in the JSON summary
+/// survives tools that read numbers as doubles (jq, JavaScript). A `--seed`
+/// above it is still taken as given.
+pub const MAX_RANDOM_SEED: u64 = (1 << 53) - 1;
+
+/// The seed given, or a random one of at most 53 bits.
 fn seed(args: &ModelArgs) -> u64 {
-    args.seed.unwrap_or_else(rand::random)
+    args.seed
+        .unwrap_or_else(|| rand::random::<u64>() & MAX_RANDOM_SEED)
 }
 
 fn sweep_config(args: SweepArgs, env: &Env) -> SweepConfig {
@@ -480,6 +486,15 @@ mod tests {
         let a = Config::new(parse(&[]).unwrap().live, &Env::default()).seed;
         let b = Config::new(parse(&[]).unwrap().live, &Env::default()).seed;
         assert_ne!(a, b, "two runs without --seed got the same seed");
+    }
+
+    #[test]
+    fn random_seeds_survive_doubles() {
+        for _ in 0..1000 {
+            let seed = Config::new(parse(&[]).unwrap().live, &Env::default()).seed;
+            assert!(seed <= MAX_RANDOM_SEED);
+            assert_eq!(seed as f64 as u64, seed);
+        }
     }
 
     #[test]

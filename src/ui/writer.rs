@@ -297,13 +297,22 @@ fn write_loop(inner: &Inner) {
 /// Writes `bytes` to `target` from a helper thread and waits at most
 /// `patience` for it: `Ok(false)` if it did not finish by then (the thread is
 /// left behind, blocked; the process may exit under it).
+///
+/// It needs no new descriptor (it may run when they are all taken): it
+/// writes through `io::stdout()` or `io::stderr()`, whose locks the writer
+/// thread never takes.
 pub fn write_within(target: Target, bytes: Vec<u8>, patience: Duration) -> io::Result<bool> {
-    let mut out = target.open()?;
+    fn write(mut out: impl Write, bytes: &[u8]) -> io::Result<()> {
+        out.write_all(bytes).and_then(|()| out.flush())
+    }
     let (tx, rx) = mpsc::channel();
     thread::Builder::new()
         .name("final-write".into())
         .spawn(move || {
-            let _ = tx.send(out.write_all(&bytes).and_then(|()| out.flush()));
+            let _ = tx.send(match target {
+                Target::Stdout => write(io::stdout().lock(), &bytes),
+                Target::Stderr => write(io::stderr().lock(), &bytes),
+            });
         })?;
     match rx.recv_timeout(patience) {
         Ok(result) => result.map(|()| true),
