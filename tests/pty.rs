@@ -331,3 +331,88 @@ fn colour_only_where_wanted() {
     assert!(text.contains("Buffer reached capacity "), "{text:?}");
     assert!(!text.contains('\x1b'), "{text:?}");
 }
+
+#[test]
+fn a_closed_terminal_exits_with_129_at_once() {
+    let Session {
+        master,
+        mut child,
+        writer,
+        output,
+        stop_reading,
+    } = start(&["--seed=7", "--duration=0s"], 30, 120, &[]);
+    let start = Instant::now();
+    while !String::from_utf8_lossy(&output.lock().unwrap()).contains("P:") {
+        assert!(start.elapsed() < PATIENCE, "the gauge never appeared");
+        thread::sleep(Duration::from_millis(20));
+    }
+    stop_reading.store(true, Ordering::Relaxed);
+    drop(writer);
+    drop(master);
+    let closed = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        // Typically well under 100 ms; the bound is for a busy machine.
+        assert!(
+            closed.elapsed() < Duration::from_secs(10),
+            "still running after the terminal closed"
+        );
+        thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.exit_code(), 129, "{status:?}");
+    eprintln!("exit 129 {:?} after the terminal closed", closed.elapsed());
+}
+
+/// The process's state letter from /proc/PID/stat: `T` when stopped.
+fn proc_state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next())
+        .unwrap_or('?')
+}
+
+#[test]
+fn ctrl_z_suspends_with_the_terminal_restored_and_fg_redraws() {
+    let mut s = start(&["--speed=20", "--seed=7", "--duration=0s"], 30, 120, &[]);
+    s.wait_for("P:");
+    let pid = s.child.process_id().unwrap();
+    s.press(b"\x1a");
+    let pressed = Instant::now();
+    while proc_state(pid) != 'T' {
+        assert!(pressed.elapsed() < PATIENCE, "Ctrl-Z did not stop it");
+        thread::sleep(Duration::from_millis(10));
+    }
+    let text = s.text();
+    assert!(
+        text.contains("\x1b[?1049l"),
+        "left the alternate screen: {text:?}"
+    );
+    let stty = format!(" {} ", s.stty().replace('\n', " "));
+    assert!(
+        stty.contains(" icanon ") && stty.contains(" echo "),
+        "raw mode still on while suspended: {stty}"
+    );
+    let before = s.text().len();
+    s.signal("CONT"); // what `fg` sends
+    let resumed = Instant::now();
+    loop {
+        let text = s.text();
+        let after = &text[before..];
+        if after.contains("\x1b[?1049h") && after.contains("P:") {
+            break;
+        }
+        assert!(
+            resumed.elapsed() < PATIENCE,
+            "no redraw after fg: {after:?}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    s.press(b"q");
+    thread::sleep(Duration::from_millis(100));
+    s.press(b"q");
+    let (status, _) = s.wait_exit();
+    assert!(matches!(status.exit_code(), 0 | 130), "{status:?}");
+    s.assert_restored();
+}
