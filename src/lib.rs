@@ -22,9 +22,12 @@
 //!   - [`ui::gauge`]: the picture and the log line, as pure functions of a [`ui::gauge::Snapshot`].
 //!   - [`ui::screen`]: writes frames to a terminal, only what changed, one flush per frame.
 //!   - [`ui::terminal`]: entering and restoring the terminal, and the panic hook.
-//!   - [`ui::signals`]: SIGINT, SIGTERM and SIGHUP as flags.
+//!   - [`ui::writer`]: the writer thread: the only one that writes frames and log
+//!     lines; keeps the latest, drops what a slow reader cannot take.
+//!   - [`ui::signals`]: signal threads: SIGINT/SIGTERM counted, SIGHUP, Ctrl-Z and `fg`.
 //!   - [`ui::summary`]: the end-of-run report, as text or JSON.
-//!   - [`ui::metrics`]: `--metrics`: the live counters over HTTP (expvar JSON, Prometheus).
+//!   - [`ui::metrics`]: `--metrics`: the live counters over HTTP (expvar JSON,
+//!     Prometheus); `ui/metrics/server.rs` is the bounded HTTP server.
 //! - [`sizing`]: answering "how big?" by simulation; shares nothing with the threads.
 //!   - [`sizing::sim`]: the live model as a discrete-event simulation in virtual time.
 //!   - [`sizing::sweep`]: `burstbuf sweep`: simulations over capacities and consumer

@@ -86,7 +86,9 @@ fn exchange(addr: SocketAddr, request: &[u8], patience: Duration) -> String {
 }
 
 fn get(addr: SocketAddr, method: &str, path: &str) -> String {
-    let request = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    // The address as Host, as a real client sends it: a name that is not
+    // loopback is refused (421) since the endpoint guards against DNS rebinding.
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     exchange(addr, request.as_bytes(), Duration::from_secs(30))
 }
 

@@ -340,6 +340,7 @@ fn a_closed_terminal_exits_with_129_at_once() {
         writer,
         output,
         stop_reading,
+        ..
     } = start(&["--seed=7", "--duration=0s"], 30, 120, &[]);
     let start = Instant::now();
     while !String::from_utf8_lossy(&output.lock().unwrap()).contains("P:") {
