@@ -225,8 +225,15 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
         ExitCode::SUCCESS
     };
     if stops.hung_up() {
-        // Stdout may be the terminal that went away, or a pipe still read.
-        let _ = writer::write_within(Target::Stdout, text, PATIENCE);
+        // Stdout may be the terminal that went away, or a pipe still read
+        // (or not); stderr is tried only if stdout did not take it, and on a
+        // terminal that went away both fail at once, writing nothing.
+        if !matches!(
+            writer::write_within(Target::Stdout, text.clone(), PATIENCE),
+            Ok(true)
+        ) {
+            let _ = writer::write_within(Target::Stderr, text, PATIENCE);
+        }
         return Ok(code);
     }
     let stuck = finished == Finished::Stuck && target == Target::Stdout;

@@ -135,28 +135,31 @@ fn a_reader_that_never_reads_costs_neither_memory_nor_signals() {
 
 #[test]
 fn an_abort_ends_at_once_even_when_stdout_is_blocked_for_good() {
-    // A consumer that never finishes: only an abort ends it.
-    let args = [
-        "--produce-every=0s",
-        "--consume-every=1h",
-        "--duration=0s",
-        "--speed=1000",
-        "--plain",
-    ];
-    let mut child = spawn(&args, Stdio::piped());
-    thread::sleep(Duration::from_millis(1500)); // the pipe fills
-    // Different signals, so the kernel cannot merge them.
-    signal(&child, "TERM");
-    signal(&child, "INT");
-    let (code, took) = exit_within(&mut child);
-    // The summary is on stderr if the pipe was full, else on stdout.
-    let stderr = read_all(child.stderr.as_mut().unwrap());
-    let stdout = String::from_utf8_lossy(&read_bytes(child.stdout.as_mut().unwrap())).into_owned();
-    let text = stdout + &stderr;
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(text.contains("aborted"), "{text}");
-    assert_accounted(&text, true);
-    eprintln!("abort took {took:?}");
+    // A consumer that never finishes: only an abort ends it. Different
+    // signals, so the kernel cannot merge them; or a hang-up.
+    for (signals, expected) in [(&["TERM", "INT"][..], 130), (&["HUP"][..], 129)] {
+        let args = [
+            "--produce-every=0s",
+            "--consume-every=1h",
+            "--duration=0s",
+            "--speed=1000",
+            "--plain",
+        ];
+        let mut child = spawn(&args, Stdio::piped());
+        thread::sleep(Duration::from_millis(1500)); // the pipe fills
+        for name in signals {
+            signal(&child, name);
+        }
+        let (code, took) = exit_within(&mut child);
+        // The summary is on stderr if the pipe was full, else on stdout.
+        let stderr = read_all(child.stderr.as_mut().unwrap());
+        let stdout = read_bytes(child.stdout.as_mut().unwrap());
+        let text = String::from_utf8_lossy(&stdout).into_owned() + &stderr;
+        assert_eq!(code, Some(expected), "{signals:?}: {stderr}");
+        assert!(text.contains("aborted"), "{signals:?}: {text}");
+        assert_accounted(&text, true);
+        eprintln!("{signals:?} with stdout blocked: exit {expected} after {took:?}");
+    }
 }
 
 #[test]
