@@ -36,10 +36,14 @@ const EXIT_HANGUP: u8 = 129;
 /// Exit code when a thread panicked, as Rust uses for a panic in `main`.
 const EXIT_PANIC: u8 = 101;
 
-/// How long the end waits on a write to stdout (or stderr) that makes no
-/// progress before taking its reader to be gone. Three such waits at most
-/// follow an abort, which must end within a second.
+/// How long the end of an aborted run waits on a write to stdout (or stderr)
+/// that makes no progress before taking its reader to be gone. Three such
+/// waits at most follow an abort, which must end within a second.
 const PATIENCE: Duration = Duration::from_millis(250);
+
+/// The same after a drained run: nobody asked to quit at once, so a reader
+/// that merely stalls for a moment still gets the summary on stdout.
+const PATIENCE_DRAINED: Duration = Duration::from_secs(1);
 
 /// How long Ctrl-Z and `fg` wait for a frame being written.
 const SUSPEND_PATIENCE: Duration = Duration::from_millis(50);
@@ -191,7 +195,12 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
         gone = j.illustrator.replace(Ok(())).and_then(Result::err);
     }
     // Waits for the last frame or line only while the reader takes them.
-    let finished = writer.finish(PATIENCE);
+    let patience = if shared.control.state() == State::Aborted {
+        PATIENCE
+    } else {
+        PATIENCE_DRAINED
+    };
+    let finished = writer.finish(patience);
     if stops.hung_up() || (live && finished == Finished::Stuck) {
         terminal::forsake();
     }
@@ -240,7 +249,7 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     let written = if stuck {
         Ok(false)
     } else {
-        writer::write_within(Target::Stdout, text.clone(), PATIENCE)
+        writer::write_within(Target::Stdout, text.clone(), patience)
     };
     let to_stderr =
         |line: String| writer::write_within(Target::Stderr, line.into_bytes(), PATIENCE);
