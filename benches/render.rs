@@ -30,6 +30,8 @@ fn snapshot(produced: u64, elapsed_s: u64) -> Snapshot {
         high_water: 100,
         history: (0..25).map(|s| s * 4).collect(),
         glyphs: Glyphs::Unicode,
+        schedule_lag_s: 0.0004,
+        faithful: true,
     }
 }
 

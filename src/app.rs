@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::Duration;
 
@@ -14,8 +14,10 @@ use clap::error::ErrorKind;
 
 use crate::cli::args::{Cli, Worker};
 use crate::cli::config::{self, Config, Display, Env, Run};
+use crate::live::buffer::{self, MeteredReceiver, MeteredSender};
 use crate::live::clock::Clock;
 use crate::live::control::{Control, Shared, State};
+use crate::live::reading::Reading;
 use crate::live::{consumer, producer};
 use crate::model::{Arrivals, ServiceTimes};
 use crate::sizing::sim::{self, Scenario};
@@ -23,7 +25,7 @@ use crate::sizing::sweep;
 use crate::stats::{self, Rates, Verdict};
 use crate::ui::illustrator::{self, Feeds, Look, Mode};
 use crate::ui::signals::{self, Stops, Suspend};
-use crate::ui::summary::{Blocked, Summary};
+use crate::ui::summary::{Blocked, Labelled, Summary};
 use crate::ui::writer::{self, Finished, Target, Writer};
 use crate::ui::{metrics, terminal};
 
@@ -171,7 +173,17 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
         Target::Stdout
     };
     let writer = Writer::start(target.open()?, config.colour, target == Target::Stdout)?;
-    let shared = Arc::new(Shared::new(Clock::start(config.speed)));
+    let clock = Clock::start(config.speed);
+    // The buffer under study. The one place the capacity is a `usize`: at
+    // most MAX_CAPACITY, it fits.
+    let slots = usize::try_from(config.capacity).expect("--capacity fits in usize");
+    let (buffer_tx, buffer_rx) = buffer::metered_since(slots, clock.start_instant());
+    let shared = Arc::new(Shared::new(
+        clock,
+        buffer_tx.meter(),
+        config.consumers,
+        config.model.lag_tolerance(),
+    ));
     let stops = Arc::new(Stops::new());
     let suspension = Arc::new(Suspension {
         writer: writer.clone(),
@@ -184,7 +196,14 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     };
     terminal::install_panic_hook(Arc::clone(&shared));
 
-    let mut joined = run_threads(config, &shared, &stops, &writer, server);
+    let mut joined = run_threads(
+        config,
+        &shared,
+        (buffer_tx, buffer_rx),
+        &stops,
+        &writer,
+        server,
+    );
     let mut gone = None;
     if live
         && let Ok(j) = &mut joined
@@ -280,8 +299,8 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     Ok(code)
 }
 
-/// The report, from the threads' own reports and the counters, read after
-/// `join()` so every update is visible.
+/// The report, from the threads' own reports and one reading of the
+/// counters, taken after `join()` so every update is visible.
 fn summarise(
     config: &Config,
     shared: &Shared,
@@ -290,32 +309,25 @@ fn summarise(
     aborted: bool,
 ) -> Summary {
     let clock = shared.clock;
-    let counters = &shared.counters;
-    let model = |wall| clock.to_model_secs(wall);
-    let histogram = &counters.blocked;
+    let r = Reading::take(shared);
     let blocked = Blocked {
-        count: histogram.count(),
-        total_s: model(histogram.total()),
-        max_s: model(histogram.max()),
-        p50_s: histogram.quantile(0.5).map(model),
-        p90_s: histogram.quantile(0.9).map(model),
-        p99_s: histogram.quantile(0.99).map(model),
+        count: r.blocked.count,
+        total_s: r.blocked.total_s,
+        max_s: r.blocked.max_s.unwrap_or(0.0),
+        p50_s: r.blocked.p50_s,
+        p90_s: r.blocked.p90_s,
+        p99_s: r.blocked.p99_s,
     };
     let produce_s = clock.model_secs(producer.stopped_at);
     let elapsed_s = clock.model_secs(consumer.finished_at);
-    let idle_s = model(Duration::from_nanos(
-        counters.consumer_idle_ns.load(Relaxed),
-    ));
-    // Busy time, summed over the consumers: each was either waiting for a
-    // message (idle) or working on one.
-    let busy_s = f64::from(config.consumers) * elapsed_s - idle_s;
+    // μ is the pool's rate: messages over the time one consumer would have
+    // needed, the consumers' busy time (not waiting for a message or the
+    // lock) shared among them.
     let rates = Rates {
-        arrival: stats::rate(producer.produced, produce_s - blocked.total_s),
-        service: stats::rate(consumer.consumed, busy_s / f64::from(config.consumers)),
+        arrival: stats::rate(r.produced, produce_s - r.blocked_s),
+        service: stats::rate(r.consumed, r.busy_s / f64::from(r.consumers)),
     };
     let capacity = config.capacity;
-    let full_count = counters.full_count.load(Relaxed);
-    let high_water = counters.high_water.load(Relaxed);
     // The messages this run offered, replayed at the times a never-blocked
     // producer would have offered them, against the same consumers and
     // service times, with an unbounded buffer.
@@ -325,15 +337,15 @@ fn summarise(
         capacity: u64::MAX,
         consumers: config.consumers,
         horizon: None,
-        messages: Some(producer.produced),
+        messages: Some(r.produced),
     })
     .max_depth;
     Summary {
         capacity,
-        produced: producer.produced,
-        consumed: consumer.consumed,
-        unconsumed: producer.produced - consumer.consumed,
-        full_count,
+        produced: r.produced,
+        consumed: r.consumed,
+        unconsumed: r.produced - r.consumed,
+        full_count: r.full_count,
         in_order: consumer.out_of_order == 0,
         aborted,
         seed: config.seed,
@@ -341,44 +353,45 @@ fn summarise(
         elapsed_s,
         produce_s,
         drain_s: clock.model_secs_between(producer.stopped_at, consumer.finished_at),
-        full_share: if producer.produced == 0 {
+        full_share: if r.produced == 0 {
             0.0
         } else {
-            full_count as f64 / producer.produced as f64
+            r.full_count as f64 / r.produced as f64
         },
-        first_full_s: counters.first_full().map(model),
+        first_full_s: r.first_full_s,
         blocked,
         arrival_rate: rates.arrival,
         service_rate: rates.service,
         utilisation: rates.utilisation(),
-        high_water,
+        high_water: r.high_water,
         staleness_s: rates
             .service
             .filter(|mu| *mu > 0.0)
-            .map(|mu| high_water as f64 / mu),
+            .map(|mu| r.high_water as f64 / mu),
         peak_backlog,
-        verdict: Verdict::new(&rates, capacity, peak_backlog, config.consumers),
+        faithful: r.faithful,
+        schedule_lag_s: r.schedule_lag_s,
+        verdict: Labelled {
+            verdict: Verdict::new(&rates, capacity, peak_backlog, config.consumers),
+            faithful: r.faithful,
+        },
     }
 }
 
 fn run_threads(
     config: &Config,
     shared: &Shared,
+    (buffer_tx, intake): (MeteredSender<u64>, MeteredReceiver<u64>),
     stops: &Stops,
     writer: &Writer,
     server: Option<metrics::Server>,
 ) -> io::Result<Joined> {
-    // The buffer under study, and the two unbounded event channels the
-    // illustrator listens to (unbounded, so watching never blocks the producer).
-    // The one place the capacity is a `usize`: at most MAX_CAPACITY, it fits.
-    let slots = usize::try_from(config.capacity).expect("--capacity fits in usize");
-    let (buffer_tx, buffer_rx) = mpsc::sync_channel::<u64>(slots);
-    let intake: consumer::Intake = Arc::new(Mutex::new(buffer_rx));
+    // The two unbounded event channels the illustrator listens to
+    // (unbounded, so watching never blocks the producer).
     let (produced_tx, produced_rx) = mpsc::channel::<u64>();
     let (consumed_tx, consumed_rx) = mpsc::channel::<u64>();
     let plan = producer::Plan {
         arrivals: Arrivals::new(&config.model, config.seed),
-        capacity: config.capacity,
         duration: config.duration,
         messages: config.messages,
     };
@@ -401,7 +414,7 @@ fn run_threads(
         })?;
         let consumers = (0..config.consumers)
             .map(|i| {
-                let (intake, events) = (Arc::clone(&intake), consumed_tx.clone());
+                let (intake, events) = (intake.clone(), consumed_tx.clone());
                 spawn(s, &format!("consumer-{i}"), control, move || {
                     test_panic(config, Worker::Consumer, shared);
                     consumer::run(service, intake, events, shared)
@@ -415,10 +428,9 @@ fn run_threads(
             illustrate(feeds, config, shared, stops, writer)
         })?;
         if let Some(server) = server {
-            let capacity = config.capacity;
             let run_over = &run_over;
             spawn(s, "metrics", control, move || {
-                metrics::serve(server, shared, capacity, run_over)
+                metrics::serve(server, shared, run_over)
             })?;
         }
 
@@ -450,7 +462,6 @@ fn illustrate(
 ) -> io::Result<()> {
     let look = Look {
         capacity: config.capacity,
-        consumers: config.consumers,
         glyphs: config.glyphs,
         colour: config.colour,
     };

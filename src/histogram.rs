@@ -93,6 +93,21 @@ impl AtomicHistogram {
         quantile(self.buckets.iter().map(|b| b.load(Relaxed)), q, self.max())
     }
 
+    /// A plain copy, to read several figures from one reading. The buckets
+    /// are read first, so the count (their sum) never includes a value the
+    /// sum and maximum miss; those may include one the buckets do not yet.
+    pub fn snapshot(&self) -> Histogram {
+        let buckets: Box<[u64]> = self.buckets.iter().map(|b| b.load(Relaxed)).collect();
+        let sum_ns = self.sum_ns.load(Relaxed);
+        let max_ns = self.max_ns.load(Relaxed);
+        Histogram {
+            count: buckets.iter().sum(),
+            buckets,
+            sum_ns,
+            max_ns,
+        }
+    }
+
     /// How many recorded values are at most `bound`, counting whole buckets
     /// (so within the bucket precision): for Prometheus' cumulative buckets.
     pub fn count_at_most(&self, bound: Duration) -> u64 {
@@ -143,6 +158,12 @@ impl Histogram {
 
     pub fn quantile(&self, q: f64) -> Option<Duration> {
         quantile(self.buckets.iter().copied(), q, self.max())
+    }
+
+    /// How many recorded values are at most `bound`, counting whole buckets.
+    pub fn count_at_most(&self, bound: Duration) -> u64 {
+        let last = bucket_of(nanos(bound));
+        self.buckets[..=last].iter().sum()
     }
 }
 

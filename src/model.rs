@@ -63,6 +63,16 @@ impl Model {
         }
     }
 
+    /// How far behind its ideal schedule a live thread may fall before the
+    /// run no longer shows this model: TOLERANCE_SHARE of the longer of the
+    /// two paces. (Lateness on that scale moves whole messages between
+    /// bursts and service slots; below it the counts come out the same.)
+    pub fn lag_tolerance(&self) -> Duration {
+        self.produce_every
+            .max(self.consume_every)
+            .mul_f64(TOLERANCE_SHARE)
+    }
+
     /// ρ = λ/(c·μ) for `consumers` consumers, from the configuration alone;
     /// `None` where a rate is infinite (a zero interval).
     pub fn utilisation(&self, consumers: u32) -> Option<f64> {
@@ -71,6 +81,9 @@ impl Model {
         (gap > 0.0).then(|| service / (gap * f64::from(consumers.max(1))))
     }
 }
+
+/// See [`Model::lag_tolerance`].
+const TOLERANCE_SHARE: f64 = 0.25;
 
 /// The gaps between the producer's messages, drawn from a seeded generator so
 /// that the same seed gives the same burst pattern.

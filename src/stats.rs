@@ -40,10 +40,13 @@ pub struct Sample {
     pub t: f64,
     pub produced: u64,
     pub consumed: u64,
-    /// Time the producer has spent blocked on a full buffer.
+    /// Time the producer has spent blocked on a full buffer, a block in
+    /// progress included (so a long block does not jump into the window when it ends).
     pub blocked_s: f64,
-    /// Time the consumer has spent waiting on an empty buffer.
-    pub idle_s: f64,
+    /// Time a consumer has spent working on messages (the pool's busy time
+    /// over the number of consumers), work in progress included; waiting for
+    /// a message or for the lock is not work.
+    pub busy_s: f64,
 }
 
 /// The rates between two samples.
@@ -56,7 +59,7 @@ pub fn rates_between(from: &Sample, to: &Sample) -> Rates {
         ),
         service: rate(
             to.consumed.saturating_sub(from.consumed),
-            span - (to.idle_s - from.idle_s),
+            to.busy_s - from.busy_s,
         ),
     }
 }
@@ -235,7 +238,7 @@ mod tests {
             produced: 40,
             consumed: 24,
             blocked_s: 6.0,
-            idle_s: 2.0,
+            busy_s: 8.0,
         };
         let r = rates_between(&from, &to);
         assert_eq!(r.arrival, Some(10.0));
@@ -269,6 +272,7 @@ mod tests {
                 t,
                 produced,
                 consumed: (t * 3.0) as u64,
+                busy_s: t,
                 ..Sample::default()
             });
         }
@@ -278,6 +282,48 @@ mod tests {
         let service = r.service.unwrap();
         assert!((service - 3.0).abs() < 0.5, "{service}");
         assert!(w.samples.len() <= SAMPLES_PER_WINDOW as usize + 2);
+    }
+
+    /// A synthetic clock: 8 messages a second until t = 20 s, then blocked on
+    /// a full buffer for good; the consumer works throughout at 3 a second.
+    /// Readings count the block in progress, as [`crate::live::reading`] does.
+    fn blocked_from_20(t: f64) -> Sample {
+        Sample {
+            t,
+            produced: (t.min(20.0) * 8.0) as u64,
+            consumed: (t * 3.0) as u64,
+            blocked_s: (t - 20.0).max(0.0),
+            busy_s: t,
+        }
+    }
+
+    #[test]
+    fn frames_during_a_long_block_see_steady_rates() {
+        let mut w = Window::new(5.0);
+        let mut last: Option<Rates> = None;
+        // A frame every 33 ms.
+        for frame in 0..=(24.5 / 0.033) as u32 {
+            let t = f64::from(frame) * 0.033;
+            w.push(blocked_from_20(t));
+            let r = w.rates();
+            if t >= 6.0 {
+                // Until the window holds nothing but the block, λ is the
+                // producer's pace while it could send, whatever part of the
+                // window the block fills; one message in the unblocked
+                // stretch is the most the counts' granularity can move it.
+                let arrival = r.arrival.unwrap();
+                let unblocked = 5.0 - (t - 20.0).max(0.0);
+                let grain = 1.5 / unblocked;
+                assert!((arrival - 8.0).abs() <= grain + 0.1, "t={t}: {arrival}");
+                let service = r.service.unwrap();
+                assert!((service - 3.0).abs() <= 0.5, "t={t}: {service}");
+                if let Some(last) = last {
+                    let step = (arrival - last.arrival.unwrap()).abs();
+                    assert!(step <= 2.0 * grain + 0.1, "t={t}: {step}");
+                }
+                last = Some(r);
+            }
+        }
     }
 
     #[test]

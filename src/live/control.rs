@@ -4,26 +4,37 @@
 //! pause; the live counters; and the clock.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Condvar, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
+use crate::live::buffer::Meter;
 use crate::live::clock::Clock;
 use crate::live::counters::Counters;
 
-/// Everything the three threads share, borrowed by each for the whole run.
+/// Everything the threads share, borrowed by each for the whole run.
 #[derive(Debug)]
 pub struct Shared {
     pub control: Control,
     pub counters: Counters,
+    /// The buffer's own counters.
+    pub meter: Arc<Meter>,
     pub clock: Clock,
+    /// Consumer threads: their busy times are summed, so rates divide by it.
+    pub consumers: u32,
+    /// Model time a thread may fall behind its schedule before the run is
+    /// called unfaithful (see [`crate::model::Model::lag_tolerance`]).
+    pub tolerance: Duration,
 }
 
 impl Shared {
-    pub fn new(clock: Clock) -> Shared {
+    pub fn new(clock: Clock, meter: Arc<Meter>, consumers: u32, tolerance: Duration) -> Shared {
         Shared {
             control: Control::new(),
             counters: Counters::default(),
+            meter,
             clock,
+            consumers,
+            tolerance,
         }
     }
 }

@@ -1,17 +1,13 @@
-//! Live counters the threads publish and anyone may read at any time: the
-//! illustrator for the gauge, the metrics server for `/metrics`, `main` for the
-//! summary once the threads are joined.
+//! What the demo's threads publish besides the buffer's own meter
+//! ([`crate::live::buffer::Meter`]): the producer's state for the gauge, and how
+//! far any thread fell behind its ideal schedule.
 //!
-//! Every counter is an atomic updated with `Relaxed` ordering: each is a number
-//! on its own, read for display, and the final values are read after `join()`,
-//! which orders everything before it. Nothing here locks or allocates after
-//! construction, so the producer's hot path stays free of both.
+//! Each is an atomic updated with `Relaxed` ordering: a number on its own, read
+//! for display, and read for the summary after `join()`, which orders
+//! everything before it.
 
-use std::ops::Deref;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
-
-use crate::histogram::AtomicHistogram;
+use std::time::{Duration, Instant};
 
 /// What the producer is doing, for the gauge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,53 +23,20 @@ pub enum ProducerState {
     Stopped = 3,
 }
 
-/// A value on a cache line of its own (128 bytes covers adjacent-line
-/// prefetching), so that the producer's writes to one counter and the
-/// consumer's to another do not keep stealing the line from each other.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub struct Padded<T>(pub T);
-
-impl<T> Deref for Padded<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-/// The counters shared by all threads.
+/// The counters shared by the demo's threads.
 #[derive(Debug)]
 pub struct Counters {
-    /// Times the producer found the buffer full: the original's counter.
-    pub full_count: AtomicU64,
-    /// Messages put into the buffer so far; written by the producer on every message.
-    pub produced: Padded<AtomicU64>,
-    /// Messages taken out so far; written by a consumer on every message. The
-    /// producer reads it, now and then, to track the high-water mark.
-    pub consumed: Padded<AtomicU64>,
-    /// Wall time of each blocking `send` after a full `try_send`.
-    pub blocked: AtomicHistogram,
-    /// Wall nanoseconds the consumers spent waiting for a message, summed.
-    pub consumer_idle_ns: Padded<AtomicU64>,
-    /// The most messages ever in the buffer.
-    pub high_water: AtomicU64,
-    /// Wall nanoseconds from the start to the first full `try_send`; `u64::MAX` if none yet.
-    pub first_full_ns: AtomicU64,
     producer_state: AtomicU8,
+    /// The most wall nanoseconds any thread was behind its ideal schedule
+    /// when it woke to act: oversleep, or time the machine did not give it.
+    schedule_lag_ns: AtomicU64,
 }
 
 impl Default for Counters {
     fn default() -> Counters {
         Counters {
-            full_count: AtomicU64::new(0),
-            produced: Padded::default(),
-            consumed: Padded::default(),
-            blocked: AtomicHistogram::new(),
-            consumer_idle_ns: Padded::default(),
-            high_water: AtomicU64::new(0),
-            first_full_ns: AtomicU64::new(u64::MAX),
             producer_state: AtomicU8::new(ProducerState::Sending as u8),
+            schedule_lag_ns: AtomicU64::new(0),
         }
     }
 }
@@ -92,20 +55,29 @@ impl Counters {
         }
     }
 
-    /// When the buffer first filled, as wall time since the start.
-    pub fn first_full(&self) -> Option<Duration> {
-        match self.first_full_ns.load(Relaxed) {
-            u64::MAX => None,
-            ns => Some(Duration::from_nanos(ns)),
-        }
+    /// The most wall time any thread has been behind its schedule.
+    pub fn schedule_lag(&self) -> Duration {
+        Duration::from_nanos(self.schedule_lag_ns.load(Relaxed))
     }
 }
 
-/// Messages in the buffer, from counts read at slightly different moments
-/// (events from two threads, or two relaxed counters), so clamped to the
-/// buffer's real bounds: the original's counter could go negative.
-pub fn depth(produced: u64, consumed: u64, capacity: u64) -> u64 {
-    produced.saturating_sub(consumed).min(capacity)
+/// One thread's worst lateness, published only when it grows (rarely), so
+/// watching costs a clock read per scheduled wake and nothing else.
+#[derive(Debug, Default)]
+pub struct Lateness {
+    worst_ns: u64,
+}
+
+impl Lateness {
+    /// The thread meant to act at `due` and acts at `now`.
+    pub fn observe(&mut self, due: Instant, now: Instant, counters: &Counters) {
+        let late = now.saturating_duration_since(due).as_nanos();
+        let late = u64::try_from(late).unwrap_or(u64::MAX);
+        if late > self.worst_ns {
+            self.worst_ns = late;
+            counters.schedule_lag_ns.fetch_max(late, Relaxed);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -124,6 +96,18 @@ mod tests {
             c.set_producer_state(s);
             assert_eq!(c.producer_state(), s);
         }
-        assert_eq!(c.first_full(), None);
+    }
+
+    #[test]
+    fn the_worst_lateness_of_any_thread_is_kept() {
+        let c = Counters::default();
+        let due = Instant::now();
+        let (mut a, mut b) = (Lateness::default(), Lateness::default());
+        a.observe(due, due + Duration::from_millis(3), &c);
+        b.observe(due, due + Duration::from_millis(7), &c);
+        a.observe(due, due + Duration::from_millis(5), &c);
+        // Early is not late.
+        b.observe(due + Duration::from_secs(1), due, &c);
+        assert_eq!(c.schedule_lag(), Duration::from_millis(7));
     }
 }

@@ -17,7 +17,8 @@
 //! counts, the rates over the last few seconds, the cost of blocking, and a
 //! sparkline of the depth.
 
-use crate::live::counters::{ProducerState, depth};
+use crate::live::buffer::depth;
+use crate::live::counters::ProducerState;
 use crate::stats::Rates;
 use crate::units::seconds;
 
@@ -74,6 +75,10 @@ pub struct Snapshot {
     /// The deepest the buffer was in each of the last seconds, oldest first.
     pub history: Vec<u64>,
     pub glyphs: Glyphs,
+    /// The most model time a thread was behind its ideal schedule.
+    pub schedule_lag_s: f64,
+    /// Whether the run kept the model's pace; if not, the figures are flagged.
+    pub faithful: bool,
 }
 
 /// A line of the frame; an alert line is shown in colour where colour is on.
@@ -127,7 +132,7 @@ pub fn render(s: &Snapshot, width: usize, height: usize) -> Vec<Line> {
         lines.push(Line::default());
         lines.push(Line {
             text: status(s),
-            alert: s.producer == ProducerState::Blocked,
+            alert: s.producer == ProducerState::Blocked || !s.faithful,
         });
         lines.push(Line {
             text: rates(s),
@@ -213,8 +218,14 @@ fn scale(capacity: u64, columns: usize) -> String {
 }
 
 fn status(s: &Snapshot) -> String {
+    // First, so that a narrow terminal still shows it.
+    let flag = if s.faithful {
+        String::new()
+    } else {
+        format!("NOT FAITHFUL (lag {})  ", seconds(s.schedule_lag_s))
+    };
     format!(
-        "{}s  produced {}  consumed {}  buffer {}/{}  full {} times  producer {}",
+        "{flag}{}s  produced {}  consumed {}  buffer {}/{}  full {} times  producer {}",
         s.elapsed_s,
         s.produced,
         s.consumed,
@@ -294,7 +305,7 @@ pub fn logfmt(s: &Snapshot, t: f64) -> String {
     let number = |x: Option<f64>, digits: usize| x.map_or("-".into(), |x| format!("{x:.digits$}"));
     format!(
         "t={t:.1}s produced={} consumed={} depth={}/{} full={} lambda={} mu={} rho={} \
-         blocked_p99={} high_water={} producer={}",
+         blocked_p99={} high_water={} producer={} faithful={} schedule_lag={:.3}s",
         s.produced,
         s.consumed,
         s.depth(),
@@ -309,7 +320,9 @@ pub fn logfmt(s: &Snapshot, t: f64) -> String {
             ProducerState::Pausing => "pausing",
             ProducerState::Blocked => "blocked",
             other => producer_word(other),
-        }
+        },
+        s.faithful,
+        s.schedule_lag_s,
     )
 }
 
@@ -335,6 +348,8 @@ mod tests {
             high_water: 100,
             history: vec![0, 50, 100],
             glyphs: Glyphs::Unicode,
+            schedule_lag_s: 0.0004,
+            faithful: true,
         }
     }
 
@@ -485,14 +500,14 @@ mod tests {
         assert_eq!(
             logfmt(&snapshot(100, 150, 10), 3.04),
             "t=3.0s produced=150 consumed=10 depth=100/100 full=3 lambda=8.25 mu=3.30 rho=2.50 \
-             blocked_p99=0.300s high_water=100 producer=sending"
+             blocked_p99=0.300s high_water=100 producer=sending faithful=true schedule_lag=0.000s"
         );
         let mut idle = snapshot(100, 0, 0);
         idle.rates = Rates::default();
         idle.blocked_p99_s = None;
         idle.producer = ProducerState::Blocked;
         assert!(logfmt(&idle, 0.0).contains("lambda=- mu=- rho=- blocked_p99=- "));
-        assert!(logfmt(&idle, 0.0).ends_with("producer=blocked"));
+        assert!(logfmt(&idle, 0.0).contains(" producer=blocked "));
     }
 
     #[test]
@@ -514,6 +529,25 @@ mod tests {
         let lines = render(&s, 120, 30);
         assert!(!lines[9].alert, "rho < 1 is no alert");
         assert!(!lines[9].text.contains("bottleneck"));
+    }
+
+    #[test]
+    fn an_unfaithful_run_is_flagged_on_the_status_line_and_in_plain_lines() {
+        let mut s = snapshot(100, 38, 13);
+        s.faithful = false;
+        s.schedule_lag_s = 1.31;
+        let lines = render(&s, 120, 30);
+        assert!(lines[8].alert);
+        assert_eq!(
+            lines[8].text,
+            "NOT FAITHFUL (lag 1.3s)  12s  produced 38  consumed 13  buffer 25/100  full 3 times  \
+             producer sending"
+        );
+        assert!(
+            logfmt(&s, 3.0).ends_with(" faithful=false schedule_lag=1.310s"),
+            "{}",
+            logfmt(&s, 3.0)
+        );
     }
 
     #[test]

@@ -14,7 +14,6 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -22,8 +21,8 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::live::control::{Shared, State};
-use crate::live::counters::depth;
-use crate::stats::{Sample, Window};
+use crate::live::reading::Reading;
+use crate::stats::Window;
 use crate::ui::gauge::{self, Glyphs, HISTORY_SECONDS, Phase, Snapshot};
 use crate::ui::signals::{self, Stops};
 use crate::ui::writer::Writer;
@@ -61,8 +60,6 @@ const WINDOW_S: f64 = 5.0;
 #[derive(Debug, Clone, Copy)]
 pub struct Look {
     pub capacity: u64,
-    /// Consumer threads: their idle times are summed, so rates divide by it.
-    pub consumers: u32,
     pub glyphs: Glyphs,
     /// Alert lines in red (a colour terminal, no `NO_COLOR`).
     pub colour: bool,
@@ -112,7 +109,10 @@ struct Watch<'a> {
     window: Window,
     /// The deepest the buffer was in each recent model second: (second, depth).
     history: VecDeque<(u64, u64)>,
-    /// Counts seen on each channel: the latest sequence number + 1.
+    /// The latest reading of the counters: every figure shown comes from it.
+    reading: Reading,
+    /// Counts seen on each channel: the latest sequence number + 1. The
+    /// events say when something moved; the figures come from the reading.
     produced: u64,
     consumed: u64,
     /// Whether each channel is still open.
@@ -154,6 +154,7 @@ impl<'a> Watch<'a> {
             look,
             window: Window::new(WINDOW_S),
             history: VecDeque::with_capacity(HISTORY_SECONDS + 1),
+            reading: Reading::take(shared),
             shared,
             stops,
             produced: 0,
@@ -186,7 +187,9 @@ impl<'a> Watch<'a> {
         // A consumed message was produced, even if its produce event is still on its way.
         self.produced = self.produced.max(self.consumed);
         let now = Instant::now();
-        self.sample(now);
+        // After the events: the reading is at least as far on as they are.
+        self.reading = Reading::take(self.shared);
+        self.sample();
 
         if taken >= BUSY_EVENTS {
             self.busy_at = Some(now);
@@ -206,23 +209,12 @@ impl<'a> Watch<'a> {
         self.stops.request(&self.shared.control);
     }
 
-    /// Feeds the rate window and the depth history.
-    fn sample(&mut self, now: Instant) {
-        let clock = self.shared.clock;
-        let counters = &self.shared.counters;
-        let t = clock.model_secs(now);
-        self.window.push(Sample {
-            t,
-            produced: counters.produced.load(Ordering::Relaxed),
-            consumed: counters.consumed.load(Ordering::Relaxed),
-            blocked_s: clock.to_model_secs(counters.blocked.total()),
-            // Per consumer, so that μ is the pool's rate (see `app::summarise`).
-            idle_s: clock.to_model_secs(Duration::from_nanos(
-                counters.consumer_idle_ns.load(Ordering::Relaxed),
-            )) / f64::from(self.look.consumers.max(1)),
-        });
-        let second = t as u64;
-        let depth = self.depth();
+    /// Feeds the rate window and the depth history from the latest reading.
+    fn sample(&mut self) {
+        let reading = &self.reading;
+        self.window.push(reading.sample());
+        let second = reading.t_s as u64;
+        let depth = reading.depth;
         match self.history.back_mut() {
             Some((last, deepest)) if *last == second => *deepest = (*deepest).max(depth),
             Some(&mut (last, _)) => {
@@ -239,10 +231,6 @@ impl<'a> Watch<'a> {
         }
     }
 
-    fn depth(&self) -> u64 {
-        depth(self.produced, self.consumed, self.look.capacity)
-    }
-
     fn aborted(&self) -> bool {
         self.shared.control.state() == State::Aborted
     }
@@ -251,7 +239,8 @@ impl<'a> Watch<'a> {
         !self.producing && !self.consuming
     }
 
-    fn snapshot(&self, now: Instant) -> Snapshot {
+    /// The frame's figures, all from the latest reading.
+    fn snapshot(&self) -> Snapshot {
         let phase = if self.finished() {
             Phase::Done
         } else if self.producing && self.shared.control.state() == State::Running {
@@ -259,24 +248,23 @@ impl<'a> Watch<'a> {
         } else {
             Phase::Draining
         };
-        let clock = self.shared.clock;
-        let counters = &self.shared.counters;
-        let blocked = &counters.blocked;
-        let model = |d: Duration| clock.to_model_secs(d);
+        let r = &self.reading;
         Snapshot {
             capacity: self.look.capacity,
-            produced: self.produced,
-            consumed: self.consumed,
-            full_count: counters.full_count.load(Ordering::Relaxed),
-            elapsed_s: clock.model_secs(now) as u64,
+            produced: r.produced,
+            consumed: r.consumed,
+            full_count: r.full_count,
+            elapsed_s: r.t_s as u64,
             phase,
-            producer: counters.producer_state(),
+            producer: r.producer,
             rates: self.window.rates(),
-            blocked_p99_s: blocked.quantile(0.99).map(model),
-            blocked_max_s: (blocked.count() > 0).then(|| model(blocked.max())),
-            high_water: counters.high_water.load(Ordering::Relaxed),
+            blocked_p99_s: r.blocked.p99_s,
+            blocked_max_s: r.blocked.max_s,
+            high_water: r.high_water,
             history: self.history.iter().map(|&(_, depth)| depth).collect(),
             glyphs: self.look.glyphs,
+            schedule_lag_s: r.schedule_lag_s,
+            faithful: r.faithful,
         }
     }
 }
@@ -314,7 +302,7 @@ fn live(mut watch: Watch, writer: &Writer) -> io::Result<()> {
             // The writer writes only what changed since the frame it last
             // wrote, often nothing.
             writer.frame(gauge::render(
-                &watch.snapshot(now),
+                &watch.snapshot(),
                 width.into(),
                 height.into(),
             ));
@@ -372,14 +360,14 @@ fn plain(mut watch: Watch, writer: &Writer) -> io::Result<()> {
         if watch.aborted() {
             return Ok(());
         }
-        let now = Instant::now();
-        let t = clock.model_secs(now);
+        // The line's time is the reading's, like every figure on it.
+        let t = watch.reading.t_s;
         if watch.finished() {
-            writer.line(gauge::logfmt(&watch.snapshot(now), t));
+            writer.line(gauge::logfmt(&watch.snapshot(), t));
             return Ok(());
         }
         if t >= next_line {
-            writer.line(gauge::logfmt(&watch.snapshot(now), t));
+            writer.line(gauge::logfmt(&watch.snapshot(), t));
             next_line = t.floor() + 1.0;
         }
         match pace {

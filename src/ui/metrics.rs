@@ -8,12 +8,12 @@ mod server;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::time::Duration;
+use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
 use crate::live::control::Shared;
+use crate::live::reading::Reading;
 
 pub use server::{
     IO_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, Request, Server, WORKERS, is_loopback_host,
@@ -25,9 +25,15 @@ const BUCKETS_S: [f64; 12] = [
 ];
 
 /// Answers requests until `done` is set (see [`server`] for the limits).
-pub fn serve(server: Server, shared: &Shared, capacity: u64, done: &AtomicBool) {
-    let answer =
-        |request: &Request| route(request.method, request.path, &View::read(shared, capacity));
+/// Each answer is one reading of the counters.
+pub fn serve(server: Server, shared: &Shared, done: &AtomicBool) {
+    let answer = |request: &Request| {
+        route(
+            request.method,
+            request.path,
+            &View::of(&Reading::take(shared)),
+        )
+    };
     server.serve(&answer, done);
 }
 
@@ -55,12 +61,13 @@ fn route(method: &str, url: &str, view: &View) -> (u16, &'static str, String) {
     }
 }
 
-/// The counters at one moment, in model time.
+/// The counters at one moment, in model time: one [`Reading`], formatted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub full: u64,
     pub produced: u64,
     pub consumed: u64,
+    pub depth: u64,
     pub capacity: u64,
     pub high_water: u64,
     pub blocked_count: u64,
@@ -68,36 +75,26 @@ pub struct View {
     /// Cumulative counts of blocked sends at most each of [`BUCKETS_S`].
     pub blocked_buckets: Vec<u64>,
     pub blocked_p99_s: Option<f64>,
+    pub faithful: bool,
+    pub schedule_lag_s: f64,
 }
 
 impl View {
-    pub fn read(shared: &Shared, capacity: u64) -> View {
-        let counters = &shared.counters;
-        let clock = shared.clock;
-        let blocked = &counters.blocked;
-        let count = blocked.count();
+    pub fn of(r: &Reading) -> View {
         View {
-            full: counters.full_count.load(Relaxed),
-            produced: counters.produced.load(Relaxed),
-            consumed: counters.consumed.load(Relaxed),
-            capacity,
-            high_water: counters.high_water.load(Relaxed),
-            blocked_count: count,
-            blocked_sum_s: clock.to_model_secs(blocked.total()),
-            blocked_buckets: BUCKETS_S
-                .iter()
-                // Recorded in wall time: the bound's wall equivalent.
-                .map(|&le| {
-                    let wall = clock.to_wall(Duration::from_secs_f64(le));
-                    blocked.count_at_most(wall).min(count)
-                })
-                .collect(),
-            blocked_p99_s: blocked.quantile(0.99).map(|d| clock.to_model_secs(d)),
+            full: r.full_count,
+            produced: r.produced,
+            consumed: r.consumed,
+            depth: r.depth,
+            capacity: r.capacity,
+            high_water: r.high_water,
+            blocked_count: r.blocked.count,
+            blocked_sum_s: r.blocked.total_s,
+            blocked_buckets: BUCKETS_S.iter().map(|&le| r.blocked_at_most(le)).collect(),
+            blocked_p99_s: r.blocked.p99_s,
+            faithful: r.faithful,
+            schedule_lag_s: r.schedule_lag_s,
         }
-    }
-
-    fn depth(&self) -> u64 {
-        crate::live::counters::depth(self.produced, self.consumed, self.capacity)
     }
 
     /// Prometheus text exposition format, version 0.0.4.
@@ -131,13 +128,25 @@ impl View {
             "burstbuf_buffer_depth",
             "gauge",
             "Messages in the buffer now.",
-            self.depth().to_string(),
+            self.depth.to_string(),
         );
         metric(
             "burstbuf_buffer_capacity",
             "gauge",
             "Messages the buffer holds.",
             self.capacity.to_string(),
+        );
+        metric(
+            "burstbuf_schedule_lag_seconds",
+            "gauge",
+            "The most model time a thread fell behind its schedule.",
+            self.schedule_lag_s.to_string(),
+        );
+        metric(
+            "burstbuf_faithful",
+            "gauge",
+            "1 while the run keeps the model's pace, 0 once it could not.",
+            u8::from(self.faithful).to_string(),
         );
         let name = "burstbuf_producer_blocked_seconds";
         let _ = writeln!(
@@ -161,9 +170,11 @@ impl View {
             "buffer_full_total": self.full,
             "produced_total": self.produced,
             "consumed_total": self.consumed,
-            "buffer_depth": self.depth(),
+            "buffer_depth": self.depth,
             "buffer_capacity": self.capacity,
             "buffer_high_water": self.high_water,
+            "faithful": self.faithful,
+            "schedule_lag_s": self.schedule_lag_s,
             "producer_blocked_seconds": {
                 "count": self.blocked_count,
                 "sum": self.blocked_sum_s,
@@ -196,12 +207,15 @@ mod tests {
             full: 23,
             produced: 199,
             consumed: 120,
+            depth: 79,
             capacity: 100,
             high_water: 100,
             blocked_count: 23,
             blocked_sum_s: 6.5,
             blocked_buckets: vec![0, 0, 0, 0, 0, 0, 1, 23, 23, 23, 23, 23],
             blocked_p99_s: Some(0.3),
+            faithful: true,
+            schedule_lag_s: 0.002,
         }
     }
 
@@ -222,6 +236,8 @@ mod tests {
             "burstbuf_producer_blocked_seconds_bucket{le=\"+Inf\"} 23",
             "burstbuf_producer_blocked_seconds_sum 6.5",
             "burstbuf_producer_blocked_seconds_count 23",
+            "burstbuf_faithful 1",
+            "burstbuf_schedule_lag_seconds 0.002",
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
         }
@@ -233,6 +249,7 @@ mod tests {
         assert_eq!(value["buffer_full_total"], 23);
         assert_eq!(value["buffer_depth"], 79);
         assert_eq!(value["producer_blocked_seconds"]["p99"], 0.3);
+        assert_eq!(value["faithful"], true);
         assert!(value["cmdline"].is_array());
     }
 

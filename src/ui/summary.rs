@@ -61,7 +61,21 @@ pub struct Summary {
     pub staleness_s: Option<f64>,
     /// The most messages that would have waited in an unbounded buffer (replayed).
     pub peak_backlog: u64,
+    /// Whether the run kept the model's pace: no thread fell further behind
+    /// its ideal schedule than the model's tolerance. If not, the figures are
+    /// the machine's, not the model's.
+    pub faithful: bool,
+    /// The most model seconds any thread was behind its ideal schedule.
+    pub schedule_lag_s: f64,
+    pub verdict: Labelled,
+}
+
+/// The verdict, and whether the run it rests on was faithful.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Labelled {
+    #[serde(flatten)]
     pub verdict: Verdict,
+    pub faithful: bool,
 }
 
 impl Summary {
@@ -88,6 +102,17 @@ impl Summary {
             _ => "never blocked".into(),
         };
         let number = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}"));
+        let mut verdict = self.verdict.verdict.to_string();
+        if !self.faithful {
+            verdict = format!(
+                "NOT FAITHFUL: the threads fell up to {} behind the model's schedule (machine \
+                 time lost at --speed {}), so these figures are not the model's; \
+                 use `burstbuf sweep` or a lower --speed.\n{}",
+                seconds(self.schedule_lag_s),
+                self.speed,
+                verdict.replacen("Verdict:", "Verdict (of an unfaithful run):", 1)
+            );
+        }
         format!(
             "Buffer reached capacity {} times\n\
              produced {}, consumed {}, left unconsumed {}, ran {:.1}s, {drain}, seed {}\n\
@@ -106,7 +131,7 @@ impl Summary {
             self.high_water,
             self.capacity,
             self.staleness_s.map_or("-".into(), seconds),
-            self.verdict,
+            verdict,
         )
     }
 
@@ -155,7 +180,12 @@ mod tests {
             high_water: 100,
             staleness_s: Some(30.03),
             peak_backlog: 1200,
-            verdict: Verdict::NotEnoughData,
+            faithful: true,
+            schedule_lag_s: 0.001,
+            verdict: Labelled {
+                verdict: Verdict::NotEnoughData,
+                faithful: true,
+            },
         }
     }
 
@@ -193,6 +223,37 @@ mod tests {
     }
 
     #[test]
+    fn an_unfaithful_run_says_what_was_lost_and_labels_its_verdict() {
+        let s = Summary {
+            faithful: false,
+            schedule_lag_s: 2.5,
+            speed: 10000.0,
+            verdict: Labelled {
+                verdict: Verdict::NotEnoughData,
+                faithful: false,
+            },
+            ..summary()
+        };
+        let text = s.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[4],
+            "NOT FAITHFUL: the threads fell up to 2.5s behind the model's schedule (machine \
+             time lost at --speed 10000), so these figures are not the model's; use \
+             `burstbuf sweep` or a lower --speed."
+        );
+        assert_eq!(
+            lines[5],
+            "Verdict (of an unfaithful run): too little happened to judge."
+        );
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["faithful"], false);
+        assert_eq!(json["schedule_lag_s"], 2.5);
+        assert_eq!(json["verdict"]["faithful"], false);
+        assert_eq!(json["verdict"]["kind"], "not_enough_data");
+    }
+
+    #[test]
     fn json_is_one_object_on_one_line() {
         let mut out = Vec::new();
         summary().write(&mut out, true).unwrap();
@@ -206,5 +267,7 @@ mod tests {
         assert_eq!(value["blocked"]["p99_s"], 0.3);
         assert_eq!(value["utilisation"], 2.5);
         assert_eq!(value["verdict"]["kind"], "not_enough_data");
+        assert_eq!(value["faithful"], true);
+        assert_eq!(value["schedule_lag_s"], 0.001);
     }
 }

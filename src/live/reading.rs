@@ -1,0 +1,246 @@
+//! One reading of a live run: every counter read at once
+//! ([`crate::live::buffer::Meter::snapshot`]) and converted to model time once.
+//! Each frame, plain line, metrics request and the final summary is drawn from
+//! one [`Reading`], so no two figures shown together contradict each other.
+
+use std::time::Duration;
+
+use crate::histogram::Histogram;
+use crate::live::buffer::Gauges;
+use crate::live::clock::Clock;
+use crate::live::control::Shared;
+use crate::live::counters::ProducerState;
+use crate::stats::Sample;
+
+/// The counters at one moment, in model time.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// Model seconds from the start to the reading.
+    pub t_s: f64,
+    pub capacity: u64,
+    pub produced: u64,
+    pub consumed: u64,
+    /// Messages in the buffer: `produced - consumed`, at most the capacity.
+    pub depth: u64,
+    pub full_count: u64,
+    /// The most messages ever in the buffer; at least `depth`.
+    pub high_water: u64,
+    pub producer: ProducerState,
+    /// Finished blocking sends: how many, and their model-time figures.
+    pub blocked: Blocked,
+    /// Model seconds the producer spent blocked, a block in progress included.
+    pub blocked_s: f64,
+    /// Model seconds the consumers spent working on messages, summed, work in
+    /// progress included; waiting for the lock or a message is not work.
+    pub busy_s: f64,
+    /// Model seconds the consumers spent waiting, summed.
+    pub idle_s: f64,
+    pub consumers: u32,
+    pub first_full_s: Option<f64>,
+    /// The most model time any thread was behind its ideal schedule.
+    pub schedule_lag_s: f64,
+    /// Whether the run kept the model's pace: `schedule_lag_s` within the tolerance.
+    pub faithful: bool,
+    /// The finished blocks, in wall time: for [`Reading::blocked_at_most`].
+    histogram: Histogram,
+    clock: Clock,
+}
+
+/// What finished blocking sends cost, in model seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Blocked {
+    pub count: u64,
+    pub total_s: f64,
+    /// `None` if it never blocked.
+    pub max_s: Option<f64>,
+    pub p50_s: Option<f64>,
+    pub p90_s: Option<f64>,
+    pub p99_s: Option<f64>,
+}
+
+/// What is read besides the meter.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub clock: Clock,
+    pub consumers: u32,
+    pub producer: ProducerState,
+    pub schedule_lag: Duration,
+    /// Model time a thread may fall behind before the run is called unfaithful.
+    pub tolerance: Duration,
+}
+
+impl Reading {
+    /// Reads the run now, counting what is in progress up to the reading.
+    pub fn take(shared: &Shared) -> Reading {
+        // The producer's state and the lag are read before the meter: a block
+        // the state shows has begun is then counted in the meter's figures.
+        let context = Context {
+            clock: shared.clock,
+            consumers: shared.consumers,
+            producer: shared.counters.producer_state(),
+            schedule_lag: shared.counters.schedule_lag(),
+            tolerance: shared.tolerance,
+        };
+        Reading::new(&shared.meter.snapshot(), &context)
+    }
+
+    /// The pure part: the meter's figures and the rest, converted to model time.
+    pub fn new(g: &Gauges, c: &Context) -> Reading {
+        let clock = c.clock;
+        let model = |d: Duration| clock.to_model_secs(d);
+        let h = &g.blocked;
+        let schedule_lag_s = model(c.schedule_lag);
+        Reading {
+            t_s: model(g.at),
+            capacity: g.capacity,
+            produced: g.produced,
+            consumed: g.consumed,
+            depth: g.depth,
+            full_count: g.full_count,
+            high_water: g.high_water,
+            producer: c.producer,
+            blocked: Blocked {
+                count: h.count(),
+                total_s: model(h.total()),
+                max_s: (h.count() > 0).then(|| model(h.max())),
+                p50_s: h.quantile(0.5).map(model),
+                p90_s: h.quantile(0.9).map(model),
+                p99_s: h.quantile(0.99).map(model),
+            },
+            blocked_s: model(g.blocked_time),
+            busy_s: model(g.busy_time),
+            idle_s: model(g.idle_time),
+            consumers: c.consumers.max(1),
+            first_full_s: g.first_full.map(model),
+            schedule_lag_s,
+            faithful: c.schedule_lag <= clock.to_wall(c.tolerance),
+            histogram: g.blocked.clone(),
+            clock,
+        }
+    }
+
+    /// Finished blocking sends that lasted at most `model_s`, within the
+    /// histogram's precision: for Prometheus' cumulative buckets.
+    pub fn blocked_at_most(&self, model_s: f64) -> u64 {
+        let wall = self
+            .clock
+            .to_wall(Duration::from_secs_f64(model_s.max(0.0)));
+        self.histogram.count_at_most(wall).min(self.blocked.count)
+    }
+
+    /// The totals the rate window takes differences of. Busy time is per
+    /// consumer, so that μ is the pool's rate: N consumers each busy for the
+    /// whole span complete N times what one would.
+    pub fn sample(&self) -> Sample {
+        Sample {
+            t: self.t_s,
+            produced: self.produced,
+            consumed: self.consumed,
+            blocked_s: self.blocked_s,
+            busy_s: self.busy_s / f64::from(self.consumers),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::buffer::metered_since;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use std::sync::mpsc::TrySendError;
+    use std::time::Instant;
+
+    /// Random interleavings of a producer, consumers and a reader, run by one
+    /// thread in an order a seeded generator picks: every reading, taken
+    /// between any two steps, obeys the bounds the screen relies on.
+    #[test]
+    fn no_reading_contradicts_itself_whatever_the_interleaving() {
+        let origin = Instant::now();
+        for seed in 0..200 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let capacity = rng.random_range(1..8);
+            let (mut tx, rx) = metered_since::<u64>(capacity, origin);
+            let meter = tx.meter();
+            let mut consumers: Vec<_> = (0..rng.random_range(1..4)).map(|_| rx.clone()).collect();
+            drop(rx);
+            let context = Context {
+                clock: Clock::starting_at(origin, 10.0),
+                consumers: consumers.len() as u32,
+                producer: ProducerState::Sending,
+                schedule_lag: Duration::ZERO,
+                tolerance: Duration::from_millis(100),
+            };
+            let (mut next, mut taken, mut last) = (0u64, 0u64, None::<Reading>);
+            for _ in 0..300 {
+                match rng.random_range(0..3) {
+                    0 => match tx.try_send(next) {
+                        Ok(()) => next += 1,
+                        Err(TrySendError::Full(_)) => {
+                            // Counted, then room is made, then the block ends.
+                            let full = tx.count_full();
+                            let mid = Reading::new(&meter.snapshot(), &context);
+                            check(&mid);
+                            let c = &mut consumers[0];
+                            assert_eq!(c.recv(), Ok(taken));
+                            taken += 1;
+                            tx.send_blocking(full, next).unwrap();
+                            next += 1;
+                        }
+                        Err(TrySendError::Disconnected(_)) => unreachable!(),
+                    },
+                    1 if taken < next => {
+                        let i = rng.random_range(0..consumers.len());
+                        let r = consumers[i].take().unwrap();
+                        assert_eq!((r.position, r.message), (taken, taken));
+                        taken += 1;
+                    }
+                    _ => {}
+                }
+                let reading = Reading::new(&meter.snapshot(), &context);
+                check(&reading);
+                assert_eq!((reading.produced, reading.consumed), (next, taken));
+                if let Some(last) = &last {
+                    // Counts only grow from one reading to the next.
+                    assert!(reading.produced >= last.produced);
+                    assert!(reading.consumed >= last.consumed);
+                    assert!(reading.full_count >= last.full_count);
+                    assert!(reading.high_water >= last.high_water);
+                    assert!(reading.blocked_s >= last.blocked_s);
+                }
+                last = Some(reading);
+            }
+        }
+    }
+
+    fn check(r: &Reading) {
+        assert!(r.consumed + r.depth <= r.produced, "{r:?}");
+        assert!(r.depth <= r.capacity, "{r:?}");
+        assert!(r.full_count <= r.produced, "{r:?}");
+        assert!(r.blocked.count <= r.full_count, "{r:?}");
+        assert!(
+            r.depth <= r.high_water && r.high_water <= r.capacity,
+            "{r:?}"
+        );
+        assert!(r.blocked.max_s.is_some() == (r.blocked.count > 0), "{r:?}");
+    }
+
+    #[test]
+    fn the_run_is_faithful_while_the_lag_is_within_the_tolerance() {
+        let (tx, _rx) = metered_since::<u64>(4, Instant::now());
+        let g = tx.meter().snapshot();
+        let mut c = Context {
+            clock: Clock::starting_at(Instant::now(), 100.0),
+            consumers: 1,
+            producer: ProducerState::Sending,
+            // 1 ms of wall time at 100×: 0.1 s of model time.
+            schedule_lag: Duration::from_millis(1),
+            tolerance: Duration::from_millis(100),
+        };
+        let r = Reading::new(&g, &c);
+        assert!(r.faithful);
+        assert!((r.schedule_lag_s - 0.1).abs() < 1e-9);
+        c.schedule_lag = Duration::from_micros(1001);
+        assert!(!Reading::new(&g, &c).faithful);
+    }
+}
