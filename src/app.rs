@@ -371,6 +371,7 @@ fn summarise(
         peak_backlog,
         faithful: r.faithful,
         schedule_lag_s: r.schedule_lag_s,
+        schedule_lag_max_s: r.schedule_lag_max_s,
         verdict: Labelled {
             verdict: Verdict::new(&rates, capacity, peak_backlog, config.consumers),
             faithful: r.faithful,

@@ -63,10 +63,11 @@ impl Model {
         }
     }
 
-    /// How far behind its ideal schedule a live thread may fall before the
-    /// run no longer shows this model: TOLERANCE_SHARE of the longer of the
-    /// two paces. (Lateness on that scale moves whole messages between
-    /// bursts and service slots; below it the counts come out the same.)
+    /// How far behind its ideal schedule a live thread may run, on average
+    /// over its wakes, before the run no longer shows this model: a share of
+    /// the longer of the two paces. (Lateness on that scale moves whole
+    /// messages between bursts and service slots; below it the counts come
+    /// out the same.)
     pub fn lag_tolerance(&self) -> Duration {
         self.produce_every
             .max(self.consume_every)

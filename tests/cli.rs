@@ -102,7 +102,9 @@ fn a_default_run_drains_and_ends_with_the_originals_counter_line() {
                 "rho",
                 "blocked_p99",
                 "high_water",
-                "producer"
+                "producer",
+                "faithful",
+                "schedule_lag"
             ],
             "{log}"
         );
@@ -140,6 +142,9 @@ fn json_has_the_documented_fields_and_they_agree() {
         "high_water",
         "staleness_s",
         "peak_backlog",
+        "faithful",
+        "schedule_lag_s",
+        "schedule_lag_max_s",
         "verdict",
     ] {
         assert!(summary.get(field).is_some(), "no {field} in {summary}");
@@ -200,6 +205,7 @@ fn bad_input_gets_one_line_and_exit_code_2() {
         &["--speed", "0"],
         &["--speed", "NaN"],
         &["--speed", "inf"],
+        &["--speed", "1e308"],
         &["--burst-prob", "2"],
         &["--produce-every", "fast"],
         &["--consume-every", "-3s"],

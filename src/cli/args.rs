@@ -335,10 +335,22 @@ fn parse_probability(text: &str) -> Result<f64, String> {
     Ok(p)
 }
 
+/// The fastest `--speed`: the clock counts nanoseconds, so at 10^6 one tick
+/// is a millisecond of model time, already 5% of the original's 20 ms pace;
+/// any faster and the model's steps fall between the clock's ticks (and no
+/// machine keeps that pace anyway: such a run would only be flagged).
+pub const MAX_SPEED: f64 = 1e6;
+
 fn parse_speed(text: &str) -> Result<f64, String> {
     let speed = parse_number(text)?;
     if speed <= 0.0 {
         return Err("a speed greater than 0 is allowed".into());
+    }
+    if speed > MAX_SPEED {
+        return Err(format!(
+            "at most {MAX_SPEED:.0} allowed: faster, model time falls between the \
+             clock's nanosecond ticks; for faster answers use `burstbuf sweep`"
+        ));
     }
     Ok(speed)
 }

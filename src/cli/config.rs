@@ -513,6 +513,8 @@ mod tests {
             (&["--speed", "-1"], "--speed", "greater than 0"),
             (&["--speed", "NaN"], "--speed", "finite"),
             (&["--speed", "inf"], "--speed", "finite"),
+            (&["--speed", "1e308"], "--speed", "at most 1000000"),
+            (&["--speed", "1000001"], "--speed", "at most 1000000"),
             (&["--burst-prob", "1.5"], "--burst-prob", "from 0 to 1"),
             (&["--burst-prob", "-0.1"], "--burst-prob", "from 0 to 1"),
             (&["--burst-prob", "nan"], "--burst-prob", "finite"),

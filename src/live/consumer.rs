@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use crate::live::buffer::MeteredReceiver;
 use crate::live::control::{Shared, State};
-use crate::live::counters::Lateness;
 use crate::model::ServiceTimes;
 
 /// What one consumer did, returned when its thread is joined.
@@ -48,8 +47,13 @@ pub fn run(
     // When this consumer is free for its next message, on the ideal schedule:
     // pacing from it rather than from "now" keeps sleep overshoot from slowing
     // the consumer at high --speed (see the producer).
-    let mut free_at = clock.start_instant();
-    let mut lateness = Lateness::default();
+    // A thread that starts late (a thousand take a while to spawn) starts
+    // its schedule when it starts: served from the clock's start, its first
+    // messages would take no time at all. The delay is lateness all the same.
+    let lag = &shared.counters.consumer_lag;
+    let started = Instant::now();
+    lag.observe(clock.start_instant(), started);
+    let mut free_at = clock.start_instant().max(started);
     let mut consumed = 0;
     let mut out_of_order = 0;
     while shared.control.state() != State::Aborted {
@@ -74,7 +78,7 @@ pub fn run(
             if !shared.control.sleep_until(free_at, State::Aborted) {
                 break;
             }
-            lateness.observe(free_at, Instant::now(), &shared.counters);
+            lag.observe(free_at, Instant::now());
         }
     }
     Report {

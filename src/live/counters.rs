@@ -1,6 +1,6 @@
 //! What the demo's threads publish besides the buffer's own meter
 //! ([`crate::live::buffer::Meter`]): the producer's state for the gauge, and how
-//! far any thread fell behind its ideal schedule.
+//! far the threads fell behind their ideal schedules.
 //!
 //! Each is an atomic updated with `Relaxed` ordering: a number on its own, read
 //! for display, and read for the summary after `join()`, which orders
@@ -27,16 +27,18 @@ pub enum ProducerState {
 #[derive(Debug)]
 pub struct Counters {
     producer_state: AtomicU8,
-    /// The most wall nanoseconds any thread was behind its ideal schedule
-    /// when it woke to act: oversleep, or time the machine did not give it.
-    schedule_lag_ns: AtomicU64,
+    /// How late the producer woke against its ideal schedule.
+    pub producer_lag: Lag,
+    /// How late the consumers woke against theirs, pooled.
+    pub consumer_lag: Lag,
 }
 
 impl Default for Counters {
     fn default() -> Counters {
         Counters {
             producer_state: AtomicU8::new(ProducerState::Sending as u8),
-            schedule_lag_ns: AtomicU64::new(0),
+            producer_lag: Lag::default(),
+            consumer_lag: Lag::default(),
         }
     }
 }
@@ -54,28 +56,45 @@ impl Counters {
             _ => ProducerState::Stopped,
         }
     }
-
-    /// The most wall time any thread has been behind its schedule.
-    pub fn schedule_lag(&self) -> Duration {
-        Duration::from_nanos(self.schedule_lag_ns.load(Relaxed))
-    }
 }
 
-/// One thread's worst lateness, published only when it grows (rarely), so
-/// watching costs a clock read per scheduled wake and nothing else.
+/// How late a kind of thread woke to act against its ideal schedule: each
+/// wake's lateness (oversleep, or time the machine did not give the thread)
+/// summed and counted, and the worst. A wake is at most once per message, and
+/// only where the model has the thread wait, so flat-out runs pay nothing.
 #[derive(Debug, Default)]
-pub struct Lateness {
-    worst_ns: u64,
+pub struct Lag {
+    sum_ns: AtomicU64,
+    wakes: AtomicU64,
+    worst_ns: AtomicU64,
 }
 
-impl Lateness {
+/// Lateness figures, in wall time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LagFigures {
+    /// The mean lateness per wake: how far behind the thread kept running.
+    pub mean: Duration,
+    pub worst: Duration,
+}
+
+impl Lag {
     /// The thread meant to act at `due` and acts at `now`.
-    pub fn observe(&mut self, due: Instant, now: Instant, counters: &Counters) {
+    pub fn observe(&self, due: Instant, now: Instant) {
         let late = now.saturating_duration_since(due).as_nanos();
         let late = u64::try_from(late).unwrap_or(u64::MAX);
-        if late > self.worst_ns {
-            self.worst_ns = late;
-            counters.schedule_lag_ns.fetch_max(late, Relaxed);
+        self.sum_ns.fetch_add(late, Relaxed);
+        self.wakes.fetch_add(1, Relaxed);
+        if late > self.worst_ns.load(Relaxed) {
+            self.worst_ns.fetch_max(late, Relaxed);
+        }
+    }
+
+    pub fn figures(&self) -> LagFigures {
+        let wakes = self.wakes.load(Relaxed);
+        let sum = self.sum_ns.load(Relaxed);
+        LagFigures {
+            mean: Duration::from_nanos(sum.checked_div(wakes).unwrap_or(0)),
+            worst: Duration::from_nanos(self.worst_ns.load(Relaxed)),
         }
     }
 }
@@ -99,15 +118,20 @@ mod tests {
     }
 
     #[test]
-    fn the_worst_lateness_of_any_thread_is_kept() {
-        let c = Counters::default();
+    fn lateness_is_averaged_over_wakes_and_the_worst_kept() {
+        let lag = Lag::default();
+        assert_eq!(lag.figures(), LagFigures::default());
         let due = Instant::now();
-        let (mut a, mut b) = (Lateness::default(), Lateness::default());
-        a.observe(due, due + Duration::from_millis(3), &c);
-        b.observe(due, due + Duration::from_millis(7), &c);
-        a.observe(due, due + Duration::from_millis(5), &c);
+        lag.observe(due, due + Duration::from_millis(3));
+        lag.observe(due, due + Duration::from_millis(9));
         // Early is not late.
-        b.observe(due + Duration::from_secs(1), due, &c);
-        assert_eq!(c.schedule_lag(), Duration::from_millis(7));
+        lag.observe(due + Duration::from_secs(1), due);
+        assert_eq!(
+            lag.figures(),
+            LagFigures {
+                mean: Duration::from_millis(4),
+                worst: Duration::from_millis(9)
+            }
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::live::buffer::MeteredSender;
 use crate::live::clock::Clock;
 use crate::live::control::{Shared, State};
-use crate::live::counters::{Lateness, ProducerState};
+use crate::live::counters::ProducerState;
 use crate::model::{Arrivals, Gap};
 
 /// What the producer does, and when it stops by itself.
@@ -78,11 +78,19 @@ pub fn run(
     let end = plan.duration.map(|d| clock.after(clock.start_instant(), d));
     let limit = plan.messages.unwrap_or(u64::MAX);
     let mut schedule = Schedule::new(plan.arrivals, clock);
-    let mut lateness = Lateness::default();
+    let lag = &counters.producer_lag;
+    // Started late (threads take a while to spawn): the first wake.
+    lag.observe(schedule.due, Instant::now());
     let mut produced = 0;
     while produced < limit && shared.control.state() == State::Running {
-        if end.is_some_and(|end| Instant::now() >= end) {
-            break;
+        if let Some(end) = end {
+            let now = Instant::now();
+            if now >= end {
+                // Messages still due before the end were never sent: that
+                // lateness is time lost too.
+                lag.observe(schedule.due.min(end), now);
+                break;
+            }
         }
         // The original's three steps: try, count a full buffer, block.
         match buffer.try_send(produced) {
@@ -115,7 +123,7 @@ pub fn run(
             if !slept {
                 break;
             }
-            lateness.observe(wake, Instant::now(), counters);
+            lag.observe(wake, Instant::now());
         }
     }
     counters.set_producer_state(ProducerState::Stopped);

@@ -9,7 +9,7 @@ use crate::histogram::Histogram;
 use crate::live::buffer::Gauges;
 use crate::live::clock::Clock;
 use crate::live::control::Shared;
-use crate::live::counters::ProducerState;
+use crate::live::counters::{LagFigures, ProducerState};
 use crate::stats::Sample;
 
 /// The counters at one moment, in model time.
@@ -37,8 +37,11 @@ pub struct Reading {
     pub idle_s: f64,
     pub consumers: u32,
     pub first_full_s: Option<f64>,
-    /// The most model time any thread was behind its ideal schedule.
+    /// How far behind its ideal schedule the producer, or the consumers,
+    /// ran: the mean lateness per wake, of whichever was further behind.
     pub schedule_lag_s: f64,
+    /// The worst lateness of any one wake.
+    pub schedule_lag_max_s: f64,
     /// Whether the run kept the model's pace: `schedule_lag_s` within the tolerance.
     pub faithful: bool,
     /// The finished blocks, in wall time: for [`Reading::blocked_at_most`].
@@ -64,7 +67,8 @@ pub struct Context {
     pub clock: Clock,
     pub consumers: u32,
     pub producer: ProducerState,
-    pub schedule_lag: Duration,
+    pub producer_lag: LagFigures,
+    pub consumer_lag: LagFigures,
     /// Model time a thread may fall behind before the run is called unfaithful.
     pub tolerance: Duration,
 }
@@ -78,7 +82,8 @@ impl Reading {
             clock: shared.clock,
             consumers: shared.consumers,
             producer: shared.counters.producer_state(),
-            schedule_lag: shared.counters.schedule_lag(),
+            producer_lag: shared.counters.producer_lag.figures(),
+            consumer_lag: shared.counters.consumer_lag.figures(),
             tolerance: shared.tolerance,
         };
         Reading::new(&shared.meter.snapshot(), &context)
@@ -89,7 +94,8 @@ impl Reading {
         let clock = c.clock;
         let model = |d: Duration| clock.to_model_secs(d);
         let h = &g.blocked;
-        let schedule_lag_s = model(c.schedule_lag);
+        let lag = c.producer_lag.mean.max(c.consumer_lag.mean);
+        let worst = c.producer_lag.worst.max(c.consumer_lag.worst);
         Reading {
             t_s: model(g.at),
             capacity: g.capacity,
@@ -112,8 +118,9 @@ impl Reading {
             idle_s: model(g.idle_time),
             consumers: c.consumers.max(1),
             first_full_s: g.first_full.map(model),
-            schedule_lag_s,
-            faithful: c.schedule_lag <= clock.to_wall(c.tolerance),
+            schedule_lag_s: model(lag),
+            schedule_lag_max_s: model(worst),
+            faithful: lag <= clock.to_wall(c.tolerance),
             histogram: g.blocked.clone(),
             clock,
         }
@@ -168,7 +175,8 @@ mod tests {
                 clock: Clock::starting_at(origin, 10.0),
                 consumers: consumers.len() as u32,
                 producer: ProducerState::Sending,
-                schedule_lag: Duration::ZERO,
+                producer_lag: LagFigures::default(),
+                consumer_lag: LagFigures::default(),
                 tolerance: Duration::from_millis(100),
             };
             let (mut next, mut taken, mut last) = (0u64, 0u64, None::<Reading>);
@@ -234,13 +242,19 @@ mod tests {
             consumers: 1,
             producer: ProducerState::Sending,
             // 1 ms of wall time at 100×: 0.1 s of model time.
-            schedule_lag: Duration::from_millis(1),
+            producer_lag: LagFigures {
+                mean: Duration::from_millis(1),
+                worst: Duration::from_millis(30),
+            },
+            consumer_lag: LagFigures::default(),
             tolerance: Duration::from_millis(100),
         };
         let r = Reading::new(&g, &c);
         assert!(r.faithful);
         assert!((r.schedule_lag_s - 0.1).abs() < 1e-9);
-        c.schedule_lag = Duration::from_micros(1001);
+        assert!((r.schedule_lag_max_s - 3.0).abs() < 1e-9);
+        // Whichever kind of thread is further behind decides.
+        c.consumer_lag.mean = Duration::from_micros(1001);
         assert!(!Reading::new(&g, &c).faithful);
     }
 }

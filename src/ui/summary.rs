@@ -61,12 +61,15 @@ pub struct Summary {
     pub staleness_s: Option<f64>,
     /// The most messages that would have waited in an unbounded buffer (replayed).
     pub peak_backlog: u64,
-    /// Whether the run kept the model's pace: no thread fell further behind
-    /// its ideal schedule than the model's tolerance. If not, the figures are
-    /// the machine's, not the model's.
+    /// Whether the run kept the model's pace: neither the producer nor the
+    /// consumers ran further behind their ideal schedules, on average, than
+    /// the model's tolerance. If not, the figures are the machine's, not the model's.
     pub faithful: bool,
-    /// The most model seconds any thread was behind its ideal schedule.
+    /// Model seconds the producer or the consumers (whichever more) ran
+    /// behind their ideal schedules, on average per wake.
     pub schedule_lag_s: f64,
+    /// The worst lateness of any one wake, in model seconds.
+    pub schedule_lag_max_s: f64,
     pub verdict: Labelled,
 }
 
@@ -105,10 +108,11 @@ impl Summary {
         let mut verdict = self.verdict.verdict.to_string();
         if !self.faithful {
             verdict = format!(
-                "NOT FAITHFUL: the threads fell up to {} behind the model's schedule (machine \
-                 time lost at --speed {}), so these figures are not the model's; \
-                 use `burstbuf sweep` or a lower --speed.\n{}",
+                "NOT FAITHFUL: the threads ran {} behind the model's schedule on average \
+                 (at worst {}; machine time lost at --speed {}), so these figures are not \
+                 the model's; use `burstbuf sweep` or a lower --speed.\n{}",
                 seconds(self.schedule_lag_s),
+                seconds(self.schedule_lag_max_s),
                 self.speed,
                 verdict.replacen("Verdict:", "Verdict (of an unfaithful run):", 1)
             );
@@ -182,6 +186,7 @@ mod tests {
             peak_backlog: 1200,
             faithful: true,
             schedule_lag_s: 0.001,
+            schedule_lag_max_s: 0.004,
             verdict: Labelled {
                 verdict: Verdict::NotEnoughData,
                 faithful: true,
@@ -227,6 +232,7 @@ mod tests {
         let s = Summary {
             faithful: false,
             schedule_lag_s: 2.5,
+            schedule_lag_max_s: 21.0,
             speed: 10000.0,
             verdict: Labelled {
                 verdict: Verdict::NotEnoughData,
@@ -238,9 +244,9 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[4],
-            "NOT FAITHFUL: the threads fell up to 2.5s behind the model's schedule (machine \
-             time lost at --speed 10000), so these figures are not the model's; use \
-             `burstbuf sweep` or a lower --speed."
+            "NOT FAITHFUL: the threads ran 2.5s behind the model's schedule on average \
+             (at worst 21.0s; machine time lost at --speed 10000), so these figures are not \
+             the model's; use `burstbuf sweep` or a lower --speed."
         );
         assert_eq!(
             lines[5],

@@ -1,0 +1,94 @@
+//! Faithful or flagged, end to end: whatever the machine manages at a given
+//! --speed, a run either shows the model's figures (those of the simulation,
+//! for the same seed) or says `"faithful": false`. Both outcomes pass, so no
+//! assertion depends on how fast the machine is; a run that is wrong and
+//! unflagged fails.
+
+use std::time::Duration;
+
+use burstbuf::model::Model;
+use burstbuf::sizing::sim::{Scenario, simulate};
+use serde_json::Value;
+
+mod common;
+use common::{burstbuf, json_run};
+
+/// Within 10%, or 3, whichever is larger.
+fn close(live: u64, model: u64) -> bool {
+    let margin = (model as f64 * 0.1).max(3.0);
+    (live as f64 - model as f64).abs() <= margin
+}
+
+fn flagged(s: &Value) -> bool {
+    let faithful = s["faithful"].as_bool().expect("faithful is a boolean");
+    assert_eq!(s["verdict"]["faithful"], s["faithful"], "{s}");
+    assert!(s["schedule_lag_s"].as_f64().unwrap() >= 0.0, "{s}");
+    !faithful
+}
+
+#[test]
+fn at_any_speed_the_counts_are_the_models_or_the_run_is_flagged() {
+    let model = simulate(&Scenario {
+        model: &Model::original(),
+        seed: 7,
+        capacity: 100,
+        consumers: 1,
+        horizon: Some(Duration::from_secs(30)),
+        messages: None,
+    });
+    for speed in ["100", "100000", "1000000"] {
+        let s = json_run(&["--seed=7", &format!("--speed={speed}")]);
+        let produced = s["produced"].as_u64().unwrap();
+        let full = s["full_count"].as_u64().unwrap();
+        let agrees = close(produced, model.produced) && close(full, model.full_count);
+        assert!(
+            agrees || flagged(&s),
+            "--speed {speed}: produced {produced}, full {full} against the model's {} and {}, \
+             and not flagged: {s}",
+            model.produced,
+            model.full_count
+        );
+    }
+}
+
+#[test]
+fn mu_is_the_pools_rate_or_the_run_is_flagged() {
+    for consumers in ["1", "4", "100"] {
+        let s = json_run(&[
+            "--seed=3",
+            "--speed=100",
+            "--duration=10s",
+            &format!("--consumers={consumers}"),
+        ]);
+        let n: f64 = consumers.parse().unwrap();
+        let expected = n / 0.3;
+        let mu = s["service_rate"].as_f64().unwrap();
+        assert!(
+            (mu - expected).abs() <= expected * 0.1 || flagged(&s),
+            "{consumers} consumers: mu {mu}, not within 10% of {expected}, and not flagged: {s}"
+        );
+    }
+}
+
+#[test]
+fn an_unfaithful_run_says_so_in_its_text_summary() {
+    // 10^6 times faster than real time: no machine keeps that pace (30 s of
+    // model time in 30 µs), so this run is always flagged.
+    let output = burstbuf(&["--seed=7", "--speed=1000000"]).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("NOT FAITHFUL: ") && l.contains("burstbuf sweep")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Verdict (of an unfaithful run)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.contains(" faithful=false ")),
+        "{stdout}"
+    );
+}
