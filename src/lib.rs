@@ -3,9 +3,9 @@
 //! buffer was full and what that cost, and says how to size it (`burstbuf sweep`
 //! answers the same question by simulation).
 //!
-//! Three std threads share one `sync_channel`: the producer `try_send`s and, when
-//! the buffer is full, counts that and blocks in `send`; the consumer `recv`s at a
-//! steady pace; the illustrator hears about both on two unbounded channels and
+//! Three std threads share one `sync_channel` (metered: [`live::buffer`]): the
+//! producer `try_send`s and, when the buffer is full, counts that and blocks in
+//! `send`; the consumer `recv`s at a steady pace; the illustrator hears about both on two unbounded channels and
 //! draws the gauge. Stopping is done by dropping senders: the consumer ends when
 //! the buffer is closed and drained, the illustrator when both event channels are.
 //!
@@ -36,9 +36,16 @@
 //!   - [`sizing::report`]: the sweep's table (text, CSV, JSON) and recommendation.
 //!   - [`sizing::plot`]: the sweep's text plots, every mark named in the legend.
 //! - [`live`]: the engine.
+//!   - [`live::buffer`]: the metered buffer, a library type any program can use
+//!     ([`metered`], [`MeteredSender`], [`MeteredReceiver`]): `sync_channel` whose
+//!     ends count fulls, blocked time (a lock-free histogram), high-water, busy
+//!     and idle time, read at once by `Meter::snapshot`.
 //!   - [`live::producer`], [`live::consumer`]: one module per thread kind
 //!     (`--consumers N` runs N consumer threads).
-//!   - [`live::counters`]: what the threads publish (atomics, and a lock-free histogram).
+//!   - [`live::counters`]: what else the threads publish: the producer's state,
+//!     and how late each kind of thread woke against its schedule.
+//!   - [`live::reading`]: one reading of all of it, in model time, with the
+//!     faithful-or-flagged verdict; every figure shown comes from one.
 //!   - [`live::control`]: the run's stop/abort state, and sleeps that it can interrupt.
 //!   - [`live::clock`]: model time versus wall time (`--speed`).
 //! - Foundations, pure and shared:
@@ -56,3 +63,5 @@ pub mod sizing;
 pub mod stats;
 pub mod ui;
 pub mod units;
+
+pub use live::buffer::{MeteredReceiver, MeteredSender, metered};

@@ -1,7 +1,8 @@
 //! The producer thread: the bursty public API. It tries a non-blocking insert;
 //! when the buffer is full it counts that and blocks, which is the latency the
 //! API call would suffer. The buffer's meter does the counting and timing
-//! ([`crate::live::buffer`]); when messages are offered is [`Schedule`]'s business.
+//! ([`crate::live::buffer`]); when messages are offered is the private `Schedule`'s business
+//! (the arrival schedule, in one place).
 
 use std::sync::mpsc::{Sender, TrySendError};
 use std::time::{Duration, Instant};
