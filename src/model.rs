@@ -63,15 +63,25 @@ impl Model {
         }
     }
 
-    /// How far behind its ideal schedule a live thread may run, on average
-    /// over its wakes, before the run no longer shows this model: a share of
-    /// the longer of the two paces. (Lateness on that scale moves whole
-    /// messages between bursts and service slots; below it the counts come
-    /// out the same.)
-    pub fn lag_tolerance(&self) -> Duration {
-        self.produce_every
-            .max(self.consume_every)
-            .mul_f64(TOLERANCE_SHARE)
+    /// How far behind their ideal schedules the live threads may run, on
+    /// average over their wakes, before the run no longer shows this model.
+    /// Zero for a side with no pace to keep (flat out), which is not judged.
+    pub fn lag_tolerance(&self) -> Tolerance {
+        let consume = self.consume_every;
+        Tolerance {
+            // The producer catches up after a late wake, so only lateness on
+            // the model's own time scale moves messages between bursts and
+            // service slots.
+            producer: if self.mean_gap().is_zero() {
+                Duration::ZERO
+            } else {
+                self.mean_gap().max(consume).mul_f64(TOLERANCE_SHARE)
+            },
+            // A consumer that wakes late and then finds nothing to do has the
+            // lateness counted as busy time: within a tenth of its service
+            // time, μ is within about 10%.
+            consumer: consume.mul_f64(TOLERANCE_SHARE),
+        }
     }
 
     /// ρ = λ/(c·μ) for `consumers` consumers, from the configuration alone;
@@ -84,7 +94,15 @@ impl Model {
 }
 
 /// See [`Model::lag_tolerance`].
-const TOLERANCE_SHARE: f64 = 0.25;
+const TOLERANCE_SHARE: f64 = 0.1;
+
+/// Model time each side may run behind its schedule, on average, in a
+/// faithful run; zero where a side is not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tolerance {
+    pub producer: Duration,
+    pub consumer: Duration,
+}
 
 /// The gaps between the producer's messages, drawn from a seeded generator so
 /// that the same seed gives the same burst pattern.
@@ -197,6 +215,21 @@ mod tests {
             burst_prob,
             ..Model::original()
         }
+    }
+
+    #[test]
+    fn each_side_may_lag_a_tenth_of_its_pace_and_flat_out_is_not_judged() {
+        let t = Model::original().lag_tolerance();
+        // Mean gap 120 ms, service 300 ms.
+        assert_eq!(t.producer, Duration::from_millis(30));
+        assert_eq!(t.consumer, Duration::from_millis(30));
+        let flat_out = Model {
+            produce_every: Duration::ZERO,
+            burst_prob: 0.0,
+            consume_every: Duration::ZERO,
+            ..Model::original()
+        };
+        assert_eq!(flat_out.lag_tolerance(), Tolerance::default());
     }
 
     fn gaps(model: &Model, seed: u64, n: usize) -> Vec<Duration> {

@@ -5,11 +5,12 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::live::buffer::Meter;
 use crate::live::clock::Clock;
 use crate::live::counters::Counters;
+use crate::model::Tolerance;
 
 /// Everything the threads share, borrowed by each for the whole run.
 #[derive(Debug)]
@@ -23,11 +24,11 @@ pub struct Shared {
     pub consumers: u32,
     /// Model time a thread may fall behind its schedule before the run is
     /// called unfaithful (see [`crate::model::Model::lag_tolerance`]).
-    pub tolerance: Duration,
+    pub tolerance: Tolerance,
 }
 
 impl Shared {
-    pub fn new(clock: Clock, meter: Arc<Meter>, consumers: u32, tolerance: Duration) -> Shared {
+    pub fn new(clock: Clock, meter: Arc<Meter>, consumers: u32, tolerance: Tolerance) -> Shared {
         Shared {
             control: Control::new(),
             counters: Counters::default(),

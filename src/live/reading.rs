@@ -10,6 +10,7 @@ use crate::live::buffer::Gauges;
 use crate::live::clock::Clock;
 use crate::live::control::Shared;
 use crate::live::counters::{LagFigures, ProducerState};
+use crate::model::Tolerance;
 use crate::stats::Sample;
 
 /// The counters at one moment, in model time.
@@ -38,11 +39,13 @@ pub struct Reading {
     pub consumers: u32,
     pub first_full_s: Option<f64>,
     /// How far behind its ideal schedule the producer, or the consumers,
-    /// ran: the mean lateness per wake, of whichever was further behind.
+    /// ran: the mean lateness per wake, of whichever was further behind
+    /// (of those the model gives a pace to keep).
     pub schedule_lag_s: f64,
     /// The worst lateness of any one wake.
     pub schedule_lag_max_s: f64,
-    /// Whether the run kept the model's pace: `schedule_lag_s` within the tolerance.
+    /// Whether the run kept the model's pace: each side's mean lateness
+    /// within its tolerance.
     pub faithful: bool,
     /// The finished blocks, in wall time: for [`Reading::blocked_at_most`].
     histogram: Histogram,
@@ -69,8 +72,8 @@ pub struct Context {
     pub producer: ProducerState,
     pub producer_lag: LagFigures,
     pub consumer_lag: LagFigures,
-    /// Model time a thread may fall behind before the run is called unfaithful.
-    pub tolerance: Duration,
+    /// Model time each side may run behind before the run is called unfaithful.
+    pub tolerance: Tolerance,
 }
 
 impl Reading {
@@ -94,8 +97,18 @@ impl Reading {
         let clock = c.clock;
         let model = |d: Duration| clock.to_model_secs(d);
         let h = &g.blocked;
-        let lag = c.producer_lag.mean.max(c.consumer_lag.mean);
-        let worst = c.producer_lag.worst.max(c.consumer_lag.worst);
+        // Each side judged against its own tolerance; a side with none (no
+        // pace to keep) is not judged.
+        let sides = [
+            (c.producer_lag, c.tolerance.producer),
+            (c.consumer_lag, c.tolerance.consumer),
+        ];
+        let judged = sides.iter().filter(|(_, tolerance)| !tolerance.is_zero());
+        let lag = judged.clone().map(|(lag, _)| lag.mean).max().unwrap_or_default();
+        let worst = judged.clone().map(|(lag, _)| lag.worst).max().unwrap_or_default();
+        let faithful = judged
+            .clone()
+            .all(|(lag, tolerance)| lag.mean <= clock.to_wall(*tolerance));
         Reading {
             t_s: model(g.at),
             capacity: g.capacity,
@@ -120,7 +133,7 @@ impl Reading {
             first_full_s: g.first_full.map(model),
             schedule_lag_s: model(lag),
             schedule_lag_max_s: model(worst),
-            faithful: lag <= clock.to_wall(c.tolerance),
+            faithful,
             histogram: g.blocked.clone(),
             clock,
         }
@@ -177,7 +190,7 @@ mod tests {
                 producer: ProducerState::Sending,
                 producer_lag: LagFigures::default(),
                 consumer_lag: LagFigures::default(),
-                tolerance: Duration::from_millis(100),
+                tolerance: Tolerance::default(),
             };
             let (mut next, mut taken, mut last) = (0u64, 0u64, None::<Reading>);
             for _ in 0..300 {
@@ -247,7 +260,10 @@ mod tests {
                 worst: Duration::from_millis(30),
             },
             consumer_lag: LagFigures::default(),
-            tolerance: Duration::from_millis(100),
+            tolerance: Tolerance {
+                producer: Duration::from_millis(100),
+                consumer: Duration::from_millis(100),
+            },
         };
         let r = Reading::new(&g, &c);
         assert!(r.faithful);
@@ -256,5 +272,10 @@ mod tests {
         // Whichever kind of thread is further behind decides.
         c.consumer_lag.mean = Duration::from_micros(1001);
         assert!(!Reading::new(&g, &c).faithful);
+        // A side with no pace to keep (flat out) is not judged.
+        c.tolerance.consumer = Duration::ZERO;
+        let r = Reading::new(&g, &c);
+        assert!(r.faithful);
+        assert!((r.schedule_lag_s - 0.1).abs() < 1e-9);
     }
 }
