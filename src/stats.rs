@@ -101,6 +101,15 @@ impl Window {
             _ => Rates::default(),
         }
     }
+
+    /// The rates from the window's start up to `now`, a sample that may be
+    /// too recent to keep: so a frame's rates end at the frame's own reading.
+    pub fn rates_to(&self, now: &Sample) -> Rates {
+        match self.samples.front() {
+            Some(first) if first.t <= now.t => rates_between(first, now),
+            _ => Rates::default(),
+        }
+    }
 }
 
 /// What the run's numbers say to do.
@@ -304,8 +313,9 @@ mod tests {
         // A frame every 33 ms.
         for frame in 0..=(24.5 / 0.033) as u32 {
             let t = f64::from(frame) * 0.033;
-            w.push(blocked_from_20(t));
-            let r = w.rates();
+            let now = blocked_from_20(t);
+            w.push(now);
+            let r = w.rates_to(&now);
             if t >= 6.0 {
                 // Until the window holds nothing but the block, λ is the
                 // producer's pace while it could send, whatever part of the

@@ -104,8 +104,16 @@ impl Reading {
             (c.consumer_lag, c.tolerance.consumer),
         ];
         let judged = sides.iter().filter(|(_, tolerance)| !tolerance.is_zero());
-        let lag = judged.clone().map(|(lag, _)| lag.mean).max().unwrap_or_default();
-        let worst = judged.clone().map(|(lag, _)| lag.worst).max().unwrap_or_default();
+        let lag = judged
+            .clone()
+            .map(|(lag, _)| lag.mean)
+            .max()
+            .unwrap_or_default();
+        let worst = judged
+            .clone()
+            .map(|(lag, _)| lag.worst)
+            .max()
+            .unwrap_or_default();
         let faithful = judged
             .clone()
             .all(|(lag, tolerance)| lag.mean <= clock.to_wall(*tolerance));

@@ -257,7 +257,8 @@ impl<'a> Watch<'a> {
             elapsed_s: r.t_s as u64,
             phase,
             producer: r.producer,
-            rates: self.window.rates(),
+            // Up to this reading, even if it came too soon to be kept.
+            rates: self.window.rates_to(&r.sample()),
             blocked_p99_s: r.blocked.p99_s,
             blocked_max_s: r.blocked.max_s,
             high_water: r.high_water,
