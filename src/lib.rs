@@ -5,8 +5,8 @@
 //!
 //! Three std threads share one `sync_channel` (metered: [`live::buffer`]): the
 //! producer `try_send`s and, when the buffer is full, counts that and blocks in
-//! `send`; the consumer `recv`s at a steady pace; the illustrator hears about both on two unbounded channels and
-//! draws the gauge. Stopping is done by dropping senders: the consumer ends when
+//! `send`; the consumer `recv`s at a steady pace; the illustrator hears about
+//! both on two unbounded channels and draws the gauge. Stopping is done by dropping senders: the consumer ends when
 //! the buffer is closed and drained, the illustrator when both event channels are.
 //!
 //! # Layout
