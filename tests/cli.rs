@@ -71,8 +71,10 @@ fn a_default_run_drains_and_ends_with_the_originals_counter_line() {
         .and_then(|rest| rest.strip_suffix(" times"))
         .unwrap_or_else(|| panic!("not the counter line: {counter}"));
     let full: u64 = full.parse().unwrap();
-    // Seed 7 offers about 200 messages in 30 s against 100 consumed: the buffer fills.
-    assert!(full > 0, "{stdout}");
+    // Seed 7 offers about 200 messages in 30 s against 100 consumed: the buffer
+    // fills, unless the machine could not keep the model's pace (and says so).
+    let faithful = !stdout.lines().any(|l| l.starts_with("NOT FAITHFUL: "));
+    assert!(full > 0 || !faithful, "{stdout}");
     assert_eq!(
         figure(figures, "produced"),
         figure(figures, "consumed"),
@@ -81,9 +83,21 @@ fn a_default_run_drains_and_ends_with_the_originals_counter_line() {
     assert_eq!(figure(figures, "left unconsumed"), 0, "{figures}");
     assert!(figures.ends_with("seed 7"), "{figures}");
 
-    // The log lines before it: one per model second (about 60 over run and drain).
+    // The log lines before it: at most one per model second (how many depends
+    // on how often the machine let the illustrator look), the last at the end.
     let logs: Vec<&&str> = lines.iter().filter(|l| l.starts_with("t=")).collect();
-    assert!(logs.len() >= 30, "{} log lines: {stdout}", logs.len());
+    assert!(logs.len() >= 2, "{} log lines: {stdout}", logs.len());
+    let seconds: Vec<f64> = logs
+        .iter()
+        .map(|l| {
+            let t = l.split(' ').next().unwrap().trim_start_matches("t=");
+            t.trim_end_matches('s').parse().unwrap()
+        })
+        .collect();
+    assert!(
+        seconds.windows(2).all(|w| w[1].floor() > w[0].floor()),
+        "two log lines in one model second: {seconds:?}"
+    );
     for log in &logs {
         let keys: Vec<&str> = log
             .split(' ')

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{WATCHDOG, burstbuf, json_run, signal, spawn};
+use common::{WATCHDOG, burstbuf, faithful, json_run, signal, spawn};
 
 fn number(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -20,32 +20,44 @@ fn number(v: &Value) -> f64 {
 #[test]
 fn at_default_settings_the_consumer_is_the_bottleneck() {
     let s = json_run(&["--speed=100", "--seed=7"]);
-    // λ ≈ 1/120 ms ≈ 8.3/s against μ ≈ 1/300 ms ≈ 3.3/s: ρ ≈ 2.5.
-    let rho = number(&s["utilisation"]);
-    assert!((1.8..3.5).contains(&rho), "{s}");
-    assert_eq!(s["verdict"]["kind"], "consumer_bottleneck", "{s}");
-    let writers = s["verdict"]["writers_needed"].as_u64().unwrap();
-    assert!((2..=4).contains(&writers), "{s}");
-    let mu = number(&s["service_rate"]);
-    assert!((2.5..3.5).contains(&mu), "{s}");
-
+    // Whatever the machine did, the figures agree with each other.
+    let produced = s["produced"].as_u64().unwrap();
     let full = s["full_count"].as_u64().unwrap();
-    assert!(full > 0 && full <= s["produced"].as_u64().unwrap(), "{s}");
+    assert!(full <= produced, "{s}");
     assert_eq!(s["blocked"]["count"].as_u64().unwrap(), full, "{s}");
-    let (p50, p99, max) = (
-        number(&s["blocked"]["p50_s"]),
-        number(&s["blocked"]["p99_s"]),
-        number(&s["blocked"]["max_s"]),
-    );
-    assert!(0.0 < p50 && p50 <= p99 && p99 <= max * 1.04, "{s}");
-    assert_eq!(s["high_water"], 100, "{s}");
-    let first_full = number(&s["first_full_s"]);
-    assert!((5.0..30.5).contains(&first_full), "{s}");
+    assert!(s["high_water"].as_u64().unwrap() <= 100, "{s}");
+    if full > 0 {
+        let (p50, p99, max) = (
+            number(&s["blocked"]["p50_s"]),
+            number(&s["blocked"]["p99_s"]),
+            number(&s["blocked"]["max_s"]),
+        );
+        assert!(0.0 < p50 && p50 <= p99 && p99 <= max * 1.04, "{s}");
+        assert_eq!(s["high_water"], 100, "a full buffer was seen: {s}");
+    }
+    // The model's figures, where the run kept the model's pace (else it says so).
+    if faithful(&s) {
+        // λ ≈ 1/120 ms ≈ 8.3/s against μ ≈ 1/300 ms ≈ 3.3/s: ρ ≈ 2.5.
+        let rho = number(&s["utilisation"]);
+        assert!((1.8..3.5).contains(&rho), "{s}");
+        assert_eq!(s["verdict"]["kind"], "consumer_bottleneck", "{s}");
+        let writers = s["verdict"]["writers_needed"].as_u64().unwrap();
+        assert!((2..=4).contains(&writers), "{s}");
+        let mu = number(&s["service_rate"]);
+        assert!((2.5..3.5).contains(&mu), "{s}");
+        assert!(full > 0, "{s}");
+        let first_full = number(&s["first_full_s"]);
+        assert!((5.0..30.5).contains(&first_full), "{s}");
+    }
 
     let text = burstbuf(&["--speed=100", "--seed=7"]).output().unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("the consumer is the bottleneck"), "{text}");
-    assert!(text.contains("Writers needed: "), "{text}");
+    if text.contains("NOT FAITHFUL: ") {
+        assert!(text.contains("Verdict (of an unfaithful run)"), "{text}");
+    } else {
+        assert!(text.contains("the consumer is the bottleneck"), "{text}");
+        assert!(text.contains("Writers needed: "), "{text}");
+    }
 }
 
 #[test]
@@ -62,15 +74,17 @@ fn with_a_fast_consumer_the_recommended_capacity_was_seen() {
         "--capacity=1000",
         "--duration=100s",
     ]);
-    let rho = number(&s["utilisation"]);
-    assert!(rho < 0.5, "{s}");
-    assert_eq!(s["verdict"]["kind"], "consumer_keeps_up", "{s}");
-    let needed = s["verdict"]["capacity_needed"].as_u64().unwrap();
-    let high_water = s["high_water"].as_u64().unwrap();
-    assert!(needed > 1, "bursts should queue: {s}");
-    assert!(needed <= high_water, "{s}");
-    assert_eq!(s["full_count"], 0, "{s}");
     assert_eq!(s["produced"], s["consumed"], "{s}");
+    if faithful(&s) {
+        let rho = number(&s["utilisation"]);
+        assert!(rho < 0.5, "{s}");
+        assert_eq!(s["verdict"]["kind"], "consumer_keeps_up", "{s}");
+        let needed = s["verdict"]["capacity_needed"].as_u64().unwrap();
+        let high_water = s["high_water"].as_u64().unwrap();
+        assert!(needed > 1, "bursts should queue: {s}");
+        assert!(needed <= high_water, "{s}");
+        assert_eq!(s["full_count"], 0, "{s}");
+    }
 }
 
 /// Sends raw bytes and returns the answer, whatever came within `patience`.

@@ -2,7 +2,7 @@
 //! live program's `--consumers` and exponential modes.
 
 mod common;
-use common::{burstbuf, json_run};
+use common::{burstbuf, faithful, json_run};
 
 #[test]
 fn the_default_sweep_prints_a_table_plots_and_a_recommendation() {
@@ -113,18 +113,16 @@ fn the_live_run_agrees_with_the_simulation_of_the_same_seed() {
     let sim_row = &simulated["rows"][0];
     let sim_share = sim_row["full_share"]["mean"].as_f64().unwrap();
     assert!(sim_share > 0.0, "{simulated}");
-    // Same seed, same pattern; a busy machine can shift a few sends.
-    assert!(
-        (live_share - sim_share).abs() < 0.05,
-        "live {live_share} vs simulated {sim_share}"
-    );
+    // Same seed, same pattern: the same figures within a few sends, unless the
+    // machine could not keep the model's pace, and then the run must say so.
     let (live_sent, sim_sent) = (
         live["produced"].as_u64().unwrap(),
         sim_row["produced"].as_u64().unwrap(),
     );
+    let agrees = (live_share - sim_share).abs() < 0.05 && live_sent.abs_diff(sim_sent) <= 10;
     assert!(
-        live_sent.abs_diff(sim_sent) <= 10,
-        "live {live_sent} vs simulated {sim_sent}"
+        agrees || !faithful(&live),
+        "live {live_share} of {live_sent} vs simulated {sim_share} of {sim_sent}, and not flagged: {live}"
     );
 }
 
@@ -135,7 +133,7 @@ fn several_live_consumers_share_the_buffer_and_lose_nothing() {
     assert_eq!(s["in_order"], true, "{s}");
     // Three writers at 300 ms keep up with λ ≈ 8.3/s on average (ρ ≈ 0.83).
     let rho = s["utilisation"].as_f64().unwrap();
-    assert!(rho < 1.2, "{s}");
+    assert!(rho < 1.2 || !faithful(&s), "{s}");
     // Flat out with several consumers: tests/stress.rs.
 }
 
@@ -153,7 +151,7 @@ fn the_live_program_runs_exponential_models() {
     ]);
     assert_eq!(s["produced"], s["consumed"], "{s}");
     let rho = s["utilisation"].as_f64().unwrap();
-    assert!((0.5..1.2).contains(&rho), "ρ ≈ 0.8: {s}");
+    assert!((0.5..1.2).contains(&rho) || !faithful(&s), "ρ ≈ 0.8: {s}");
 }
 
 #[test]

@@ -67,3 +67,14 @@ pub fn wait(child: &mut Child) -> ExitStatus {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Whether a `--json` summary says the run kept the model's pace. Rates and
+/// counts that a model predicts are checked only where it did: a loaded
+/// machine may fall behind, and then the run must say so instead.
+pub fn faithful(s: &Value) -> bool {
+    let faithful = s["faithful"]
+        .as_bool()
+        .unwrap_or_else(|| panic!("no faithful flag in {s}"));
+    assert_eq!(s["verdict"]["faithful"], s["faithful"], "{s}");
+    faithful
+}
