@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::cargo_bin;
 
 mod common;
-use common::{burstbuf, signal, spawn, wait};
+use common::{WATCHDOG, burstbuf, signal, spawn, wait};
 
 /// Far more than any of these needs on a loaded machine; only a hang fails it.
 const EXIT_BOUND: Duration = Duration::from_secs(10);
@@ -45,6 +45,24 @@ fn watch_memory(pid: u32, samples: u32) -> (u64, u64) {
         thread::sleep(Duration::from_millis(100));
     }
     (first, status_field(pid, "VmHWM").expect("VmHWM"))
+}
+
+/// Waits until the child's writer thread is blocked writing to a full pipe:
+/// the moment this test is about, reached by an event, not after a guessed delay.
+fn wait_until_blocked_writing(pid: u32) {
+    let start = Instant::now();
+    loop {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc");
+        let blocked = tasks.flatten().any(|task| {
+            let read = |file| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
+            read("comm").trim() == "writer" && read("wchan").contains("pipe_write")
+        });
+        if blocked {
+            return;
+        }
+        assert!(start.elapsed() < WATCHDOG, "stdout never filled up");
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Waits for the child with [`EXIT_BOUND`]; returns its exit code and how long it took.
@@ -146,7 +164,7 @@ fn an_abort_ends_at_once_even_when_stdout_is_blocked_for_good() {
             "--plain",
         ];
         let mut child = spawn(&args, Stdio::piped());
-        thread::sleep(Duration::from_millis(1500)); // the pipe fills
+        wait_until_blocked_writing(child.id());
         for name in signals {
             signal(&child, name);
         }
