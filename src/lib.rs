@@ -53,6 +53,8 @@
 //!   - [`histogram`]: fixed-memory log-linear histograms, atomic and plain.
 //!   - [`stats`]: rates, ρ, the sliding window and the verdict.
 //!   - [`units`]: how times are written for people.
+//!   - [`traffic`]: traffic from files: arrival traces ([`traffic::parse`],
+//!     [`traffic::trace`]) and service times ([`traffic::service`]).
 
 pub mod app;
 pub mod cli;
@@ -61,6 +63,7 @@ pub mod live;
 pub mod model;
 pub mod sizing;
 pub mod stats;
+pub mod traffic;
 pub mod ui;
 pub mod units;
 

@@ -1,0 +1,17 @@
+//! Traffic brought by the user: arrival traces (`--arrivals-from`), service
+//! times (`--service-from`), and fitting the built-in model to them
+//! (`burstbuf fit`). Pure and foundation-level: it reads files and does
+//! arithmetic, and knows nothing of threads, terminals or clap.
+//!
+//! - [`parse`]: one timestamp per line, in four formats, with line-numbered errors.
+//! - [`trace`]: a trace kept compactly (sorted offsets, 8 bytes a line) and shared read-only.
+//! - [`service`]: service times from a file, drawn with the seed or replayed in order.
+//! - [`fit`]: statistics of a trace and the best-fitting bursty and exponential models.
+
+pub mod parse;
+pub mod service;
+pub mod trace;
+
+pub use parse::{TimeFormat, TraceError};
+pub use service::{EmpiricalService, ServiceOrder};
+pub use trace::Trace;

@@ -1,0 +1,647 @@
+//! Reading a file of timestamps, one a line, and the four formats: epoch
+//! seconds, epoch milliseconds, RFC 3339 and the Common (or Combined) Log
+//! Format. The parsers are hand-written over bytes: each format is small, and
+//! a general date library would cost more than the whole parse (the CLF path
+//! reads about a hundred bytes a line and must go at ≥ 100 MB/s).
+//!
+//! Lines are read in large chunks and never stored: what is kept is one `i64`
+//! (nanoseconds since the Unix epoch) a line, plus one bit saying whether it was
+//! written at whole-second resolution (for spreading ties, see [`super::trace`]).
+
+use std::fmt;
+use std::io::{self, Read};
+
+/// How the timestamps are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Seconds since the Unix epoch, fractions allowed: `1456589246.25`.
+    Epoch,
+    /// Milliseconds since the Unix epoch, fractions allowed.
+    EpochMs,
+    /// RFC 3339 as the first field: `2026-11-30T12:00:00.125Z`, `+01:00`.
+    Rfc3339,
+    /// Common or Combined Log Format: `… [10/Oct/2000:13:55:36 -0700] …`.
+    Clf,
+}
+
+impl TimeFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeFormat::Epoch => "epoch",
+            TimeFormat::EpochMs => "epoch-ms",
+            TimeFormat::Rfc3339 => "rfc3339",
+            TimeFormat::Clf => "clf",
+        }
+    }
+
+    /// What a line of this format looks like, for the error message.
+    fn expected(self) -> &'static str {
+        match self {
+            TimeFormat::Epoch => "epoch seconds such as 1456589246 or 1456589246.25",
+            TimeFormat::EpochMs => "epoch milliseconds such as 1456589246250",
+            TimeFormat::Rfc3339 => {
+                "an RFC 3339 time such as 2026-11-30T12:00:00.125Z as the first field"
+            }
+            TimeFormat::Clf => {
+                "a Common Log Format line with a time such as [10/Oct/2000:13:55:36 -0700]"
+            }
+        }
+    }
+
+    /// Parses one line (without its line end) of this format.
+    pub fn parse(self, line: &[u8]) -> Option<Stamp> {
+        match self {
+            TimeFormat::Epoch => epoch(line, 1_000_000_000),
+            TimeFormat::EpochMs => epoch(line, 1_000_000).map(|s| Stamp {
+                whole_seconds: false,
+                ..s
+            }),
+            TimeFormat::Rfc3339 => rfc3339(line),
+            TimeFormat::Clf => clf(line),
+        }
+    }
+}
+
+/// One line's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Nanoseconds since the Unix epoch (UTC).
+    pub ns: i64,
+    /// Written at whole-second resolution (CLF, integer epoch seconds): ties are spread.
+    pub whole_seconds: bool,
+}
+
+/// Why a file could not be read: one line for the user, naming the file and
+/// (for a bad line) its number and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceError {
+    pub file: String,
+    /// 1-based; `None` for an error about the whole file.
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for TraceError {}
+
+impl TraceError {
+    pub fn file(file: &str, message: impl Into<String>) -> TraceError {
+        TraceError {
+            file: file.into(),
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    fn at(file: &str, line: u64, message: impl Into<String>) -> TraceError {
+        TraceError {
+            file: file.into(),
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+}
+
+/// The most data lines one file may hold: 8 bytes each while sorting, so at
+/// most 0.8 GB, and a bound on what a mistaken `-` on a pipe can make us keep.
+pub const MAX_LINES: u64 = 100_000_000;
+
+/// Calls `each` with every data line (not blank, not a `#` comment) and its
+/// 1-based number, with the line end (`\n` or `\r\n`) and a leading UTF-8 BOM
+/// removed. Reads in large chunks; never holds more than one chunk and one line.
+pub fn for_each_line<R: Read>(
+    mut reader: R,
+    file: &str,
+    mut each: impl FnMut(&[u8], u64) -> Result<(), TraceError>,
+) -> Result<(), TraceError> {
+    const CHUNK: usize = 1 << 18;
+    /// A longer line is not a timestamp line; refusing it bounds the memory.
+    const MAX_LINE: usize = 1 << 20;
+    let mut buf = vec![0u8; CHUNK];
+    let (mut filled, mut number, mut first) = (0usize, 0u64, true);
+    let io_error = |e: io::Error| TraceError::file(file, e.to_string());
+    loop {
+        let read = loop {
+            match reader.read(&mut buf[filled..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_error(e)),
+            }
+        };
+        let end = filled + read;
+        let mut start = 0;
+        while let Some(at) = buf[start..end].iter().position(|&b| b == b'\n') {
+            number += 1;
+            let mut line = &buf[start..start + at];
+            if first {
+                line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+                first = false;
+            }
+            visit(line, number, &mut each)?;
+            start += at + 1;
+        }
+        if read == 0 {
+            // The last line, without a line end.
+            if start < end {
+                number += 1;
+                let mut line = &buf[start..end];
+                if first {
+                    line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+                }
+                visit(line, number, &mut each)?;
+            }
+            return Ok(());
+        }
+        buf.copy_within(start..end, 0);
+        filled = end - start;
+        if filled == buf.len() {
+            if buf.len() >= MAX_LINE {
+                return Err(TraceError::at(
+                    file,
+                    number + 1,
+                    format!("expected a line of at most {MAX_LINE} bytes"),
+                ));
+            }
+            buf.resize(buf.len() * 2, 0);
+        }
+    }
+}
+
+fn visit(
+    line: &[u8],
+    number: u64,
+    each: &mut impl FnMut(&[u8], u64) -> Result<(), TraceError>,
+) -> Result<(), TraceError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let trimmed = line.trim_ascii_start();
+    if trimmed.is_empty() || trimmed[0] == b'#' || trimmed.trim_ascii_end().is_empty() {
+        return Ok(());
+    }
+    each(trimmed, number)
+}
+
+/// Reads every timestamp of a file; the format is `forced`, or detected from
+/// the first data line (tried as epoch seconds, RFC 3339, then CLF). Calls
+/// `each` with every stamp, in file order, and returns the format.
+pub fn read_stamps<R: Read>(
+    reader: R,
+    file: &str,
+    forced: Option<TimeFormat>,
+    mut each: impl FnMut(Stamp),
+) -> Result<TimeFormat, TraceError> {
+    let mut format = forced;
+    let mut lines = 0u64;
+    for_each_line(reader, file, |line, number| {
+        let f = match format {
+            Some(f) => f,
+            None => {
+                let detected = [TimeFormat::Epoch, TimeFormat::Rfc3339, TimeFormat::Clf]
+                    .into_iter()
+                    .find(|f| f.parse(line).is_some());
+                let Some(f) = detected else {
+                    return Err(TraceError::at(
+                        file,
+                        number,
+                        "expected a time: epoch seconds (1456589246.25), RFC 3339 \
+                         (2026-11-30T12:00:00Z) or a Common Log Format line",
+                    ));
+                };
+                format = Some(f);
+                f
+            }
+        };
+        let stamp = f
+            .parse(line)
+            .ok_or_else(|| TraceError::at(file, number, format!("expected {}", f.expected())))?;
+        lines += 1;
+        if lines > MAX_LINES {
+            return Err(TraceError::at(
+                file,
+                number,
+                format!("more than {MAX_LINES} lines; at most {MAX_LINES} are allowed"),
+            ));
+        }
+        each(stamp);
+        Ok(())
+    })?;
+    format.ok_or_else(|| TraceError::file(file, "expected at least one timestamp line"))
+}
+
+/// The end of a field: the line's end, or a separator.
+fn field_ends(rest: &[u8]) -> bool {
+    matches!(rest.first(), None | Some(b' ' | b'\t' | b',' | b';'))
+}
+
+/// Leading decimal digits as a number, and how many there were (at most 18).
+fn digits(s: &[u8]) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut n = 0;
+    while n < s.len() && n < 18 && s[n].is_ascii_digit() {
+        value = value * 10 + u64::from(s[n] - b'0');
+        n += 1;
+    }
+    (value, n)
+}
+
+/// Exactly `n` digits at the start of `s`.
+fn fixed(s: &[u8], n: usize) -> Option<u32> {
+    let s = s.get(..n)?;
+    let mut value = 0u32;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u32::from(b - b'0');
+    }
+    Some(value)
+}
+
+/// A fraction's digits (after the point) as nanoseconds at `unit_ns` per
+/// whole unit; digits past the nanosecond are dropped. Returns it and the
+/// number of bytes read (at least one digit is required).
+fn fraction(s: &[u8], unit_ns: u64) -> Option<(u64, usize)> {
+    let mut n = 0;
+    let (mut value, mut scale) = (0u64, 1u64);
+    while n < s.len() && s[n].is_ascii_digit() {
+        if scale < 1_000_000_000 {
+            value = value * 10 + u64::from(s[n] - b'0');
+            scale *= 10;
+        }
+        n += 1;
+    }
+    (n > 0).then(|| (value * unit_ns / scale, n))
+}
+
+/// A non-negative decimal number of units since the epoch.
+fn epoch(line: &[u8], unit_ns: u64) -> Option<Stamp> {
+    let (whole, n) = digits(line);
+    if n == 0 {
+        return None;
+    }
+    let mut ns = i64::try_from(whole.checked_mul(unit_ns)?).ok()?;
+    let mut rest = &line[n..];
+    let mut whole_seconds = true;
+    if let Some(after) = rest.strip_prefix(b".") {
+        let (frac, m) = fraction(after, unit_ns)?;
+        ns = ns.checked_add(frac as i64)?;
+        rest = &after[m..];
+        whole_seconds = false;
+    }
+    field_ends(rest).then_some(Stamp { ns, whole_seconds })
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Nanoseconds since the epoch of a checked civil date and time, minus an offset east of UTC.
+fn instant(
+    year: u32,
+    month: u32,
+    day: u32,
+    (hour, minute, second): (u32, u32, u32),
+    nanos: u64,
+    offset_s: i64,
+) -> Option<i64> {
+    let year = i64::from(year);
+    let valid = (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(year, month)
+        && hour <= 23
+        && minute <= 59
+        && second <= 60; // a leap second counts as the next second's start
+    if !valid {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_s;
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos as i64)
+}
+
+/// `2026-11-30T12:00:00.125Z` or with a `±HH:MM` offset, as the first field.
+fn rfc3339(line: &[u8]) -> Option<Stamp> {
+    if line.len() < 20 {
+        return None;
+    }
+    let year = fixed(line, 4)?;
+    let month = fixed(&line[5..], 2)?;
+    let day = fixed(&line[8..], 2)?;
+    let hour = fixed(&line[11..], 2)?;
+    let minute = fixed(&line[14..], 2)?;
+    let second = fixed(&line[17..], 2)?;
+    if line[4] != b'-'
+        || line[7] != b'-'
+        || !matches!(line[10], b'T' | b't')
+        || line[13] != b':'
+        || line[16] != b':'
+    {
+        return None;
+    }
+    let mut rest = &line[19..];
+    let mut nanos = 0;
+    if let Some(after) = rest.strip_prefix(b".") {
+        let (frac, n) = fraction(after, 1_000_000_000)?;
+        nanos = frac;
+        rest = &after[n..];
+    }
+    let offset_s = match rest.first()? {
+        b'Z' | b'z' => {
+            rest = &rest[1..];
+            0
+        }
+        sign @ (b'+' | b'-') => {
+            let h = fixed(&rest[1..], 2)?;
+            let m = fixed(rest.get(4..)?, 2)?;
+            if rest[3] != b':' || h > 23 || m > 59 {
+                return None;
+            }
+            let s = i64::from(h * 3600 + m * 60);
+            rest = &rest[6..];
+            if *sign == b'-' { -s } else { s }
+        }
+        _ => return None,
+    };
+    if !field_ends(rest) {
+        return None;
+    }
+    let ns = instant(year, month, day, (hour, minute, second), nanos, offset_s)?;
+    Some(Stamp {
+        ns,
+        whole_seconds: false,
+    })
+}
+
+fn month_number(name: &[u8]) -> Option<u32> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    MONTHS
+        .iter()
+        .position(|m| m.as_slice() == name)
+        .map(|i| i as u32 + 1)
+}
+
+/// `… [10/Oct/2000:13:55:36 -0700] …`: the first `[` opens the time.
+fn clf(line: &[u8]) -> Option<Stamp> {
+    let open = line.iter().position(|&b| b == b'[')?;
+    let t = line.get(open + 1..open + 28)?;
+    // 10/Oct/2000:13:55:36 -0700]
+    // 0123456789012345678901234567
+    if t[2] != b'/' || t[6] != b'/' || t[11] != b':' || t[14] != b':' || t[17] != b':' {
+        return None;
+    }
+    if t[20] != b' ' || t[26] != b']' {
+        return None;
+    }
+    let day = fixed(t, 2)?;
+    let month = month_number(&t[3..6])?;
+    let year = fixed(&t[7..], 4)?;
+    let hour = fixed(&t[12..], 2)?;
+    let minute = fixed(&t[15..], 2)?;
+    let second = fixed(&t[18..], 2)?;
+    let (oh, om) = (fixed(&t[22..], 2)?, fixed(&t[24..], 2)?);
+    if oh > 23 || om > 59 {
+        return None;
+    }
+    let offset = i64::from(oh * 3600 + om * 60);
+    let offset_s = match t[21] {
+        b'+' => offset,
+        b'-' => -offset,
+        _ => return None,
+    };
+    let ns = instant(year, month, day, (hour, minute, second), 0, offset_s)?;
+    Some(Stamp {
+        ns,
+        whole_seconds: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+
+    fn stamp(format: TimeFormat, line: &str) -> Option<(i64, bool)> {
+        format
+            .parse(line.as_bytes())
+            .map(|s| (s.ns, s.whole_seconds))
+    }
+
+    #[test]
+    fn epoch_seconds_and_milliseconds() {
+        use TimeFormat::*;
+        assert_eq!(stamp(Epoch, "1456589246"), Some((1456589246 * S, true)));
+        assert_eq!(
+            stamp(Epoch, "1456589246.25"),
+            Some((1456589246 * S + S / 4, false))
+        );
+        assert_eq!(
+            stamp(Epoch, "1.123456789123"),
+            Some((S + 123_456_789, false)),
+            "digits past the nanosecond are dropped"
+        );
+        assert_eq!(
+            stamp(Epoch, "12 GET /x"),
+            Some((12 * S, true)),
+            "first field"
+        );
+        assert_eq!(stamp(Epoch, "12,200"), Some((12 * S, true)));
+        for bad in [
+            "",
+            "x",
+            "12x",
+            "1.",
+            ".5",
+            "-5",
+            "1e9",
+            "99999999999999999999",
+        ] {
+            assert_eq!(stamp(Epoch, bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            stamp(EpochMs, "1456589246250"),
+            Some((1456589246250 * 1_000_000, false))
+        );
+        assert_eq!(stamp(EpochMs, "1000.5"), Some((S + 500_000, false)));
+    }
+
+    #[test]
+    fn rfc3339_with_fractions_and_offsets() {
+        use TimeFormat::Rfc3339;
+        let noon = 1_796_040_000; // 2026-11-30T12:00:00Z
+        assert_eq!(
+            stamp(Rfc3339, "2026-11-30T12:00:00.125Z"),
+            Some((noon * S + S / 8, false))
+        );
+        assert_eq!(
+            stamp(Rfc3339, "2026-11-30T13:00:00+01:00 GET /"),
+            Some((noon * S, false))
+        );
+        assert_eq!(
+            stamp(Rfc3339, "2026-11-30t06:30:00-05:30"),
+            Some((noon * S, false))
+        );
+        assert_eq!(stamp(Rfc3339, "1970-01-01T00:00:00Z"), Some((0, false)));
+        assert_eq!(
+            stamp(Rfc3339, "2024-02-29T00:00:00Z"),
+            Some((1_709_164_800 * S, false))
+        );
+        for bad in [
+            "2026-11-30 12:00:00Z",
+            "2026-11-30T12:00:00",
+            "2026-13-30T12:00:00Z",
+            "2025-02-29T12:00:00Z",
+            "2026-11-30T24:00:00Z",
+            "2026-11-30T12:00:00.Z",
+            "2026-11-30T12:00:00+0100",
+            "2026-11-30T12:00:00Zjunk",
+        ] {
+            assert_eq!(stamp(Rfc3339, bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn common_log_format_honours_the_offset() {
+        use TimeFormat::Clf;
+        let line = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#;
+        // 2000-10-10T20:55:36Z
+        assert_eq!(stamp(Clf, line), Some((971_211_336 * S, true)));
+        assert_eq!(
+            stamp(Clf, "h - - [10/Oct/2000:20:55:36 +0000] x"),
+            Some((971_211_336 * S, true))
+        );
+        assert_eq!(
+            stamp(Clf, "h - - [11/Oct/2000:02:25:36 +0530]"),
+            Some((971_211_336 * S, true))
+        );
+        for bad in [
+            "h - - 10/Oct/2000:13:55:36 -0700",
+            "h - - [10/Okt/2000:13:55:36 -0700]",
+            "h - - [10/Oct/2000:13:55:36]",
+            "h - - [31/Apr/2000:13:55:36 -0700]",
+            "h - - [10/Oct/2000:13:55:36 -0700",
+        ] {
+            assert_eq!(stamp(Clf, bad), None, "{bad:?}");
+        }
+    }
+
+    fn lines(text: &[u8]) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        for_each_line(text, "f", |line, n| {
+            out.push((String::from_utf8_lossy(line).into_owned(), n));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn lines_skip_blanks_and_comments_and_lose_crlf_and_the_bom() {
+        let text = b"\xef\xbb\xbf1\r\n\r\n  # comment\n#x\n 2 \r\n   \n3";
+        assert_eq!(
+            lines(text),
+            [("1".into(), 1), ("2 ".into(), 5), ("3".into(), 7)]
+        );
+        assert!(lines(b"").is_empty());
+        // A line longer than the first chunk still arrives whole.
+        let long = format!("{}\n5\n", "7".repeat(300_000));
+        let got = lines(long.as_bytes());
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0.len(), 300_000);
+        assert_eq!(got[1], ("5".into(), 2));
+    }
+
+    fn read(text: &str, forced: Option<TimeFormat>) -> Result<(TimeFormat, Vec<i64>), String> {
+        let mut all = Vec::new();
+        read_stamps(text.as_bytes(), "trace.log", forced, |s| all.push(s.ns))
+            .map(|f| (f, all))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_format_is_detected_from_the_first_data_line() {
+        assert_eq!(read("# hi\n5\n6.5\n", None).unwrap().0, TimeFormat::Epoch);
+        assert_eq!(
+            read("2026-11-30T12:00:00Z\n", None).unwrap().0,
+            TimeFormat::Rfc3339
+        );
+        assert_eq!(
+            read("h - - [10/Oct/2000:13:55:36 -0700] \"GET /\" 200 1\n", None)
+                .unwrap()
+                .0,
+            TimeFormat::Clf
+        );
+        assert_eq!(
+            read("5000\n", Some(TimeFormat::EpochMs)).unwrap().1,
+            [5 * S]
+        );
+    }
+
+    #[test]
+    fn each_error_names_the_file_the_line_and_what_was_expected() {
+        let cases: &[(&str, Option<TimeFormat>, &str)] = &[
+            ("1\n2\nthree\n", None, "trace.log:3: expected epoch seconds"),
+            (
+                "\n# c\nnope\n",
+                None,
+                "trace.log:3: expected a time: epoch seconds",
+            ),
+            (
+                "2026-11-30T12:00:00Z\r\n2026-11-30T12:00:00\r\n",
+                None,
+                "trace.log:2: expected an RFC 3339 time",
+            ),
+            (
+                "h - - [10/Oct/2000:13:55:36 -0700]\n\nh - - [10/Oct/2000:13:55:36]\n",
+                None,
+                "trace.log:3: expected a Common Log Format line",
+            ),
+            (
+                "12\n",
+                Some(TimeFormat::Clf),
+                "trace.log:1: expected a Common Log Format line",
+            ),
+            (
+                "1.5\nx\n",
+                Some(TimeFormat::EpochMs),
+                "trace.log:2: expected epoch milliseconds",
+            ),
+            (
+                "# only a comment\n\n",
+                None,
+                "trace.log: expected at least one",
+            ),
+        ];
+        for (text, forced, message) in cases {
+            let error = read(text, *forced).unwrap_err();
+            assert!(error.starts_with(message), "{text:?}: {error}");
+            assert!(!error.contains('\n'), "one line: {error}");
+        }
+    }
+}

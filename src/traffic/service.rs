@@ -1,0 +1,232 @@
+//! Service times from a file (`--service-from`): one a line, `12ms`, `1.5s`
+//! or a bare number of seconds, used as an empirical distribution. The time of
+//! message `seq` is a pure function of the seed and `seq`, like the built-in
+//! models', so consumer threads and the simulation agree without sharing state.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::parse::{TraceError, for_each_line};
+use crate::model::splitmix64;
+
+/// How the file's times are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceOrder {
+    /// Each message draws one of the lines at random, with the seed.
+    Sample,
+    /// Message k takes line k, wrapping around at the end.
+    Replay,
+}
+
+/// Service times read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmpiricalService {
+    pub name: String,
+    /// Nanoseconds, in file order; never empty.
+    pub times: Arc<[u64]>,
+}
+
+/// A service time: a number and an optional unit (ns, us, µs, ms, s, m, min, h).
+fn parse_time(field: &[u8]) -> Option<u64> {
+    let split = field
+        .iter()
+        .position(|b| !(b.is_ascii_digit() || *b == b'.'))
+        .unwrap_or(field.len());
+    let (number, unit) = field.split_at(split);
+    let unit_ns: u64 = match unit.trim_ascii() {
+        b"" | b"s" => 1_000_000_000,
+        b"ns" => 1,
+        b"us" | b"\xc2\xb5s" => 1_000, // µs
+        b"ms" => 1_000_000,
+        b"m" | b"min" => 60_000_000_000,
+        b"h" => 3_600_000_000_000,
+        _ => return None,
+    };
+    let (whole, frac) = match number.iter().position(|&b| b == b'.') {
+        Some(dot) => (&number[..dot], Some(&number[dot + 1..])),
+        None => (number, None),
+    };
+    if whole.is_empty()
+        || whole.len() > 12
+        || frac.is_some_and(|f| f.is_empty() || f.contains(&b'.'))
+    {
+        return None;
+    }
+    let whole: u64 = std::str::from_utf8(whole).ok()?.parse().ok()?;
+    let mut ns = whole.checked_mul(unit_ns)?;
+    if let Some(frac) = frac {
+        let (mut value, mut scale) = (0u64, 1u64);
+        for &b in frac.iter().take(12) {
+            value = value * 10 + u64::from(b - b'0');
+            scale *= 10;
+        }
+        ns =
+            ns.checked_add((u128::from(value) * u128::from(unit_ns) / u128::from(scale)) as u64)?;
+    }
+    // Bounded like every other duration option: a year at most.
+    (ns <= 366 * 86_400 * 1_000_000_000).then_some(ns)
+}
+
+impl EmpiricalService {
+    /// Reads a file (`-` for stdin).
+    pub fn read(path: &str) -> Result<EmpiricalService, TraceError> {
+        if path == "-" {
+            EmpiricalService::from_reader(io::stdin().lock(), path)
+        } else {
+            let file = File::open(path).map_err(|e| TraceError::file(path, e.to_string()))?;
+            EmpiricalService::from_reader(file, path)
+        }
+    }
+
+    pub fn from_reader<R: Read>(reader: R, name: &str) -> Result<EmpiricalService, TraceError> {
+        let mut times = Vec::new();
+        for_each_line(reader, name, |line, number| {
+            match parse_time(line.trim_ascii()) {
+                Some(ns) if (times.len() as u64) < super::parse::MAX_LINES => {
+                    times.push(ns);
+                    Ok(())
+                }
+                Some(_) => Err(TraceError {
+                    file: name.into(),
+                    line: Some(number),
+                    message: format!("at most {} lines are allowed", super::parse::MAX_LINES),
+                }),
+                None => Err(TraceError {
+                    file: name.into(),
+                    line: Some(number),
+                    message: "expected a service time such as 12ms, 1.5s or 0.25 (seconds), \
+                              at most a year"
+                        .into(),
+                }),
+            }
+        })?;
+        if times.is_empty() {
+            return Err(TraceError::file(name, "expected at least one service time"));
+        }
+        Ok(EmpiricalService {
+            name: name.into(),
+            times: times.into(),
+        })
+    }
+
+    /// The mean service time.
+    pub fn mean(&self) -> Duration {
+        let total: u128 = self.times.iter().map(|&t| u128::from(t)).sum();
+        Duration::from_nanos((total / self.times.len() as u128) as u64)
+    }
+
+    /// The service times, in nanoseconds, as a function of the message number.
+    pub fn times(&self, order: ServiceOrder, seed: u64) -> ServiceDraw {
+        ServiceDraw {
+            times: Arc::clone(&self.times),
+            order,
+            // A different stream from the arrivals' and the built-in service's.
+            seed: splitmix64(seed ^ 0xf11e_5e41_1ce5_0000),
+        }
+    }
+}
+
+/// Message number → service time, from a file's times.
+#[derive(Debug, Clone)]
+pub struct ServiceDraw {
+    times: Arc<[u64]>,
+    order: ServiceOrder,
+    seed: u64,
+}
+
+impl ServiceDraw {
+    /// Nanoseconds for message `seq`.
+    pub fn ns(&self, seq: u64) -> u64 {
+        let n = self.times.len() as u64;
+        let index = match self.order {
+            ServiceOrder::Replay => seq % n,
+            // Multiply-shift maps 64 random bits onto 0..n without a division.
+            ServiceOrder::Sample => {
+                ((u128::from(splitmix64(self.seed.wrapping_add(seq))) * u128::from(n)) >> 64) as u64
+            }
+        };
+        self.times[index as usize]
+    }
+
+    pub fn of(&self, seq: u64) -> Duration {
+        Duration::from_nanos(self.ns(seq))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<u64>, String> {
+        EmpiricalService::from_reader(text.as_bytes(), "svc.txt")
+            .map(|s| s.times.to_vec())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn units_fractions_and_bare_seconds() {
+        assert_eq!(
+            read("\u{feff}12ms\r\n1.5s\n0.25\n# c\n\n7us\n3ns\n2m\n1h\n").unwrap(),
+            [
+                12_000_000,
+                1_500_000_000,
+                250_000_000,
+                7_000,
+                3,
+                120_000_000_000,
+                3_600_000_000_000,
+            ]
+        );
+        assert_eq!(read("1.5 ms\n").unwrap(), [1_500_000]);
+    }
+
+    #[test]
+    fn bad_lines_name_the_file_and_line() {
+        for (text, line) in [
+            ("12ms\nfast\n", 2),
+            ("1\n\n-3ms\n", 3),
+            ("12 parsecs\n", 1),
+            ("2 3\n", 1),
+            ("1..2s\n", 1),
+            ("400d\n", 1),
+            ("9999h\n", 1),
+            ("1.\n", 1),
+        ] {
+            let e = read(text).unwrap_err();
+            assert!(
+                e.starts_with(&format!("svc.txt:{line}: expected a service time")),
+                "{text:?}: {e}"
+            );
+        }
+        assert!(read("# nothing\n").unwrap_err().contains("at least one"));
+    }
+
+    #[test]
+    fn replay_wraps_and_sample_draws_every_line_at_about_its_share() {
+        let s = EmpiricalService::from_reader("1ns\n2ns\n3ns\n".as_bytes(), "s").unwrap();
+        assert_eq!(s.mean(), Duration::from_nanos(2));
+        let replay = s.times(ServiceOrder::Replay, 1);
+        assert_eq!(
+            (0..7).map(|k| replay.ns(k)).collect::<Vec<_>>(),
+            [1, 2, 3, 1, 2, 3, 1]
+        );
+        let sample = s.times(ServiceOrder::Sample, 1);
+        let mut counts = [0u32; 4];
+        for k in 0..30_000 {
+            counts[sample.ns(k) as usize] += 1;
+        }
+        // 10 000 each; the standard deviation is about 82.
+        assert!(
+            counts[1..].iter().all(|&c| (9_400..10_600).contains(&c)),
+            "{counts:?}"
+        );
+        assert_eq!(sample.ns(5), s.times(ServiceOrder::Sample, 1).ns(5), "pure");
+        let other = s.times(ServiceOrder::Sample, 2);
+        assert!(
+            (0..100).any(|k| other.ns(k) != sample.ns(k)),
+            "the seed matters"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! A trace: the arrival times of a file, sorted, as nanoseconds after the
+//! earliest line. Kept as one `u64` a line in an `Arc<[u64]>`, read once and
+//! shared read-only by every point of a sweep, every thread, and the live
+//! producer.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::parse::{self, Stamp, TimeFormat, TraceError};
+
+const SECOND: i64 = 1_000_000_000;
+
+/// Arrival times from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    /// Where it came from, for messages (`-` for stdin).
+    pub name: String,
+    pub format: TimeFormat,
+    /// Nanoseconds after the earliest line, ascending; never empty.
+    pub offsets: Arc<[u64]>,
+    /// Lines earlier than a line before them in the file.
+    pub out_of_order: u64,
+    /// The earliest line's time, in nanoseconds since the Unix epoch.
+    pub start_ns: i64,
+}
+
+impl Trace {
+    /// Reads a file (`-` for stdin).
+    pub fn read(path: &str, forced: Option<TimeFormat>) -> Result<Trace, TraceError> {
+        if path == "-" {
+            Trace::from_reader(io::stdin().lock(), path, forced)
+        } else {
+            let file = File::open(path).map_err(|e| TraceError::file(path, e.to_string()))?;
+            Trace::from_reader(file, path, forced)
+        }
+    }
+
+    /// Reads a trace; `name` is used in error messages.
+    pub fn from_reader<R: Read>(
+        reader: R,
+        name: &str,
+        forced: Option<TimeFormat>,
+    ) -> Result<Trace, TraceError> {
+        // One i64 a line: the time, doubled, plus one if it was written in
+        // whole seconds. Equal keys are indistinguishable lines, so an
+        // unstable sort keeps file order where it matters.
+        let mut keys: Vec<i64> = Vec::new();
+        let (mut latest, mut out_of_order) = (i64::MIN, 0u64);
+        let mut overflow = false;
+        let format = parse::read_stamps(reader, name, forced, |Stamp { ns, whole_seconds }| {
+            if ns < latest {
+                out_of_order += 1;
+            }
+            latest = latest.max(ns);
+            match ns.checked_mul(2) {
+                Some(key) => keys.push(key + i64::from(whole_seconds)),
+                None => overflow = true,
+            }
+        })?;
+        if overflow {
+            return Err(TraceError::file(
+                name,
+                "expected times between the years 1824 and 2116",
+            ));
+        }
+        keys.sort_unstable();
+        spread_ties(&mut keys);
+        let start_ns = keys[0];
+        let offsets: Arc<[u64]> = keys.iter().map(|&t| (t - start_ns) as u64).collect();
+        Ok(Trace {
+            name: name.into(),
+            format,
+            offsets,
+            out_of_order,
+            start_ns,
+        })
+    }
+
+    /// A trace from offsets (nanoseconds, any order), as if read from a file.
+    pub fn from_offsets(name: &str, mut offsets: Vec<u64>) -> Trace {
+        offsets.sort_unstable();
+        let first = offsets.first().copied().unwrap_or(0);
+        Trace {
+            name: name.into(),
+            format: TimeFormat::Epoch,
+            offsets: offsets.iter().map(|&t| t - first).collect(),
+            out_of_order: 0,
+            start_ns: 0,
+        }
+    }
+
+    /// How many arrivals.
+    pub fn lines(&self) -> u64 {
+        self.offsets.len() as u64
+    }
+
+    /// From the earliest line to the latest.
+    pub fn span(&self) -> Duration {
+        Duration::from_nanos(self.offsets.last().copied().unwrap_or(0))
+    }
+
+    /// How many arrivals come before `duration` (all of them when it is the span or longer).
+    pub fn lines_within(&self, duration: Duration) -> u64 {
+        if duration >= self.span() {
+            return self.lines();
+        }
+        let cut = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        self.offsets.partition_point(|&t| t < cut) as u64
+    }
+}
+
+/// Spreads each run of `n` equal whole-second keys (time × 2 + 1) over its
+/// second: the k-th arrives at T + k/n s. Turns the keys into plain
+/// nanoseconds, sorted.
+fn spread_ties(keys: &mut [i64]) {
+    let mut resort = false;
+    let mut i = 0;
+    while i < keys.len() {
+        let key = keys[i];
+        let mut j = i + 1;
+        while j < keys.len() && keys[j] == key {
+            j += 1;
+        }
+        let t = key >> 1; // floor division, right for negative times too
+        let n = (j - i) as i64;
+        for (k, slot) in keys[i..j].iter_mut().enumerate() {
+            *slot = if key & 1 == 1 && n > 1 {
+                resort = true;
+                t + (k as i64 * SECOND) / n
+            } else {
+                t
+            };
+        }
+        i = j;
+    }
+    // A spread tie may pass a line written with a fraction (a file mixing
+    // `12` and `12.5`): sort again, which is cheap on nearly sorted data.
+    if resort {
+        keys.sort_unstable();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    fn trace(text: &str) -> Trace {
+        Trace::from_reader(text.as_bytes(), "t", None).unwrap()
+    }
+
+    #[test]
+    fn offsets_are_sorted_from_the_earliest_line_and_disorder_is_counted() {
+        let t = trace("100.5\n102\n101.25\n99.5\n103.5\n");
+        assert_eq!(*t.offsets, [0, S, S * 7 / 4, S * 5 / 2, 4 * S]);
+        assert_eq!(t.out_of_order, 2);
+        assert_eq!(t.span(), Duration::from_secs(4));
+        assert_eq!(t.lines(), 5);
+        assert_eq!(t.start_ns, 99_500_000_000);
+    }
+
+    #[test]
+    fn ties_at_whole_seconds_are_spread_over_the_second() {
+        // Three at 10 s and two at 11 s: 10, 10⅓, 10⅔, 11, 11½.
+        let t = trace("10\n10\n11\n10\n11\n");
+        assert_eq!(*t.offsets, [0, S / 3, 2 * S / 3, S, S + S / 2]);
+        assert_eq!(t.out_of_order, 1);
+        // Written with fractions, equal times stay equal.
+        assert_eq!(*trace("10.0\n10.0\n").offsets, [0, 0]);
+        // A mixed file stays sorted: 10, 10.25 (written), 10.5 (spread).
+        assert_eq!(*trace("10\n10\n10.25\n").offsets, [0, S / 4, S / 2]);
+        // CLF too, and not RFC 3339 (its resolution is not whole seconds).
+        let clf = "a - - [10/Oct/2000:13:55:36 -0700] x\nb - - [10/Oct/2000:13:55:36 -0700] y\n\
+                   c - - [10/Oct/2000:13:55:36 -0700] z\nd - - [10/Oct/2000:13:55:37 -0700] z\n";
+        assert_eq!(*trace(clf).offsets, [0, S / 3, 2 * S / 3, S]);
+        assert_eq!(
+            *trace("2026-11-30T12:00:00Z\n2026-11-30T12:00:00Z\n").offsets,
+            [0, 0]
+        );
+    }
+
+    #[test]
+    fn crlf_a_bom_and_offsets_in_every_format() {
+        let rfc = "\u{feff}2026-11-30T12:00:01.5+01:00\r\n2026-11-30T11:00:00Z\r\n";
+        let t = trace(rfc);
+        assert_eq!(t.format, TimeFormat::Rfc3339);
+        assert_eq!(*t.offsets, [0, 1_500_000_000]);
+        assert_eq!(t.out_of_order, 1);
+        let clf = "\u{feff}h - - [10/Oct/2000:13:55:36 -0700] \"GET /\" 200 5\r\n\
+                   h - - [10/Oct/2000:22:55:40 +0200] \"GET /\" 200 5\r\n";
+        let t = trace(clf);
+        assert_eq!(t.format, TimeFormat::Clf);
+        assert_eq!(*t.offsets, [0, 4 * S]);
+        let ms = Trace::from_reader(
+            "\u{feff}1000\r\n1500.5\r\n".as_bytes(),
+            "t",
+            Some(TimeFormat::EpochMs),
+        )
+        .unwrap();
+        assert_eq!(*ms.offsets, [0, 500_500_000]);
+    }
+
+    #[test]
+    fn cutting_by_duration() {
+        let t = trace("0\n1.5\n2.5\n4\n");
+        assert_eq!(t.lines_within(Duration::from_secs(2)), 2);
+        assert_eq!(
+            t.lines_within(Duration::from_millis(2500)),
+            2,
+            "before the cut"
+        );
+        assert_eq!(t.lines_within(Duration::from_secs(4)), 4, "the span: all");
+        assert_eq!(t.lines_within(Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn from_offsets_sorts_and_starts_at_zero() {
+        let t = Trace::from_offsets("x", vec![30, 10, 20]);
+        assert_eq!(*t.offsets, [0, 10, 20]);
+    }
+}
