@@ -72,6 +72,7 @@ fn main() {
         runs: 1,
         threads: 1,
         progress: false,
+        traffic: Default::default(),
     };
     let sweep = |name: &str, config: &SweepConfig| {
         let mut best = f64::INFINITY;

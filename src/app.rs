@@ -78,7 +78,13 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         }
         kind => {
             let line = one_line(&e.to_string(), kind == ErrorKind::MissingRequiredArgument);
-            let _ = writeln!(io::stderr(), "{line} (see --help)");
+            // A bad file (a trace line, a service time) is not a matter for --help.
+            let hint = if kind == ErrorKind::Io {
+                ""
+            } else {
+                " (see --help)"
+            };
+            let _ = writeln!(io::stderr(), "{line}{hint}");
             ExitCode::from(EXIT_USAGE)
         }
     }

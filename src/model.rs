@@ -55,6 +55,22 @@ impl Model {
         }
     }
 
+    /// The same model with arrivals `load` times as fast: every gap divided by
+    /// `load` (`--load`); the service is unchanged.
+    pub fn at_load(&self, load: f64) -> Model {
+        if load == 1.0 {
+            return self.clone();
+        }
+        let scale = |d: Duration| {
+            Duration::try_from_secs_f64(d.as_secs_f64() / load).unwrap_or(Duration::MAX)
+        };
+        Model {
+            produce_every: scale(self.produce_every),
+            burst_pause: scale(self.burst_pause),
+            ..self.clone()
+        }
+    }
+
     /// The mean gap between offered messages.
     pub fn mean_gap(&self) -> Duration {
         match self.arrivals {
@@ -306,6 +322,16 @@ mod tests {
     fn fixed_service_is_the_interval() {
         let service = ServiceTimes::new(&model(0.1), 1);
         assert!((0..100).all(|k| service.of(k) == Duration::from_millis(300)));
+    }
+
+    #[test]
+    fn load_divides_every_gap() {
+        let m = model(0.3);
+        let fast = m.at_load(2.0);
+        let (slow, quick) = (gaps(&m, 4, 1000), gaps(&fast, 4, 1000));
+        assert!(slow.iter().zip(&quick).all(|(s, q)| *s == *q * 2));
+        assert_eq!(fast.consume_every, m.consume_every);
+        assert_eq!(m.at_load(1.0), m);
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub struct LiveArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 
+    #[command(flatten)]
+    pub traffic: TrafficArgs,
+
     /// Messages the buffer holds
     #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true,
           value_parser = parse_capacity)]
@@ -96,8 +99,9 @@ pub struct LiveArgs {
     pub consumers: u32,
 
     /// How long the producer runs, in model time (0s: until q, Ctrl-C or SIGTERM)
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "30s", value_parser = parse_duration)]
-    pub duration: Duration,
+    /// [default: 30s; with --arrivals-from, the trace's span]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
 
     /// Stop the producer after N messages (whichever comes first with --duration)
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_messages)]
@@ -146,9 +150,13 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 
-    /// Model time each simulation runs the producer for
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1h", value_parser = parse_duration)]
-    pub duration: Duration,
+    #[command(flatten)]
+    pub traffic: TrafficArgs,
+
+    /// Model time each simulation runs the producer for [default: 1h; with
+    /// --arrivals-from, the trace's span]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
 
     /// Capacities to try: a list (10,50,100,500) or a range in 1-2-5 steps (1..10000)
     #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = "1..10000",
@@ -187,6 +195,82 @@ pub const MAX_RUNS: u32 = 1000;
 
 fn parse_runs(text: &str) -> Result<u32, String> {
     parse_whole(text, 1..=u64::from(MAX_RUNS)).map(|n| n as u32)
+}
+
+/// Traffic from files, and the load: the same options for the live demo and
+/// the sweep (which takes a list of loads).
+#[derive(Debug, Args)]
+pub struct TrafficArgs {
+    /// Replay arrival times from FILE, one message per line (- for stdin):
+    /// epoch seconds, RFC 3339 or Common Log Format
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["produce_every", "burst_prob", "burst_pause", "arrivals"])]
+    pub arrivals_from: Option<String>,
+
+    /// The format of --arrivals-from (detected from the first line if omitted)
+    #[arg(long, value_name = "FORMAT", value_enum, requires = "arrivals_from")]
+    pub time_format: Option<TimeFormatArg>,
+
+    /// Take service times from FILE, one per line (12ms, 1.5s, or seconds)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["consume_every", "service"])]
+    pub service_from: Option<String>,
+
+    /// How --service-from's times are used
+    #[arg(long, value_name = "ORDER", value_enum, default_value_t = ServiceOrderArg::Sample,
+          requires = "service_from")]
+    pub service_order: ServiceOrderArg,
+
+    /// Arrivals X times as fast (every gap divided by X); sweep takes a list (1,1.5,2)
+    #[arg(long, value_name = "X", allow_hyphen_values = true, default_value = "1",
+          value_parser = parse_loads)]
+    pub load: List<f64>,
+}
+
+/// `--time-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeFormatArg {
+    /// Seconds since the Unix epoch, fractions allowed
+    Epoch,
+    /// Milliseconds since the Unix epoch, fractions allowed
+    EpochMs,
+    /// RFC 3339, such as 2026-11-30T12:00:00.125Z, as the first field
+    Rfc3339,
+    /// Common or Combined Log Format ([10/Oct/2000:13:55:36 -0700])
+    Clf,
+}
+
+/// `--service-order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceOrderArg {
+    /// Each message draws one of the file's times at random, with the seed
+    Sample,
+    /// Message k takes line k, wrapping around
+    Replay,
+}
+
+/// The most a load may be: beyond it gaps of a nanosecond vanish.
+pub const MAX_LOAD: f64 = 1e6;
+
+/// Loads: numbers greater than 0, ascending.
+fn parse_loads(text: &str) -> Result<Vec<f64>, String> {
+    let allowed =
+        || format!("expected a number above 0 and at most {MAX_LOAD}, or a list such as 1,1.5,2");
+    let values = text
+        .split(',')
+        .map(|item| {
+            parse_number(item.trim())
+                .ok()
+                .filter(|x| *x > 0.0 && *x <= MAX_LOAD)
+                .ok_or_else(allowed)
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("the list must go up, with no repeats".into());
+    }
+    if values.len() > 100 {
+        return Err("at most 100 loads are allowed".into());
+    }
+    Ok(values)
 }
 
 /// `--arrivals`: how the producer spaces its messages.

@@ -3,11 +3,18 @@
 //! program sees ([`Config`] for the live demo, [`SweepConfig`] for the sweep).
 //! Nothing below this module knows about clap.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use clap::CommandFactory;
 
-use super::args::{ArrivalArg, Cli, Command, LiveArgs, ModelArgs, ServiceArg, SweepArgs, Worker};
+use super::args::{
+    ArrivalArg, Cli, Command, LiveArgs, ModelArgs, ServiceArg, ServiceOrderArg, SweepArgs,
+    TimeFormatArg, TrafficArgs, Worker,
+};
 use crate::model::{ArrivalKind, Model, ServiceKind};
-use crate::sizing::sweep::{self, SweepConfig, TableFormat};
+use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic};
+use crate::traffic::{EmpiricalService, ServiceOrder, TimeFormat, Trace};
 use crate::ui::gauge::Glyphs;
 use crate::ui::metrics;
 
@@ -23,15 +30,111 @@ pub enum Run {
 pub fn resolve(cli: Cli, env: &Env) -> Result<Run, clap::Error> {
     let cli = check(cli)?;
     Ok(match cli.command {
-        Some(Command::Sweep(args)) => Run::Sweep(sweep_config(args, env)),
-        None => Run::Live(Config::new(cli.live, env)),
+        Some(Command::Sweep(args)) => Run::Sweep(sweep_config(args, env)?),
+        None => {
+            let traffic = read_traffic(&cli.live.traffic)?;
+            let duration = cli.live.duration;
+            let mut config = Config::new(cli.live, env);
+            resolve_live_traffic(&mut config, traffic, duration)?;
+            Run::Live(config)
+        }
     })
+}
+
+/// An error in a file named on the command line: one line, exit code 2, and
+/// no "see --help" (the command line was fine; the file was not).
+fn file_error(message: String) -> clap::Error {
+    Cli::command().error(clap::error::ErrorKind::Io, message)
+}
+
+fn invalid(message: String) -> clap::Error {
+    Cli::command().error(clap::error::ErrorKind::ValueValidation, message)
+}
+
+/// The files of `--arrivals-from` and `--service-from`, read and checked.
+fn read_traffic(args: &TrafficArgs) -> Result<Traffic, clap::Error> {
+    let format = args.time_format.map(|f| match f {
+        TimeFormatArg::Epoch => TimeFormat::Epoch,
+        TimeFormatArg::EpochMs => TimeFormat::EpochMs,
+        TimeFormatArg::Rfc3339 => TimeFormat::Rfc3339,
+        TimeFormatArg::Clf => TimeFormat::Clf,
+    });
+    if args.arrivals_from.as_deref() == Some("-") && args.service_from.as_deref() == Some("-") {
+        return Err(invalid(
+            "--arrivals-from and --service-from cannot both read stdin ('-')".into(),
+        ));
+    }
+    let trace = match &args.arrivals_from {
+        Some(path) => Some(Arc::new(
+            Trace::read(path, format).map_err(|e| file_error(e.to_string()))?,
+        )),
+        None => None,
+    };
+    let service = match &args.service_from {
+        Some(path) => {
+            let file = EmpiricalService::read(path).map_err(|e| file_error(e.to_string()))?;
+            let order = match args.service_order {
+                ServiceOrderArg::Sample => ServiceOrder::Sample,
+                ServiceOrderArg::Replay => ServiceOrder::Replay,
+            };
+            Some((file, order))
+        }
+        None => None,
+    };
+    Ok(Traffic {
+        trace,
+        service,
+        loads: args.load.clone(),
+    })
+}
+
+/// With a trace, `--duration` defaults to its span, may cut it, and may not
+/// be longer; it is measured in the trace's own time (before `--load`).
+fn trace_duration(trace: &Trace, given: Option<Duration>) -> Result<Duration, clap::Error> {
+    let span = trace.span();
+    match given {
+        None => Ok(span),
+        Some(d) if d > span => Err(invalid(format!(
+            "invalid value '{}' for '--duration <DUR>': longer than the trace {} \
+             ({}); leave --duration out to replay all of it",
+            humantime::format_duration(d),
+            trace.name,
+            humantime::format_duration(span)
+        ))),
+        Some(d) => Ok(d),
+    }
+}
+
+/// The live demo's traffic: one load, and a trace replayed up to the cut.
+fn resolve_live_traffic(
+    config: &mut Config,
+    traffic: Traffic,
+    duration: Option<Duration>,
+) -> Result<(), clap::Error> {
+    let [load] = traffic.loads[..] else {
+        return Err(invalid(
+            "invalid value for '--load <X>': the live demo takes one load (a list is for \
+             burstbuf sweep)"
+                .into(),
+        ));
+    };
+    config.load = load;
+    config.model = config.model.at_load(load);
+    if let Some(trace) = &traffic.trace {
+        // 0s, as without a trace, means "until stopped": here the trace's end.
+        let cut = trace_duration(trace, duration.filter(|d| !d.is_zero()))?;
+        let lines = trace.lines_within(cut);
+        config.messages = Some(config.messages.map_or(lines, |m| m.min(lines)));
+        // The trace's end stops the producer; a deadline would count load-scaled time.
+        config.duration = None;
+    }
+    config.trace = traffic.trace;
+    config.service_from = traffic.service;
+    Ok(())
 }
 
 /// Checks that span several options.
 fn check(cli: Cli) -> Result<Cli, clap::Error> {
-    let invalid =
-        |message: String| Cli::command().error(clap::error::ErrorKind::ValueValidation, message);
     if let Some(addr) = cli.live.metrics
         && let Err(why) = metrics::check_address(&addr, cli.live.metrics_public)
     {
@@ -39,13 +142,18 @@ fn check(cli: Cli) -> Result<Cli, clap::Error> {
             "invalid value '{addr}' for '--metrics <ADDR>': {why}"
         )));
     }
-    if let Some(Command::Sweep(args)) = &cli.command {
-        sweep::check_cost(
+    // A sweep over the built-in model is checked here; one over a trace once
+    // the trace is read (its cost is its lines, not its duration).
+    if let Some(Command::Sweep(args)) = &cli.command
+        && args.traffic.arrivals_from.is_none()
+    {
+        sweep::check_cost_at_loads(
             &model(&args.model),
             &args.capacities,
             &args.consumers,
-            args.duration,
+            args.duration.unwrap_or(SWEEP_DURATION),
             args.runs,
+            &args.traffic.load,
         )
         .map_err(invalid)?;
     }
@@ -80,11 +188,34 @@ fn seed(args: &ModelArgs) -> u64 {
         .unwrap_or_else(|| rand::random::<u64>() & MAX_RANDOM_SEED)
 }
 
-fn sweep_config(args: SweepArgs, env: &Env) -> SweepConfig {
-    SweepConfig {
+/// How long a sweep simulates the built-in model when `--duration` is not given.
+pub const SWEEP_DURATION: Duration = Duration::from_secs(3600);
+
+/// How long the live demo runs the built-in model when `--duration` is not given.
+pub const LIVE_DURATION: Duration = Duration::from_secs(30);
+
+fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, clap::Error> {
+    let traffic = read_traffic(&args.traffic)?;
+    let duration = match &traffic.trace {
+        Some(trace) => {
+            let cut = trace_duration(trace, args.duration)?;
+            sweep::check_trace_cost(
+                trace.lines_within(cut),
+                &args.capacities,
+                &args.consumers,
+                &traffic.loads,
+                args.runs,
+            )
+            .map_err(invalid)?;
+            cut
+        }
+        None => args.duration.unwrap_or(SWEEP_DURATION),
+    };
+    Ok(SweepConfig {
         model: model(&args.model),
         seed: seed(&args.model),
-        duration: args.duration,
+        traffic,
+        duration,
         capacities: args.capacities,
         consumers: args.consumers,
         target_full: args.target_full,
@@ -97,7 +228,7 @@ fn sweep_config(args: SweepArgs, env: &Env) -> SweepConfig {
         threads: env.cores.max(1),
         // The bar is drawn over itself with a carriage return: only on a terminal.
         progress: env.stderr_is_terminal,
-    }
+    })
 }
 
 /// How the run is shown while it goes on.
@@ -171,6 +302,13 @@ pub struct Config {
     pub consumers: u32,
     /// The thread that panics on purpose, in tests of the terminal's restoration.
     pub test_panic: Option<Worker>,
+    /// `--arrivals-from`: replayed instead of the model's arrivals, up to
+    /// `messages` (the `--duration` cut).
+    pub trace: Option<Arc<Trace>>,
+    /// `--service-from`, and how its times are used.
+    pub service_from: Option<(EmpiricalService, ServiceOrder)>,
+    /// `--load`: arrivals this many times as fast.
+    pub load: f64,
 }
 
 impl Config {
@@ -191,7 +329,7 @@ impl Config {
         Config {
             capacity: cli.capacity,
             model: model(&cli.model),
-            duration: (!cli.duration.is_zero()).then_some(cli.duration),
+            duration: Some(cli.duration.unwrap_or(LIVE_DURATION)).filter(|d| !d.is_zero()),
             messages: cli.messages,
             seed: seed(&cli.model),
             speed: cli.speed,
@@ -203,6 +341,9 @@ impl Config {
             metrics_public: cli.metrics_public,
             consumers: cli.consumers,
             test_panic: cli.test_panic,
+            trace: None,
+            service_from: None,
+            load: 1.0,
         }
     }
 }
@@ -429,6 +570,165 @@ mod tests {
         assert!(message.contains("at most 10000"), "{message}");
         // Live options go without a subcommand, not with one.
         assert!(parse(&["--capacity=5", "sweep"]).is_err());
+    }
+
+    /// A file in the temporary directory, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, text: &str) -> TempFile {
+            let path =
+                std::env::temp_dir().join(format!("burstbuf-config-{}-{name}", std::process::id()));
+            std::fs::write(&path, text).unwrap();
+            TempFile(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_trace_sets_the_duration_and_may_be_cut_but_not_stretched() {
+        // 0 s to 100 s in steps of 10 s: a span of 100 s.
+        let text: String = (0..=10).map(|k| format!("{}\n", 1000 + 10 * k)).collect();
+        let file = TempFile::new("span.txt", &text);
+        let from = format!("--arrivals-from={}", file.path());
+        let config = sweep(&[&from]).unwrap();
+        assert_eq!(config.duration, Duration::from_secs(100));
+        let trace = config.traffic.trace.as_ref().unwrap();
+        assert_eq!(trace.lines(), 11);
+        assert_eq!(
+            sweep(&[&from, "--duration=50s"]).unwrap().duration,
+            Duration::from_secs(50)
+        );
+        let longer = sweep(&[&from, "--duration=2m"]).unwrap_err().to_string();
+        assert!(
+            longer.contains("--duration") && longer.contains("longer than the trace"),
+            "{longer}"
+        );
+        // A ten-year trace of a few lines is fine: the guard counts lines.
+        let decade = TempFile::new("decade.txt", "0\n315576000\n");
+        let config = sweep(&[&format!("--arrivals-from={}", decade.path())]).unwrap();
+        assert_eq!(config.duration, Duration::from_secs(315_576_000));
+        // Live: the cut becomes a message limit; no deadline.
+        let live = |args: &[&str]| match parse(args).and_then(|cli| resolve(cli, &Env::default())) {
+            Ok(Run::Live(config)) => Ok(config),
+            Ok(Run::Sweep(_)) => panic!("a sweep"),
+            Err(e) => Err(e.to_string()),
+        };
+        let config = live(&[&from]).unwrap();
+        assert_eq!((config.duration, config.messages), (None, Some(11)));
+        let config = live(&[&from, "--duration=35s", "--messages=3"]).unwrap();
+        assert_eq!(config.messages, Some(3));
+        let config = live(&[&from, "--duration=35s"]).unwrap();
+        assert_eq!(config.messages, Some(4), "0, 10, 20 and 30 s");
+        assert!(
+            live(&[&from, "--duration=101s"])
+                .unwrap_err()
+                .contains("longer than the trace")
+        );
+        assert!(live(&["--load=1,2"]).unwrap_err().contains("one load"));
+        let config = live(&["--load=2"]).unwrap();
+        assert_eq!(config.model.produce_every, Duration::from_millis(10));
+        assert_eq!(config.load, 2.0);
+    }
+
+    #[test]
+    fn bad_trace_and_service_files_give_one_line_with_the_line_number() {
+        let trace = TempFile::new("bad.log", "# header\n1456589246\n\n1456589247.5\nsoon\n");
+        let message = sweep(&[&format!("--arrivals-from={}", trace.path())])
+            .unwrap_err()
+            .to_string();
+        let first = message.lines().next().unwrap();
+        assert!(
+            first.starts_with("error: ")
+                && first
+                    .ends_with(":5: expected epoch seconds such as 1456589246 or 1456589246.25"),
+            "{message}"
+        );
+        let service = TempFile::new("bad.svc", "12ms\n13 ms\nquick\n");
+        let message = sweep(&[&format!("--service-from={}", service.path())])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains(":3: expected a service time"), "{message}");
+        let missing = sweep(&["--arrivals-from=/nonexistent/trace.log"]).unwrap_err();
+        assert_eq!(missing.kind(), clap::error::ErrorKind::Io);
+        assert!(
+            missing.to_string().contains("/nonexistent/trace.log: "),
+            "{missing}"
+        );
+        let forced = TempFile::new("forced.log", "1456589246\n");
+        let message = sweep(&[
+            &format!("--arrivals-from={}", forced.path()),
+            "--time-format=rfc3339",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            message.contains(":1: expected an RFC 3339 time"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn traffic_options_conflict_with_the_model_they_replace() {
+        for (args, message) in [
+            (
+                &["--arrivals-from=x", "--produce-every=1s"][..],
+                "cannot be used with",
+            ),
+            (
+                &["--arrivals-from=x", "--arrivals=exponential"],
+                "cannot be used with",
+            ),
+            (
+                &["--service-from=x", "--consume-every=1s"],
+                "cannot be used with",
+            ),
+            (&["--time-format=clf"], "--arrivals-from"),
+            (&["--service-order=replay"], "--service-from"),
+            (&["--load=0"], "above 0"),
+            (&["--load=2,1"], "go up"),
+            (&["--load=fast"], "above 0"),
+        ] {
+            let error = sweep(args).unwrap_err().to_string();
+            assert!(error.contains(message), "{args:?}: {error}");
+        }
+        let config = sweep(&["--load=1,1.5,2"]).unwrap();
+        assert_eq!(config.traffic.loads, [1.0, 1.5, 2.0]);
+        // The built-in model's cost guard counts every load, the fastest too.
+        let fast = [
+            "--produce-every=1us",
+            "--burst-prob=0",
+            "--consume-every=0s",
+            "--duration=10m",
+            "--capacities=10",
+            "--runs=1",
+        ];
+        assert!(sweep(&fast).is_ok(), "6e8 messages");
+        let error = sweep(&[&fast[..], &["--load=1,1000"]].concat())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("6.0e11"), "{error}");
+        let many: Vec<String> = (1..=100).map(|n| n.to_string()).collect();
+        let error = sweep(&[
+            &format!("--load={}", many.join(",")),
+            "--capacities=1..1000000000",
+            "--consumers=1,2,3,4",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("--load") && error.contains("at most 10000"),
+            "{error}"
+        );
     }
 
     #[test]

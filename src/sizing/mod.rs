@@ -4,6 +4,7 @@
 //! no clock in the results, nothing shared with the live engine but the model.
 //!
 //! - [`sim`]: the simulation.
+//! - [`replay`]: a trace replayed, each line an independent caller.
 //! - [`sweep`]: the sweep's configuration, its cost guard, the runs split across threads.
 //! - [`interval`]: the 95% interval of a share over runs.
 //! - [`report`]: the table (text, CSV, JSON) and the recommendation.
@@ -11,6 +12,7 @@
 
 pub mod interval;
 pub mod plot;
+pub mod replay;
 pub mod report;
 pub mod sim;
 pub mod sweep;

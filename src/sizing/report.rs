@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 
 use crate::model::{ArrivalKind, ServiceKind};
 use crate::sizing::plot::{self, OVERLAP, Series};
-use crate::sizing::sweep::{Recommendation, Row, SweepConfig, TableFormat, recommend};
+use crate::sizing::sweep::{
+    Recommendation, Row, SweepConfig, TableFormat, recommend, recommend_per_load,
+};
+use crate::traffic::ServiceOrder;
 use crate::units::seconds;
 
 /// How the interval is computed, for the report and the JSON.
@@ -43,13 +46,22 @@ impl Recommendation {
             percent(self.target_full)
         );
         let how = confidence(self.runs);
+        let at = match self.load {
+            Some(load) => format!(" at {load}x load"),
+            None => String::new(),
+        };
         for unmet in &self.unmet {
             let rho = unmet
                 .utilisation
                 .map_or("unknown".into(), |rho| format!("{rho:.2}"));
+            let why = if unmet.utilisation.is_some_and(|rho| rho >= 1.0) {
+                " (at rho >= 1 the backlog grows as long as the traffic lasts: no buffer is enough)"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
-                "No capacity tried meets {target} with {} consumer(s): rho = {rho}.",
+                "No capacity tried meets {target} with {} consumer(s){at}: rho = {rho}{why}.",
                 unmet.consumers
             );
         }
@@ -63,13 +75,13 @@ impl Recommendation {
                 });
                 let _ = writeln!(
                     out,
-                    "Recommendation: capacity {capacity} with {consumers} consumer(s) meets {target} {how}{share}."
+                    "Recommendation{at}: capacity {capacity} with {consumers} consumer(s) meets {target} {how}{share}."
                 );
             }
             _ => {
                 let _ = writeln!(
                     out,
-                    "Recommendation: none of the systems tried meets {target} {how}."
+                    "Recommendation{at}: none of the systems tried meets {target} {how}."
                 );
             }
         }
@@ -103,7 +115,7 @@ impl Recommendation {
                 .collect();
             let _ = writeln!(
                 out,
-                "Smallest capacity that meets it, per consumer count: {}.",
+                "Smallest capacity that meets it{at}, per consumer count: {}.",
                 each.join("; ")
             );
         }
@@ -125,8 +137,15 @@ fn count(x: f64, runs: u32) -> String {
 pub fn table(rows: &[Row], runs: u32) -> String {
     let predicted = rows.iter().any(|r| r.predicted_full_share.is_some());
     let interval = runs > 1;
+    // The load column only when loads are swept.
+    let loads = rows.iter().any(|r| r.load.is_some());
+    let load = |r: Option<&Row>| match (loads, r) {
+        (false, _) => String::new(),
+        (true, None) => format!(" {:>6}", "load"),
+        (true, Some(r)) => format!(" {:>6}", r.load.unwrap_or(1.0)),
+    };
     let mut out = format!(
-        "{:>9} {:>9} {:>10} {:>10} {:>10}{}{} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}\n",
+        "{:>9} {:>9} {:>10} {:>10} {:>10}{}{} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}{}\n",
         "capacity",
         "consumers",
         "sent",
@@ -140,7 +159,8 @@ pub fn table(rows: &[Row], runs: u32) -> String {
         "blocked",
         "max depth",
         "staleness",
-        "sent/s"
+        "sent/s",
+        load(None)
     );
     let time = |t: Option<f64>| t.map_or("-".into(), seconds);
     for r in rows {
@@ -161,7 +181,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
         };
         let _ = writeln!(
             out,
-            "{:>9} {:>9} {:>10} {:>10} {:>10.3}{ci}{prediction} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}",
+            "{:>9} {:>9} {:>10} {:>10} {:>10.3}{ci}{prediction} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}{}",
             r.capacity,
             r.consumers,
             count(r.produced, runs),
@@ -174,6 +194,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
             count(r.max_depth, runs),
             seconds(r.mean_staleness_s),
             r.throughput.map_or("-".into(), |t| format!("{t:.2}")),
+            load(Some(r)),
         );
     }
     out
@@ -182,16 +203,19 @@ pub fn table(rows: &[Row], runs: u32) -> String {
 /// The table as CSV, with the JSON field names as the header (the full share's
 /// as `full_share_mean`, `full_share_ci_low`, `full_share_ci_high`).
 pub fn csv(rows: &[Row]) -> String {
+    // A last column `load` when loads are swept.
+    let loads = rows.iter().any(|r| r.load.is_some());
     let mut out = String::from(
         "capacity,consumers,produced,full_count,full_share_mean,full_share_ci_low,\
          full_share_ci_high,predicted_full_share,blocked_p50_s,blocked_p99_s,blocked_max_s,\
-         blocked_total_s,max_depth,mean_staleness_s,throughput\n",
+         blocked_total_s,max_depth,mean_staleness_s,throughput",
     );
+    out += if loads { ",load\n" } else { "\n" };
     let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
     for r in rows {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{}",
             r.capacity,
             r.consumers,
             r.produced,
@@ -206,7 +230,12 @@ pub fn csv(rows: &[Row]) -> String {
             r.blocked_total_s,
             r.max_depth,
             r.mean_staleness_s,
-            opt(r.throughput)
+            opt(r.throughput),
+            if loads {
+                format!(",{}", r.load.unwrap_or(1.0))
+            } else {
+                String::new()
+            }
         );
     }
     out
@@ -265,10 +294,11 @@ fn push_lines(out: &mut String, lines: &[String]) {
 pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
     let recommendation = recommend(rows, config);
     let runs = config.runs.max(1);
+    let traffic = &config.traffic;
     match config.format {
         TableFormat::Csv => csv(rows),
         TableFormat::Json => {
-            let object = serde_json::json!({
+            let mut object = serde_json::json!({
                 "seed": config.seed,
                 "runs": runs,
                 "interval": (runs > 1).then_some(INTERVAL_METHOD),
@@ -277,19 +307,63 @@ pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
                 "rows": rows,
                 "recommendation": recommendation,
             });
+            // Only with traffic from files or loads: a plain sweep's JSON stays as it was.
+            if let Some(t) = &traffic.trace {
+                object["arrivals_from"] = serde_json::json!({
+                    "file": t.name,
+                    "format": t.format.name(),
+                    "lines": t.lines_within(config.duration),
+                    "out_of_order": t.out_of_order,
+                    "span_s": t.span().as_secs_f64(),
+                });
+            }
+            if let Some((file, order)) = &traffic.service {
+                object["service_from"] = serde_json::json!({
+                    "file": file.name,
+                    "times": file.times.len(),
+                    "mean_s": file.mean().as_secs_f64(),
+                    "order": match order {
+                        ServiceOrder::Sample => "sample",
+                        ServiceOrder::Replay => "replay",
+                    },
+                });
+            }
+            if traffic.swept() {
+                object["loads"] = serde_json::json!(traffic.loads);
+                object["recommendations"] = serde_json::json!(recommend_per_load(rows, config));
+            }
             object.to_string() + "\n"
         }
         TableFormat::Text => {
             let mut out = heading(config, rows.len());
             out += &table(rows, runs);
+            // With several loads the plots show the first; the table has them all.
+            let first: Vec<Row>;
+            let all = rows;
+            let rows = if traffic.swept() {
+                let load = traffic.loads[0];
+                first = rows
+                    .iter()
+                    .filter(|r| r.load == Some(load))
+                    .cloned()
+                    .collect();
+                &first[..]
+            } else {
+                rows
+            };
             let consumers = &config.consumers;
             let share = series(rows, consumers, |r| Some(r.full_share.mean));
             let drawn = plot::plot(&share, Some(1.0), percent, 60, 10);
             let _ = write!(
                 out,
-                "\n{} of sends that found the buffer full ({}):\n",
+                "\n{} of sends that found the buffer full ({}){}:\n",
                 if runs > 1 { "Mean share" } else { "Share" },
-                legend(consumers, &drawn, "")
+                legend(consumers, &drawn, ""),
+                if traffic.swept() {
+                    format!(" at {}x load", traffic.loads[0])
+                } else {
+                    String::new()
+                }
             );
             push_lines(&mut out, &drawn.lines);
             let p99 = series(rows, consumers, |r| r.blocked_p99_s);
@@ -306,7 +380,13 @@ pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
             );
             push_lines(&mut out, &drawn.lines);
             out.push('\n');
-            out += &recommendation.text();
+            if traffic.swept() {
+                for recommendation in recommend_per_load(all, config) {
+                    out += &recommendation.text();
+                }
+            } else {
+                out += &recommendation.text();
+            }
             out
         }
     }
@@ -315,7 +395,18 @@ pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
 /// The first lines of the text report: what was simulated, and what the figures are.
 fn heading(config: &SweepConfig, points: usize) -> String {
     let m = &config.model;
+    let traffic = &config.traffic;
     let arrivals = match m.arrivals {
+        _ if traffic.trace.is_some() => {
+            let t = traffic.trace.as_ref().expect("checked");
+            format!(
+                "replayed from {} ({} lines over {}, {} out of order)",
+                t.name,
+                t.lines_within(config.duration),
+                seconds(config.duration.min(t.span()).as_secs_f64()),
+                t.out_of_order
+            )
+        }
         ArrivalKind::Bursty => format!(
             "every {} plus {} with p = {}",
             seconds(m.produce_every.as_secs_f64()),
@@ -328,11 +419,30 @@ fn heading(config: &SweepConfig, points: usize) -> String {
         ),
     };
     let service = match m.service {
+        _ if traffic.service.is_some() => {
+            let (file, order) = traffic.service.as_ref().expect("checked");
+            format!(
+                "from {} ({} times, mean {}, {})",
+                file.name,
+                file.times.len(),
+                seconds(file.mean().as_secs_f64()),
+                match order {
+                    ServiceOrder::Sample => "sampled with the seed",
+                    ServiceOrder::Replay => "in file order",
+                }
+            )
+        }
         ServiceKind::Fixed => seconds(m.consume_every.as_secs_f64()),
         ServiceKind::Exponential => format!(
             "exponential, mean {}",
             seconds(m.consume_every.as_secs_f64())
         ),
+    };
+    let service = if traffic.swept() {
+        let list: Vec<String> = traffic.loads.iter().map(|l| format!("{l}x")).collect();
+        format!("{service}; load {}", list.join(", "))
+    } else {
+        service
     };
     let duration = humantime::format_duration(config.duration);
     let runs = config.runs.max(1);
@@ -380,6 +490,7 @@ mod tests {
             runs,
             threads: 2,
             progress: false,
+            traffic: Default::default(),
         }
     }
 

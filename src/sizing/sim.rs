@@ -176,20 +176,25 @@ fn nanos(d: Duration) -> u64 {
 /// live one: it stops at the horizon or the message limit, and a blocked offer
 /// delays its next gap.
 pub fn simulate(scenario: &Scenario) -> Outcome {
-    let mut arrivals = Arrivals::new(scenario.model, scenario.seed);
     let times = ServiceTimes::new(scenario.model, scenario.seed);
-    let service = |seq| nanos(times.of(seq));
+    simulate_with(scenario, &|seq| nanos(times.of(seq)))
+}
+
+/// [`simulate`] with service times (nanoseconds by message number) from
+/// elsewhere than the model, such as a file (`--service-from`).
+pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outcome {
+    let mut arrivals = Arrivals::new(scenario.model, scenario.seed);
     let mut queue = Queue::new(scenario.capacity, scenario.consumers);
     let horizon = scenario.horizon.map_or(u64::MAX, nanos);
     let limit = scenario.messages.unwrap_or(u64::MAX);
     let (mut t, mut produced, mut last_offer) = (0u64, 0u64, 0u64);
     while produced < limit && t < horizon {
         last_offer = t;
-        let entered = queue.offer(t, &service);
+        let entered = queue.offer(t, service);
         produced += 1;
         t = entered.saturating_add(nanos(arrivals.next_gap().pause));
     }
-    let end = queue.finish(&service);
+    let end = queue.finish(service);
     let produce = if scenario.horizon.is_some() && produced < limit {
         horizon
     } else {

@@ -12,6 +12,7 @@
 //! [`crate::sizing::report`].
 
 use std::io::{self, Write};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -20,8 +21,10 @@ use serde::{Serialize, Serializer};
 
 use crate::model::{ArrivalKind, Model, ServiceKind};
 use crate::sizing::interval;
+use crate::sizing::replay::{self, Replay};
 use crate::sizing::report;
 use crate::sizing::sim::{self, Scenario};
+use crate::traffic::{EmpiricalService, Service, ServiceOrder, Trace};
 
 /// How the sweep's table is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +57,128 @@ pub struct SweepConfig {
     /// Draw a progress bar on stderr for a sweep that takes more than about a
     /// second: only when stderr is a terminal, decided by the caller.
     pub progress: bool,
+    /// Traffic from files, and the loads to sweep.
+    pub traffic: Traffic,
+}
+
+/// Where arrivals and service times come from, and the loads (`--load`) to
+/// try: a third dimension of the sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traffic {
+    /// `--arrivals-from`: replayed instead of the model's arrivals. With a
+    /// trace, `duration` is how much of it to replay, in its own time.
+    pub trace: Option<Arc<Trace>>,
+    /// `--service-from`, and how its times are used.
+    pub service: Option<(EmpiricalService, ServiceOrder)>,
+    /// Ascending, each > 0; `[1.0]` for the traffic as given.
+    pub loads: Vec<f64>,
+}
+
+impl Default for Traffic {
+    fn default() -> Traffic {
+        Traffic {
+            trace: None,
+            service: None,
+            loads: vec![1.0],
+        }
+    }
+}
+
+impl Traffic {
+    /// The service times of a run, by message number.
+    pub fn service(&self, model: &Model, seed: u64) -> Service {
+        match &self.service {
+            Some((file, order)) => Service::File(file.times(*order, seed)),
+            None => Service::model(model, seed),
+        }
+    }
+
+    /// The mean service time.
+    pub fn mean_service(&self, model: &Model) -> Duration {
+        match &self.service {
+            Some((file, _)) => file.mean(),
+            None => model.consume_every,
+        }
+    }
+
+    /// Whether loads other than 1 are swept: then the rows say their load.
+    pub fn swept(&self) -> bool {
+        self.loads != [1.0]
+    }
+
+    /// ρ = λ/(c·μ) at a load, from the trace's mean rate or the model's.
+    pub fn utilisation(
+        &self,
+        model: &Model,
+        load: f64,
+        consumers: u32,
+        duration: Duration,
+    ) -> Option<f64> {
+        let gap = match &self.trace {
+            Some(trace) => {
+                let lines = trace.lines_within(duration);
+                let span = duration.min(trace.span()).as_secs_f64();
+                if lines == 0 || span == 0.0 {
+                    return None;
+                }
+                span / lines as f64
+            }
+            None => model.mean_gap().as_secs_f64(),
+        } / load;
+        let service = self.mean_service(model).as_secs_f64();
+        (gap > 0.0).then(|| service / (gap * f64::from(consumers.max(1))))
+    }
+}
+
+/// The most trace lines one sweep may replay in all, over every point and
+/// run (about 100 s at 20 M/s).
+pub const MAX_REPLAYED_MESSAGES: f64 = 2e9;
+
+/// The cost guard for a trace: its lines times the simulations, not its
+/// duration (a ten-year trace of a few thousand lines is cheap).
+pub fn check_trace_cost(
+    lines: u64,
+    capacities: &[u64],
+    consumers: &[u32],
+    loads: &[f64],
+    runs: u32,
+) -> Result<(), String> {
+    check_points(capacities, consumers, loads, runs)?;
+    let simulations = capacities.len() * consumers.len() * loads.len() * runs.max(1) as usize;
+    let total = lines as f64 * simulations as f64;
+    if total > MAX_REPLAYED_MESSAGES {
+        return Err(format!(
+            "{lines} trace lines × {simulations} simulations is {total:.1e} replayed messages; \
+             at most {MAX_REPLAYED_MESSAGES:.0e} are allowed (lower --runs, fewer --capacities, \
+             --consumers or --load values, or a shorter --duration)"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses more points (capacities × consumer counts × loads) or simulations
+/// (points × runs) than allowed.
+pub fn check_points(
+    capacities: &[u64],
+    consumers: &[u32],
+    loads: &[f64],
+    runs: u32,
+) -> Result<(), String> {
+    let points = capacities.len() * consumers.len() * loads.len();
+    if points > MAX_SWEEP_POINTS {
+        return Err(format!(
+            "--capacities × --consumers × --load gives {points} points; at most \
+             {MAX_SWEEP_POINTS} are allowed"
+        ));
+    }
+    let simulations = points.saturating_mul(runs.max(1) as usize);
+    if simulations > MAX_SIMULATIONS {
+        return Err(format!(
+            "--capacities × --consumers × --load × --runs gives {simulations} simulations; at \
+             most {MAX_SIMULATIONS} are allowed (lower --runs or try fewer points)"
+        ));
+    }
+    Ok(())
 }
 
 /// The most points (capacities × consumer counts) one sweep may have.
@@ -81,7 +206,23 @@ pub fn check_cost(
     duration: Duration,
     runs: u32,
 ) -> Result<(), String> {
-    let points = capacities.len() * consumers.len();
+    check_cost_at_loads(model, capacities, consumers, duration, runs, &[1.0])
+}
+
+/// [`check_cost`] for a sweep over `loads` too (`--load`): every load's
+/// simulations count.
+pub fn check_cost_at_loads(
+    model: &Model,
+    capacities: &[u64],
+    consumers: &[u32],
+    duration: Duration,
+    runs: u32,
+    loads: &[f64],
+) -> Result<(), String> {
+    if loads.len() > 1 {
+        check_points(capacities, consumers, loads, runs)?;
+    }
+    let points = capacities.len() * consumers.len() * loads.len().max(1);
     if points > MAX_SWEEP_POINTS {
         return Err(format!(
             "--capacities × --consumers gives {points} simulations; at most {MAX_SWEEP_POINTS} are allowed"
@@ -95,8 +236,12 @@ pub fn check_cost(
         ));
     }
     let most = *consumers.last().unwrap_or(&1);
-    let per_simulation = messages_per_simulation(model, most, duration);
-    let total = sweep_messages(model, capacities, consumers, duration, runs);
+    let fastest = model.at_load(loads.last().copied().unwrap_or(1.0));
+    let per_simulation = messages_per_simulation(&fastest, most, duration);
+    let total: f64 = loads
+        .iter()
+        .map(|&load| sweep_messages(&model.at_load(load), capacities, consumers, duration, runs))
+        .sum();
     if total.is_infinite() {
         return Err(
             "neither producing nor consuming takes any time, so simulated time would \
@@ -147,14 +292,24 @@ fn sweep_messages(
 
 /// About how long the sweep will take, from a low guess of the simulation's speed.
 pub fn estimated_time(config: &SweepConfig) -> Duration {
-    let messages = sweep_messages(
-        &config.model,
-        &config.capacities,
-        &config.consumers,
-        config.duration,
-        config.runs,
-    );
-    let simulations = config.capacities.len() * config.consumers.len() * config.runs as usize;
+    let loads = &config.traffic.loads;
+    let simulations =
+        config.capacities.len() * config.consumers.len() * loads.len() * config.runs as usize;
+    let messages = match &config.traffic.trace {
+        Some(trace) => trace.lines_within(config.duration) as f64 * simulations as f64,
+        None => loads
+            .iter()
+            .map(|&load| {
+                sweep_messages(
+                    &config.model.at_load(load),
+                    &config.capacities,
+                    &config.consumers,
+                    config.duration,
+                    config.runs,
+                )
+            })
+            .sum(),
+    };
     // No more threads than simulations, and at least one.
     let threads = config.threads.min(simulations).max(1);
     Duration::try_from_secs_f64(messages / (GUESSED_RATE * threads as f64)).unwrap_or(Duration::MAX)
@@ -194,6 +349,9 @@ impl Share {
 /// One point's figures, in model time: the mean over its runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
+    /// `--load`, when loads are swept (else left out of the JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<f64>,
     pub capacity: u64,
     pub consumers: u32,
     #[serde(serialize_with = "number")]
@@ -231,6 +389,9 @@ fn number<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
 /// The smallest system that meets the target, and the consumer counts for which none does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
+    /// The load it is for, when loads are swept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<f64>,
     pub target_full: f64,
     /// Runs per point; with one, the share itself must meet the target, else its upper bound.
     pub runs: u32,
@@ -296,10 +457,17 @@ pub fn rows(config: &SweepConfig) -> Vec<Row> {
 /// [`rows`], with `watch` called on this thread while the simulations run: it
 /// may return at once, or wait (`thread::park_timeout`) until all are done.
 pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<Row> {
-    let points: Vec<(u32, u64)> = config
-        .consumers
+    // Loads outer, then consumer counts, capacities inner.
+    let points: Vec<(f64, u32, u64)> = config
+        .traffic
+        .loads
         .iter()
-        .flat_map(|&c| config.capacities.iter().map(move |&k| (c, k)))
+        .flat_map(|&l| {
+            config
+                .consumers
+                .iter()
+                .flat_map(move |&c| config.capacities.iter().map(move |&k| (l, c, k)))
+        })
         .collect();
     let runs = config.runs.max(1) as usize;
     let total = points.len() * runs;
@@ -318,9 +486,15 @@ pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<
             if i >= total {
                 break done;
             }
-            let (consumers, capacity) = points[i / runs];
-            let seed = config.seed.wrapping_add((i % runs) as u64);
-            done.push((i, simulate(config, capacity, consumers, seed)));
+            let (load, consumers, capacity) = points[i / runs];
+            let run = (i % runs) as u64;
+            let seed = config.seed.wrapping_add(run);
+            let point = Point {
+                load,
+                capacity,
+                consumers,
+            };
+            done.push((i, simulate(config, point, seed, run)));
             // Relaxed: the count only drives the progress bar; join() publishes the results.
             if progress.done.fetch_add(1, Relaxed) + 1 == total {
                 progress.watcher.unpark(); // the watcher need not wait out its tick
@@ -345,19 +519,61 @@ pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<
     points
         .iter()
         .zip(figures.chunks(runs))
-        .map(|(&(consumers, capacity), runs)| combine(config, capacity, consumers, runs))
+        .map(|(&(load, consumers, capacity), runs)| {
+            let point = Point {
+                load,
+                capacity,
+                consumers,
+            };
+            combine(config, point, runs)
+        })
         .collect()
 }
 
-fn simulate(config: &SweepConfig, capacity: u64, consumers: u32, seed: u64) -> Figures {
-    let outcome = sim::simulate(&Scenario {
-        model: &config.model,
-        seed,
+/// One point of the sweep.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    load: f64,
+    capacity: u64,
+    consumers: u32,
+}
+
+/// Run `run` (0 first) of a point with its seed: the model simulated, or the
+/// trace replayed (every run borrows the one copy of it).
+fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures {
+    let Point {
+        load,
         capacity,
         consumers,
-        horizon: Some(config.duration),
-        messages: None,
-    });
+    } = point;
+    let service = config.traffic.service(&config.model, seed);
+    let outcome = match &config.traffic.trace {
+        Some(trace) => {
+            let _ = run;
+            let lines = trace.lines_within(config.duration) as usize;
+            replay::replay(
+                &Replay {
+                    offsets: &trace.offsets[..lines],
+                    load,
+                    produce: config.duration.min(trace.span()),
+                    capacity,
+                    consumers,
+                },
+                &service,
+            )
+        }
+        None => sim::simulate_with(
+            &Scenario {
+                model: &config.model.at_load(load),
+                seed,
+                capacity,
+                consumers,
+                horizon: Some(config.duration),
+                messages: None,
+            },
+            &|seq| service.ns(seq),
+        ),
+    };
     let secs = |d: Duration| d.as_secs_f64();
     let blocked = outcome.full_count > 0;
     Figures {
@@ -375,7 +591,12 @@ fn simulate(config: &SweepConfig, capacity: u64, consumers: u32, seed: u64) -> F
 }
 
 /// One point's row from its runs, in run order.
-fn combine(config: &SweepConfig, capacity: u64, consumers: u32, runs: &[Figures]) -> Row {
+fn combine(config: &SweepConfig, point: Point, runs: &[Figures]) -> Row {
+    let Point {
+        load,
+        capacity,
+        consumers,
+    } = point;
     let mean = |f: fn(&Figures) -> f64| average(runs.iter().map(f));
     // The mean over the runs that have the figure.
     let mean_of_some = |f: fn(&Figures) -> Option<f64>| {
@@ -386,7 +607,9 @@ fn combine(config: &SweepConfig, capacity: u64, consumers: u32, runs: &[Figures]
     let full: u64 = runs.iter().map(|r| r.full_count).sum();
     let produced: u64 = runs.iter().map(|r| r.produced).sum();
     let estimate = interval::share(&shares, full, produced);
+    let from_files = config.traffic.trace.is_some() || config.traffic.service.is_some();
     Row {
+        load: config.traffic.swept().then_some(load),
         capacity,
         consumers,
         produced: mean(|r| r.produced as f64),
@@ -396,7 +619,11 @@ fn combine(config: &SweepConfig, capacity: u64, consumers: u32, runs: &[Figures]
             ci_low: estimate.interval.map(|i| i.0),
             ci_high: estimate.interval.map(|i| i.1),
         },
-        predicted_full_share: predicted(&config.model, capacity, consumers),
+        predicted_full_share: if from_files {
+            None
+        } else {
+            predicted(&config.model.at_load(load), capacity, consumers)
+        },
         blocked_p50_s: mean_of_some(|r| r.blocked_p50_s),
         blocked_p99_s: mean_of_some(|r| r.blocked_p99_s),
         blocked_max_s: mean_of_some(|r| r.blocked_max_s),
@@ -434,12 +661,47 @@ fn predicted(model: &Model, capacity: u64, consumers: u32) -> Option<f64> {
 /// target — its upper bound with two runs or more, the one share with one run;
 /// the recommendation is the fewest consumers that have one.
 pub fn recommend(rows: &[Row], config: &SweepConfig) -> Recommendation {
+    recommend_at(
+        rows,
+        config,
+        config.traffic.loads.first().copied().unwrap_or(1.0),
+    )
+}
+
+/// One recommendation per load, in the order swept.
+pub fn recommend_per_load(rows: &[Row], config: &SweepConfig) -> Vec<Recommendation> {
+    config
+        .traffic
+        .loads
+        .iter()
+        .map(|&load| recommend_at(rows, config, load))
+        .collect()
+}
+
+/// [`recommend`] among the rows of one load.
+fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64) -> Recommendation {
     let target = config.target_full;
+    let swept = config.traffic.swept();
+    let at_load = move |r: &&Row| !swept || r.load == Some(load);
+    let utilisation = |consumers| {
+        config
+            .traffic
+            .utilisation(&config.model, load, consumers, config.duration)
+    };
+    // A trace cannot be made longer: at ρ ≥ 1 its backlog grows for as long
+    // as the traffic lasts, and a buffer that held this trace's is no answer.
+    let overloaded = |consumers| {
+        config.traffic.trace.is_some() && utilisation(consumers).is_some_and(|rho| rho >= 1.0)
+    };
     let smallest: Vec<Smallest> = config
         .consumers
         .iter()
         .map(|&consumers| {
-            let of = |c| rows.iter().filter(move |r: &&Row| r.consumers == c);
+            let of = |c| {
+                rows.iter()
+                    .filter(at_load)
+                    .filter(move |r: &&Row| r.consumers == c && !overloaded(c))
+            };
             let capacity = of(consumers)
                 .filter(|r| r.full_share.bound() <= target)
                 .map(|r| r.capacity)
@@ -462,10 +724,11 @@ pub fn recommend(rows: &[Row], config: &SweepConfig) -> Recommendation {
     let chosen = smallest.iter().find(|s| s.capacity.is_some());
     let chosen_row = chosen.and_then(|s| {
         rows.iter()
+            .filter(at_load)
             .find(|r| r.consumers == s.consumers && Some(r.capacity) == s.capacity)
     });
     let warning = chosen_row.and_then(|row| {
-        let rho = config.model.utilisation(row.consumers)?;
+        let rho = utilisation(row.consumers)?;
         (rho >= 1.0 && row.max_depth < row.capacity as f64).then(|| {
             format!(
                 "rho = {rho:.2} with {} consumer(s): the producer outpaces the consumers, so \
@@ -484,10 +747,11 @@ pub fn recommend(rows: &[Row], config: &SweepConfig) -> Recommendation {
         .take_while(|s| s.capacity.is_none())
         .map(|s| Unmet {
             consumers: s.consumers,
-            utilisation: config.model.utilisation(s.consumers),
+            utilisation: utilisation(s.consumers),
         })
         .collect();
     Recommendation {
+        load: swept.then_some(load),
         target_full: target,
         runs: config.runs.max(1),
         consumers: chosen.map(|s| s.consumers),
@@ -576,6 +840,7 @@ mod tests {
             runs,
             threads: 1,
             progress: false,
+            traffic: Traffic::default(),
         }
     }
 
@@ -676,6 +941,7 @@ mod tests {
 
     fn row(capacity: u64, consumers: u32, mean: f64, high: Option<f64>) -> Row {
         Row {
+            load: None,
             capacity,
             consumers,
             produced: 1000.0,

@@ -13,5 +13,5 @@ pub mod service;
 pub mod trace;
 
 pub use parse::{TimeFormat, TraceError};
-pub use service::{EmpiricalService, ServiceOrder};
+pub use service::{EmpiricalService, Service, ServiceOrder};
 pub use trace::Trace;

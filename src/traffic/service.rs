@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::parse::{TraceError, for_each_line};
-use crate::model::splitmix64;
+use crate::model::{ServiceKind, ServiceTimes, splitmix64};
 
 /// How the file's times are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +148,46 @@ impl ServiceDraw {
             }
         };
         self.times[index as usize]
+    }
+
+    pub fn of(&self, seq: u64) -> Duration {
+        Duration::from_nanos(self.ns(seq))
+    }
+}
+
+/// Where service times come from: the built-in model or a file. Message
+/// number → time, a pure function, so it can be cloned to every consumer.
+#[derive(Debug, Clone)]
+pub enum Service {
+    Model {
+        times: ServiceTimes,
+        /// Set for fixed service, so the simulation skips the call.
+        fixed_ns: Option<u64>,
+    },
+    File(ServiceDraw),
+}
+
+impl Service {
+    pub fn model(model: &crate::model::Model, seed: u64) -> Service {
+        Service::Model {
+            times: ServiceTimes::new(model, seed),
+            fixed_ns: (model.service == ServiceKind::Fixed)
+                .then(|| u64::try_from(model.consume_every.as_nanos()).unwrap_or(u64::MAX)),
+        }
+    }
+
+    /// Nanoseconds for message `seq`.
+    #[inline]
+    pub fn ns(&self, seq: u64) -> u64 {
+        match self {
+            Service::Model {
+                fixed_ns: Some(ns), ..
+            } => *ns,
+            Service::Model { times, .. } => {
+                u64::try_from(times.of(seq).as_nanos()).unwrap_or(u64::MAX)
+            }
+            Service::File(draw) => draw.ns(seq),
+        }
     }
 
     pub fn of(&self, seq: u64) -> Duration {
