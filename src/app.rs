@@ -17,12 +17,16 @@ use crate::cli::config::{self, Config, Display, Env, Run};
 use crate::live::buffer::{self, MeteredReceiver, MeteredSender};
 use crate::live::clock::Clock;
 use crate::live::control::{Control, Shared, State};
+use crate::live::producer::Source;
 use crate::live::reading::Reading;
 use crate::live::{consumer, producer};
-use crate::model::{Arrivals, ServiceTimes};
+use crate::model::Arrivals;
+use crate::sizing::replay::{self, Replay};
 use crate::sizing::sim::{self, Scenario};
 use crate::sizing::sweep;
 use crate::stats::{self, Rates, Verdict};
+use crate::traffic::Service;
+use crate::traffic::trace::scaled;
 use crate::ui::illustrator::{self, Feeds, Look, Mode};
 use crate::ui::signals::{self, Stops, Suspend};
 use crate::ui::summary::{Blocked, Labelled, Summary};
@@ -329,23 +333,54 @@ fn summarise(
     // μ is the pool's rate: messages over the time one consumer would have
     // needed, the consumers' busy time (not waiting for a message or the
     // lock) shared among them.
+    // The model's producer offers nothing while blocked; a trace's callers
+    // keep arriving, at the trace's rate.
+    let offered_s = match &config.trace {
+        Some(trace) => {
+            let last = trace.offsets[..r.produced as usize].last();
+            scaled(last.copied().unwrap_or(0), config.load) as f64 / 1e9
+        }
+        None => produce_s - r.blocked_s,
+    };
     let rates = Rates {
-        arrival: stats::rate(r.produced, produce_s - r.blocked_s),
+        arrival: stats::rate(r.produced, offered_s),
         service: stats::rate(r.consumed, r.busy_s / f64::from(r.consumers)),
     };
     let capacity = config.capacity;
     // The messages this run offered, replayed at the times a never-blocked
     // producer would have offered them, against the same consumers and
     // service times, with an unbounded buffer.
-    let peak_backlog = sim::simulate(&Scenario {
-        model: &config.model,
-        seed: config.seed,
-        capacity: u64::MAX,
-        consumers: config.consumers,
-        horizon: None,
-        messages: Some(r.produced),
-    })
-    .max_depth;
+    let service = service(config);
+    let peak_backlog = match &config.trace {
+        Some(trace) => {
+            let sent = &trace.offsets[..r.produced as usize];
+            replay::replay(
+                &Replay {
+                    offsets: sent,
+                    load: config.load,
+                    produce: Duration::from_nanos(sent.last().copied().unwrap_or(0)),
+                    capacity: u64::MAX,
+                    consumers: config.consumers,
+                },
+                &service,
+            )
+            .max_depth
+        }
+        None => {
+            sim::simulate_with(
+                &Scenario {
+                    model: &config.model,
+                    seed: config.seed,
+                    capacity: u64::MAX,
+                    consumers: config.consumers,
+                    horizon: None,
+                    messages: Some(r.produced),
+                },
+                &|seq| service.ns(seq),
+            )
+            .max_depth
+        }
+    };
     Summary {
         capacity,
         produced: r.produced,
@@ -385,6 +420,14 @@ fn summarise(
     }
 }
 
+/// The service times of the run: the model's, or `--service-from`'s.
+fn service(config: &Config) -> Service {
+    match &config.service_from {
+        Some((file, order)) => Service::File(file.times(*order, config.seed)),
+        None => Service::model(&config.model, config.seed),
+    }
+}
+
 fn run_threads(
     config: &Config,
     shared: &Shared,
@@ -398,11 +441,17 @@ fn run_threads(
     let (produced_tx, produced_rx) = mpsc::channel::<u64>();
     let (consumed_tx, consumed_rx) = mpsc::channel::<u64>();
     let plan = producer::Plan {
-        arrivals: Arrivals::new(&config.model, config.seed),
+        arrivals: match &config.trace {
+            Some(trace) => Source::Trace {
+                offsets: Arc::clone(&trace.offsets),
+                load: config.load,
+            },
+            None => Source::Model(Box::new(Arrivals::new(&config.model, config.seed))),
+        },
         duration: config.duration,
         messages: config.messages,
     };
-    let service = ServiceTimes::new(&config.model, config.seed);
+    let service = service(config);
     let feeds = Feeds {
         produced: produced_rx,
         consumed: consumed_rx,
@@ -422,6 +471,7 @@ fn run_threads(
         let consumers = (0..config.consumers)
             .map(|i| {
                 let (intake, events) = (intake.clone(), consumed_tx.clone());
+                let service = service.clone();
                 spawn(s, &format!("consumer-{i}"), control, move || {
                     test_panic(config, Worker::Consumer, shared);
                     consumer::run(service, intake, events, shared)

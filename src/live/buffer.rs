@@ -407,7 +407,12 @@ impl<T> MeteredSender<T> {
 
     /// Counts a full buffer (the `AtomicU64` full-count) and starts the clock on the block.
     pub fn count_full(&mut self) -> Full {
-        let since = Instant::now();
+        self.count_full_since(Instant::now())
+    }
+
+    /// [`count_full`](Self::count_full) for a block that started earlier: a
+    /// replayed caller (`--arrivals-from`) has waited since it was due.
+    pub fn count_full_since(&mut self, since: Instant) -> Full {
         let meter = &*self.meter;
         if meter.full_count.fetch_add(1, Relaxed) == 0 {
             let us = since.saturating_duration_since(meter.origin).as_micros();

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::live::buffer::MeteredReceiver;
 use crate::live::control::{Shared, State};
-use crate::model::ServiceTimes;
+use crate::traffic::Service;
 
 /// What one consumer did, returned when its thread is joined.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +38,7 @@ impl Report {
 }
 
 pub fn run(
-    service: ServiceTimes,
+    service: Service,
     mut buffer: MeteredReceiver<u64>,
     events: Sender<u64>,
     shared: &Shared,

@@ -4,6 +4,7 @@
 //! ([`crate::live::buffer`]); when messages are offered is the private `Schedule`'s business
 //! (the arrival schedule, in one place).
 
+use std::sync::Arc;
 use std::sync::mpsc::{Sender, TrySendError};
 use std::time::{Duration, Instant};
 
@@ -12,11 +13,12 @@ use crate::live::clock::Clock;
 use crate::live::control::{Shared, State};
 use crate::live::counters::ProducerState;
 use crate::model::{Arrivals, Gap};
+use crate::traffic::trace::scaled;
 
 /// What the producer does, and when it stops by itself.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub arrivals: Arrivals,
+    pub arrivals: Source,
     /// Model time after which it stops; `None` for no limit.
     pub duration: Option<Duration>,
     /// Number of messages after which it stops; `None` for no limit.
@@ -32,37 +34,77 @@ pub struct Report {
     pub stopped_at: Instant,
 }
 
+/// Where the messages' times come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The built-in model's gaps: a block delays the rest of the schedule.
+    Model(Box<Arrivals>),
+    /// A trace (`--arrivals-from`): each line an independent caller, due at
+    /// its own time divided by `load`. After a block the overdue messages go
+    /// at once; nothing is shifted.
+    Trace { offsets: Arc<[u64]>, load: f64 },
+}
+
 /// The arrival schedule: when each message is due, in wall time, on the
 /// model's ideal timeline. Pacing from it, not from "now", keeps sleep
 /// overshoot from slowing the producer at high --speed.
 struct Schedule {
-    arrivals: Arrivals,
+    source: Source,
     clock: Clock,
     /// When the next message is due.
     due: Instant,
+    /// Messages sent so far: a trace's line number.
+    sent: usize,
 }
 
 impl Schedule {
-    fn new(arrivals: Arrivals, clock: Clock) -> Schedule {
+    fn new(source: Source, clock: Clock) -> Schedule {
         Schedule {
-            arrivals,
+            source,
             clock,
             due: clock.start_instant(),
+            sent: 0,
         }
     }
 
     /// The gap after the message just sent; moves the due time on by it.
-    fn next(&mut self) -> Gap {
-        let gap = self.arrivals.next_gap();
-        if !gap.pause.is_zero() {
-            self.due = self.clock.after(self.due, gap.pause);
+    /// `None` after a trace's last line.
+    fn next(&mut self) -> Option<Gap> {
+        self.sent += 1;
+        match &mut self.source {
+            Source::Model(arrivals) => {
+                let gap = arrivals.next_gap();
+                if !gap.pause.is_zero() {
+                    self.due = self.clock.after(self.due, gap.pause);
+                }
+                Some(gap)
+            }
+            Source::Trace { offsets, load } => {
+                let (this, next) = (offsets.get(self.sent - 1)?, offsets.get(self.sent)?);
+                let (this, next) = (scaled(*this, *load), scaled(*next, *load));
+                // From the start, not from the last due time: no rounding builds up.
+                let at = Duration::from_nanos(next);
+                self.due = self.clock.after(self.clock.start_instant(), at);
+                Some(Gap {
+                    pause: Duration::from_nanos(next - this),
+                    burst: false,
+                })
+            }
         }
-        gap
     }
 
-    /// A blocked producer offers nothing new: the next gap starts when it unblocked.
+    /// Whether callers are independent (a trace): then a blocked caller has
+    /// waited since it was due, and a block shifts nothing.
+    fn independent(&self) -> bool {
+        matches!(self.source, Source::Trace { .. })
+    }
+
+    /// A blocked producer offers nothing new: the next gap starts when it
+    /// unblocked. A trace's callers keep their times.
     fn unblocked_at(&mut self, at: Instant) {
-        self.due = self.due.max(at);
+        if !self.independent() {
+            self.due = self.due.max(at);
+        }
     }
 }
 
@@ -83,6 +125,9 @@ pub fn run(
     // Started late (threads take a while to spawn): the first wake.
     lag.observe(schedule.due, Instant::now());
     let mut produced = 0;
+    // When the last block ended: a replayed caller due before it could not be
+    // sent sooner, and that wait is the buffer's, not the producer's lateness.
+    let mut unblocked = clock.start_instant();
     while produced < limit && shared.control.state() == State::Running {
         if let Some(end) = end {
             let now = Instant::now();
@@ -97,13 +142,20 @@ pub fn run(
         match buffer.try_send(produced) {
             Ok(()) => {}
             Err(TrySendError::Full(seq)) => {
-                let full = buffer.count_full();
+                // A trace's caller has waited since it was due, even if an
+                // earlier blocked caller kept the producer from trying sooner.
+                let full = if schedule.independent() {
+                    buffer.count_full_since(schedule.due.min(Instant::now()))
+                } else {
+                    buffer.count_full()
+                };
                 counters.set_producer_state(ProducerState::Blocked);
                 if buffer.send_blocking(full, seq).is_err() {
                     break; // the consumer is gone: the run was aborted
                 }
                 counters.set_producer_state(ProducerState::Sending);
-                schedule.unblocked_at(Instant::now());
+                unblocked = Instant::now();
+                schedule.unblocked_at(unblocked);
             }
             Err(TrySendError::Disconnected(_)) => break,
         }
@@ -111,7 +163,9 @@ pub fn run(
         let _ = events.send(produced);
         produced += 1;
 
-        let gap = schedule.next();
+        let Some(gap) = schedule.next() else {
+            break; // the trace's last line
+        };
         if !gap.pause.is_zero() {
             let wake = end.map_or(schedule.due, |end| end.min(schedule.due));
             if gap.burst {
@@ -124,7 +178,7 @@ pub fn run(
             if !slept {
                 break;
             }
-            lag.observe(wake, Instant::now());
+            lag.observe(wake.max(unblocked), Instant::now());
         }
     }
     counters.set_producer_state(ProducerState::Stopped);

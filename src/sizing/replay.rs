@@ -19,6 +19,7 @@ use std::time::Duration;
 use crate::histogram::Histogram;
 use crate::sizing::sim::Outcome;
 use crate::traffic::Service;
+use crate::traffic::trace::scaled;
 
 /// One replay: which arrivals, at what load, against what system.
 #[derive(Debug, Clone)]
@@ -31,16 +32,6 @@ pub struct Replay<'a> {
     pub produce: Duration,
     pub capacity: u64,
     pub consumers: u32,
-}
-
-/// An offset at a load: every gap divided by `load` (exact for load 1).
-#[inline]
-pub fn scaled(offset: u64, load: f64) -> u64 {
-    if load == 1.0 {
-        offset
-    } else {
-        (offset as f64 / load) as u64
-    }
 }
 
 /// Replays the arrivals to the end of the drain.

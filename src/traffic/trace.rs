@@ -111,6 +111,16 @@ impl Trace {
     }
 }
 
+/// An offset at a load: every gap divided by `load` (exact for load 1).
+#[inline]
+pub fn scaled(offset: u64, load: f64) -> u64 {
+    if load == 1.0 {
+        offset
+    } else {
+        (offset as f64 / load) as u64
+    }
+}
+
 /// Spreads each run of `n` equal whole-second keys (time × 2 + 1) over its
 /// second: the k-th arrives at T + k/n s. Turns the keys into plain
 /// nanoseconds, sorted.

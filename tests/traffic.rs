@@ -1,0 +1,177 @@
+//! Traffic from files end to end: `--arrivals-from` and `--service-from` in
+//! `sweep` and the live demo, their errors, `--load`, and `burstbuf fit`.
+
+mod common;
+use common::{burstbuf, json_run};
+
+use std::path::PathBuf;
+
+/// A file in the temporary directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("burstbuf-traffic-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `bursts` bursts of `size` callers at one instant, `every` seconds apart,
+/// as fractional epoch seconds (so the ties are kept, not spread).
+fn bursts(bursts: u32, size: u32, every: f64) -> String {
+    let mut text = String::from("# bursts\n");
+    for b in 0..bursts {
+        for _ in 0..size {
+            text += &format!("{:.3}\n", 1_700_000_000.0 + f64::from(b) * every);
+        }
+    }
+    text
+}
+
+#[test]
+fn a_bad_trace_line_stops_the_run_with_one_line_and_exit_2() {
+    let file = TempFile::new("bad.log", "1700000000\n1700000001\n\nlater\n");
+    for args in [
+        vec!["sweep", "--arrivals-from", file.path()],
+        vec!["--arrivals-from", file.path(), "--plain"],
+        vec!["fit", file.path()],
+    ] {
+        let output = burstbuf(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(output.stdout.is_empty(), "nothing starts: {output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!(
+                "error: {}:4: expected epoch seconds such as 1456589246 or 1456589246.25\n",
+                file.path()
+            )
+        );
+    }
+    let services = TempFile::new("bad.svc", "10ms\n\nslow\n");
+    let output = burstbuf(&["sweep", "--service-from", services.path()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with(&format!(
+        "error: {}:3: expected a service time",
+        services.path()
+    )));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_trace_from_stdin_is_replayed_in_sweep() {
+    let output = burstbuf(&[
+        "sweep",
+        "--arrivals-from=-",
+        "--consume-every=1s",
+        "--capacities=1,10",
+        "--json",
+    ])
+    .write_stdin(bursts(3, 8, 30.0))
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Each burst of 8: one taken at once, then capacity 1 holds one and 6 find it full.
+    assert_eq!(v["rows"][0]["produced"], 24);
+    assert_eq!(v["rows"][0]["full_count"], 18);
+    assert_eq!(v["rows"][1]["full_count"], 0);
+    assert_eq!(v["duration_s"], 60.0);
+}
+
+#[test]
+fn a_trace_at_load_2_is_the_trace_with_every_time_halved() {
+    // Irregular times, written so that halving them is exact.
+    let times: Vec<f64> = (0..400u32)
+        .map(|k| f64::from(k * 7 % 13 + k * 3) * 0.25)
+        .collect();
+    let write = |scale: f64| -> String {
+        times
+            .iter()
+            .map(|t| format!("{:.4}\n", 1_000_000.0 + t * scale))
+            .collect()
+    };
+    let (normal, halved) = (
+        TempFile::new("normal.txt", &write(1.0)),
+        TempFile::new("halved.txt", &write(0.5)),
+    );
+    let sweep = |file: &TempFile, load: &str| {
+        let v = json_run(&[
+            "sweep",
+            "--arrivals-from",
+            file.path(),
+            "--consume-every=700ms",
+            "--capacities=1,3,10",
+            "--consumers=1,2",
+            "--seed=4",
+            "--load",
+            load,
+        ]);
+        v["rows"].clone()
+    };
+    let at_two = sweep(&normal, "2");
+    let by_hand = sweep(&halved, "1");
+    let rows = at_two.as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().any(|r| r["full_count"].as_u64().unwrap() > 0));
+    for (a, b) in rows.iter().zip(by_hand.as_array().unwrap()) {
+        for field in [
+            "produced",
+            "full_count",
+            "max_depth",
+            "blocked_total_s",
+            "blocked_max_s",
+            "mean_staleness_s",
+        ] {
+            assert_eq!(a[field], b[field], "{field}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn the_live_replay_agrees_with_the_sweep() {
+    // Eight bursts of 20 callers, 5 s apart; 100 ms of service; capacity 5.
+    // Per burst the replay finds the buffer full 14 times (one taken at once,
+    // five held). Live, the consumer may not have taken the first message
+    // before the burst fills the buffer: 14 or 15 per burst.
+    let file = TempFile::new("agree.txt", &bursts(8, 20, 5.0));
+    let sweep = json_run(&[
+        "sweep",
+        "--arrivals-from",
+        file.path(),
+        "--consume-every=100ms",
+        "--capacities=5",
+    ]);
+    let replayed = sweep["rows"][0]["full_count"].as_u64().unwrap();
+    assert_eq!(replayed, 8 * 14);
+    let live = json_run(&[
+        "--arrivals-from",
+        file.path(),
+        "--consume-every=100ms",
+        "--capacity=5",
+        "--speed=10",
+        "--plain",
+    ]);
+    assert_eq!(live["produced"], 160, "{live}");
+    assert_eq!(live["consumed"], 160, "{live}");
+    let full = live["full_count"].as_u64().unwrap();
+    assert!(
+        (replayed..=replayed + 8).contains(&full),
+        "live {full} vs replay {replayed}: {live}"
+    );
+}
