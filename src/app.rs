@@ -13,7 +13,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::args::{Cli, Worker};
-use crate::cli::config::{self, Config, Display, Env, Run};
+use crate::cli::config::{self, Config, Display, Env, FitConfig, FitInput, Run};
 use crate::live::buffer::{self, MeteredReceiver, MeteredSender};
 use crate::live::clock::Clock;
 use crate::live::control::{Control, Shared, State};
@@ -25,8 +25,8 @@ use crate::sizing::replay::{self, Replay};
 use crate::sizing::sim::{self, Scenario};
 use crate::sizing::sweep;
 use crate::stats::{self, Rates, Verdict};
-use crate::traffic::Service;
 use crate::traffic::trace::scaled;
+use crate::traffic::{self, Service};
 use crate::ui::illustrator::{self, Feeds, Look, Mode};
 use crate::ui::signals::{self, Stops, Suspend};
 use crate::ui::summary::{Blocked, Labelled, Summary};
@@ -58,6 +58,7 @@ pub fn main() -> ExitCode {
     let resolved = Cli::try_parse().and_then(|cli| config::resolve(cli, &Env::from_process()));
     let result = match resolved {
         Ok(Run::Sweep(config)) => sweep::run(&config).map(|()| ExitCode::SUCCESS),
+        Ok(Run::Fit(config)) => fit(&config).map(|()| ExitCode::SUCCESS),
         Ok(Run::Live(config)) => run(&config),
         Err(e) => return usage_error(&e),
     };
@@ -70,6 +71,23 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `burstbuf fit`: the statistics and fitted models, on stdout.
+fn fit(config: &FitConfig) -> io::Result<()> {
+    let text = match (&config.input, config.json) {
+        (FitInput::Trace(trace), false) => traffic::fit::fit_trace(trace).text(),
+        (FitInput::Trace(trace), true) => json_line(&traffic::fit::fit_trace(trace)),
+        (FitInput::Service(file), false) => traffic::fit::fit_service(file).text(),
+        (FitInput::Service(file), true) => json_line(&traffic::fit::fit_service(file)),
+    };
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+fn json_line(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("plain data serialises") + "\n"
 }
 
 /// Help and version go to stdout as usual; any other error is reported on one

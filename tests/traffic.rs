@@ -175,3 +175,39 @@ fn the_live_replay_agrees_with_the_sweep() {
         "live {full} vs replay {replayed}: {live}"
     );
 }
+
+#[test]
+fn fit_describes_the_example_log_and_its_command_lines_run() {
+    let output = burstbuf(&["fit", "data/access.log", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let fit: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(fit["format"], "clf");
+    assert_eq!(fit["lines"], 7339);
+    assert_eq!(fit["peak_rates"].as_array().unwrap().len(), 3);
+    let bursty = &fit["bursty"];
+    assert!(bursty["burst_prob"].as_f64().unwrap() > 0.0, "{fit}");
+    assert!(fit["exponential"]["ks"].as_f64().unwrap() > 0.0);
+    // Both suggested command lines are accepted as printed (cut short here).
+    for key in ["sweep_trace", "sweep_model"] {
+        let line = fit[key].as_str().unwrap();
+        let args: Vec<&str> = line
+            .split_whitespace()
+            .skip(1)
+            .chain(["--capacities=10", "--consume-every=100ms", "--json"])
+            .collect();
+        let output = burstbuf(&args).output().unwrap();
+        assert!(output.status.success(), "{line}: {output:?}");
+    }
+    let text = burstbuf(&["fit", "--service", "data/services.txt"])
+        .output()
+        .unwrap();
+    assert!(text.status.success());
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("2000 service times"), "{text}");
+    assert!(
+        text.contains("burstbuf sweep --service-from data/services.txt"),
+        "{text}"
+    );
+}

@@ -45,6 +45,33 @@ pub enum Command {
     /// Simulate the same model in virtual time over many capacities and consumer
     /// counts, and recommend the smallest that meet a target
     Sweep(SweepArgs),
+    /// Describe a trace (rates, peaks, gaps) and fit the built-in models to it,
+    /// or describe service times (--service)
+    Fit(FitArgs),
+}
+
+/// `burstbuf fit`'s options.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The trace: one arrival per line (- for stdin), as for --arrivals-from
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "service",
+        conflicts_with = "service"
+    )]
+    pub file: Option<String>,
+
+    /// Describe service times instead: one per line, as for --service-from
+    #[arg(long, value_name = "FILE")]
+    pub service: Option<String>,
+
+    /// The trace's format (detected from the first line if omitted)
+    #[arg(long, value_name = "FORMAT", value_enum, conflicts_with = "service")]
+    pub time_format: Option<TimeFormatArg>,
+
+    /// Print everything as one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The model: the same options for the live demo and the sweep.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::CommandFactory;
 
 use super::args::{
-    ArrivalArg, Cli, Command, LiveArgs, ModelArgs, ServiceArg, ServiceOrderArg, SweepArgs,
+    ArrivalArg, Cli, Command, FitArgs, LiveArgs, ModelArgs, ServiceArg, ServiceOrderArg, SweepArgs,
     TimeFormatArg, TrafficArgs, Worker,
 };
 use crate::model::{ArrivalKind, Model, ServiceKind};
@@ -23,6 +23,20 @@ use crate::ui::metrics;
 pub enum Run {
     Live(Config),
     Sweep(SweepConfig),
+    Fit(FitConfig),
+}
+
+/// `burstbuf fit`: the file read, and how to print.
+#[derive(Debug)]
+pub struct FitConfig {
+    pub input: FitInput,
+    pub json: bool,
+}
+
+#[derive(Debug)]
+pub enum FitInput {
+    Trace(Trace),
+    Service(EmpiricalService),
 }
 
 /// Checks the options against each other and resolves them; an error reads
@@ -31,6 +45,7 @@ pub fn resolve(cli: Cli, env: &Env) -> Result<Run, clap::Error> {
     let cli = check(cli)?;
     Ok(match cli.command {
         Some(Command::Sweep(args)) => Run::Sweep(sweep_config(args, env)?),
+        Some(Command::Fit(args)) => Run::Fit(fit_config(args)?),
         None => {
             let traffic = read_traffic(&cli.live.traffic)?;
             let duration = cli.live.duration;
@@ -52,13 +67,34 @@ fn invalid(message: String) -> clap::Error {
 }
 
 /// The files of `--arrivals-from` and `--service-from`, read and checked.
-fn read_traffic(args: &TrafficArgs) -> Result<Traffic, clap::Error> {
-    let format = args.time_format.map(|f| match f {
+fn time_format(arg: Option<TimeFormatArg>) -> Option<TimeFormat> {
+    arg.map(|f| match f {
         TimeFormatArg::Epoch => TimeFormat::Epoch,
         TimeFormatArg::EpochMs => TimeFormat::EpochMs,
         TimeFormatArg::Rfc3339 => TimeFormat::Rfc3339,
         TimeFormatArg::Clf => TimeFormat::Clf,
-    });
+    })
+}
+
+fn fit_config(args: FitArgs) -> Result<FitConfig, clap::Error> {
+    let input = match (&args.file, &args.service) {
+        (_, Some(path)) => {
+            FitInput::Service(EmpiricalService::read(path).map_err(|e| file_error(e.to_string()))?)
+        }
+        (Some(path), None) => FitInput::Trace(
+            Trace::read(path, time_format(args.time_format))
+                .map_err(|e| file_error(e.to_string()))?,
+        ),
+        (None, None) => unreachable!("clap requires FILE or --service"),
+    };
+    Ok(FitConfig {
+        input,
+        json: args.json,
+    })
+}
+
+fn read_traffic(args: &TrafficArgs) -> Result<Traffic, clap::Error> {
+    let format = time_format(args.time_format);
     if args.arrivals_from.as_deref() == Some("-") && args.service_from.as_deref() == Some("-") {
         return Err(invalid(
             "--arrivals-from and --service-from cannot both read stdin ('-')".into(),
@@ -435,7 +471,7 @@ mod tests {
         let cli = parse(&[&["sweep"], args].concat())?;
         match resolve(cli, &Env::default())? {
             Run::Sweep(config) => Ok(config),
-            Run::Live(_) => panic!("no subcommand"),
+            Run::Live(_) | Run::Fit(_) => panic!("not a sweep"),
         }
     }
 
@@ -620,7 +656,7 @@ mod tests {
         // Live: the cut becomes a message limit; no deadline.
         let live = |args: &[&str]| match parse(args).and_then(|cli| resolve(cli, &Env::default())) {
             Ok(Run::Live(config)) => Ok(config),
-            Ok(Run::Sweep(_)) => panic!("a sweep"),
+            Ok(Run::Sweep(_) | Run::Fit(_)) => panic!("not live"),
             Err(e) => Err(e.to_string()),
         };
         let config = live(&[&from]).unwrap();

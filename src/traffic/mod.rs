@@ -8,6 +8,7 @@
 //! - [`service`]: service times from a file, drawn with the seed or replayed in order.
 //! - [`fit`]: statistics of a trace and the best-fitting bursty and exponential models.
 
+pub mod fit;
 pub mod parse;
 pub mod service;
 pub mod trace;

@@ -1,0 +1,570 @@
+//! `burstbuf fit`: what a trace looks like (rates, peaks, gaps), and the
+//! parameters of the built-in models that fit it best, with how well each fits.
+//!
+//! The bursty model's gaps are `produce-every`, plus `burst-pause` with
+//! probability `burst-prob`: two kinds of gap. The fit splits the gaps in two
+//! by 2-means on their logarithms (a short kind and a long kind, however many
+//! decades apart), then sets `produce-every` to the mean short gap,
+//! `burst-prob` to the share of long gaps and `burst-pause` to the mean long
+//! gap minus `produce-every`. This keeps the trace's mean gap exactly (so the
+//! fitted model offers the same rate). The exponential model's mean is the
+//! mean gap (its maximum-likelihood estimate). How well each fits is the
+//! Kolmogorov–Smirnov distance between the gaps and the model's gap
+//! distribution: the largest difference of the two cumulative distributions,
+//! from 0 (identical) to 1. The bursty model's gaps take two values only, so
+//! spread within each kind of gap counts against it.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::service::EmpiricalService;
+use super::trace::Trace;
+use crate::units::seconds;
+
+/// The peak-rate windows, in seconds.
+pub const WINDOWS: [u64; 3] = [1, 10, 60];
+
+/// A trace's statistics and fitted models.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceFit {
+    pub file: String,
+    pub format: &'static str,
+    pub lines: u64,
+    pub span_s: f64,
+    pub out_of_order: u64,
+    /// Arrivals per second over the span; `None` for a span of zero.
+    pub mean_rate: Option<f64>,
+    /// The most arrivals in any window of 1 s, 10 s and 60 s, per second.
+    pub peak_rates: Vec<PeakRate>,
+    /// `None` with fewer than two lines.
+    pub gaps: Option<Summary>,
+    pub bursty: Option<BurstyFit>,
+    pub exponential: Option<ExponentialFit>,
+    /// `burstbuf sweep` with the trace itself, and with the fitted bursty model.
+    pub sweep_trace: String,
+    pub sweep_model: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeakRate {
+    pub window_s: u64,
+    pub per_s: f64,
+}
+
+/// The distribution of gaps or service times, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub count: u64,
+    pub mean_s: f64,
+    pub p50_s: f64,
+    pub p90_s: f64,
+    pub p99_s: f64,
+    pub max_s: f64,
+    /// Standard deviation over the mean; 1 for exponential, 0 for constant.
+    pub cv: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BurstyFit {
+    pub produce_every_s: f64,
+    pub burst_prob: f64,
+    pub burst_pause_s: f64,
+    /// Kolmogorov–Smirnov distance of the gaps from the model's.
+    pub ks: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExponentialFit {
+    pub mean_gap_s: f64,
+    pub ks: f64,
+}
+
+/// Service times' statistics (`burstbuf fit --service`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceFit {
+    pub file: String,
+    pub times: Summary,
+    /// `burstbuf sweep` with the file, and with the exponential model of the same mean.
+    pub sweep_file: String,
+    pub sweep_model: String,
+}
+
+/// Quantile `q` of sorted values (nearest rank).
+fn quantile(sorted: &[u64], q: f64) -> u64 {
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// The summary of values in nanoseconds; sorts them.
+fn summarise(values: &mut [u64]) -> Option<Summary> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = values
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let s = |ns: u64| ns as f64 / 1e9;
+    Some(Summary {
+        count: values.len() as u64,
+        mean_s: mean / 1e9,
+        p50_s: s(quantile(values, 0.5)),
+        p90_s: s(quantile(values, 0.9)),
+        p99_s: s(quantile(values, 0.99)),
+        max_s: s(values[values.len() - 1]),
+        cv: if mean > 0.0 { var.sqrt() / mean } else { 0.0 },
+    })
+}
+
+/// The most offsets in any window `[t, t + w)`, by two pointers.
+fn peak_count(offsets: &[u64], window_ns: u64) -> u64 {
+    let (mut best, mut start) = (0usize, 0usize);
+    for (end, &t) in offsets.iter().enumerate() {
+        while offsets[start] + window_ns <= t {
+            start += 1;
+        }
+        best = best.max(end + 1 - start);
+    }
+    best as u64
+}
+
+/// The Kolmogorov–Smirnov distance between sorted samples and a distribution
+/// given by its CDF `cdf(x) = P(X ≤ x)` and left limit `below(x) = P(X < x)`;
+/// `atoms` are the points where the model's CDF jumps (checked as well).
+fn ks(sorted: &[f64], cdf: impl Fn(f64) -> f64, below: impl Fn(f64) -> f64, atoms: &[f64]) -> f64 {
+    let n = sorted.len() as f64;
+    let empirical = |x: f64| sorted.partition_point(|&v| v <= x) as f64 / n;
+    let empirical_below = |x: f64| sorted.partition_point(|&v| v < x) as f64 / n;
+    let mut d = 0.0f64;
+    for &x in sorted.iter().chain(atoms) {
+        d = d
+            .max((empirical(x) - cdf(x)).abs())
+            .max((empirical_below(x) - below(x)).abs());
+    }
+    d
+}
+
+/// 2-means on the logarithms of the gaps: the threshold between the short
+/// and the long kind, or `None` if all gaps are alike.
+fn split(sorted_ns: &[u64]) -> Option<u64> {
+    // 1 µs added so that zero gaps (ties) have a logarithm.
+    let logs: Vec<f64> = sorted_ns.iter().map(|&g| (g as f64 + 1e3).ln()).collect();
+    let (mut low, mut high) = (logs[0], logs[logs.len() - 1]);
+    if high - low < 1e-9 {
+        return None;
+    }
+    let mut cut = 0;
+    for _ in 0..100 {
+        let threshold = (low + high) / 2.0;
+        let new_cut = logs.partition_point(|&l| l <= threshold);
+        if new_cut == cut {
+            break;
+        }
+        cut = new_cut;
+        low = logs[..cut].iter().sum::<f64>() / cut as f64;
+        high = logs[cut..].iter().sum::<f64>() / (logs.len() - cut) as f64;
+    }
+    (cut > 0 && cut < logs.len()).then(|| sorted_ns[cut - 1])
+}
+
+/// The bursty model fitted to sorted gaps (nanoseconds).
+fn fit_bursty(sorted_ns: &[u64], sorted_s: &[f64]) -> BurstyFit {
+    let mean = |v: &[u64]| v.iter().map(|&g| g as f64).sum::<f64>() / v.len() as f64 / 1e9;
+    let (every, prob, pause) = match split(sorted_ns) {
+        Some(threshold) => {
+            let cut = sorted_ns.partition_point(|&g| g <= threshold);
+            let (short, long) = sorted_ns.split_at(cut);
+            let every = mean(short);
+            let prob = long.len() as f64 / sorted_ns.len() as f64;
+            (every, prob, (mean(long) - every).max(0.0))
+        }
+        None => (mean(sorted_ns), 0.0, 0.0),
+    };
+    let long = every + pause;
+    let cdf = |x: f64| {
+        if x >= long {
+            1.0
+        } else if x >= every {
+            1.0 - prob
+        } else {
+            0.0
+        }
+    };
+    let below = |x: f64| {
+        if x > long {
+            1.0
+        } else if x > every {
+            1.0 - prob
+        } else {
+            0.0
+        }
+    };
+    BurstyFit {
+        produce_every_s: every,
+        burst_prob: prob,
+        burst_pause_s: pause,
+        ks: ks(sorted_s, cdf, below, &[every, long]),
+    }
+}
+
+fn fit_exponential(sorted_s: &[f64]) -> ExponentialFit {
+    let mean = sorted_s.iter().sum::<f64>() / sorted_s.len() as f64;
+    let cdf = |x: f64| {
+        if mean > 0.0 {
+            1.0 - (-x.max(0.0) / mean).exp()
+        } else {
+            1.0
+        }
+    };
+    ExponentialFit {
+        mean_gap_s: mean,
+        ks: ks(sorted_s, cdf, cdf, &[]),
+    }
+}
+
+/// A duration the way the options read it, to three significant digits (a
+/// fit is no more precise than that): whole seconds, milliseconds or microseconds.
+pub fn option_duration(secs: f64) -> String {
+    let mut us = (secs * 1e6).round().max(0.0) as u64;
+    let mut scale = 1;
+    while us >= 1000 * scale {
+        scale *= 10;
+    }
+    us = (us + scale / 2) / scale * scale;
+    if us > 0 && us.is_multiple_of(1_000_000) {
+        format!("{}s", us / 1_000_000)
+    } else if us.is_multiple_of(1000) {
+        format!("{}ms", us / 1000)
+    } else {
+        format!("{us}us")
+    }
+}
+
+/// A path as one shell word.
+fn shell_word(path: &str) -> String {
+    let plain = !path.is_empty()
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./-+:=@%".contains(&b));
+    if plain {
+        path.into()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
+}
+
+/// Fits a trace.
+pub fn fit_trace(trace: &Trace) -> TraceFit {
+    let offsets = &trace.offsets;
+    let span_s = trace.span().as_secs_f64();
+    let mut gaps: Vec<u64> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
+    let gap_summary = summarise(&mut gaps);
+    let (bursty, exponential) = if gaps.is_empty() {
+        (None, None)
+    } else {
+        let gaps_s: Vec<f64> = gaps.iter().map(|&g| g as f64 / 1e9).collect();
+        (
+            Some(fit_bursty(&gaps, &gaps_s)),
+            Some(fit_exponential(&gaps_s)),
+        )
+    };
+    let file = shell_word(&trace.name);
+    let sweep_trace = format!(
+        "burstbuf sweep --arrivals-from {file} --time-format {} --load 1,2",
+        trace.format.name()
+    );
+    let sweep_model = bursty.as_ref().map(|b| {
+        let mut line = format!(
+            "burstbuf sweep --produce-every {} --burst-prob {:.4} --burst-pause {}",
+            option_duration(b.produce_every_s),
+            b.burst_prob,
+            option_duration(b.burst_pause_s)
+        );
+        // The same time as the trace, where the option allows it.
+        if trace.span() >= Duration::from_millis(1) && trace.span() <= crate_max_duration() {
+            let _ = write!(line, " --duration {}", option_duration(span_s));
+        }
+        line + " --load 1,2"
+    });
+    TraceFit {
+        file: trace.name.clone(),
+        format: trace.format.name(),
+        lines: trace.lines(),
+        span_s,
+        out_of_order: trace.out_of_order,
+        mean_rate: (span_s > 0.0).then(|| trace.lines() as f64 / span_s),
+        peak_rates: WINDOWS
+            .iter()
+            .map(|&w| PeakRate {
+                window_s: w,
+                per_s: peak_count(offsets, w * 1_000_000_000) as f64 / w as f64,
+            })
+            .collect(),
+        gaps: gap_summary,
+        bursty,
+        exponential,
+        sweep_trace,
+        sweep_model,
+    }
+}
+
+/// The longest `--duration` accepted (the options' cap, a year).
+fn crate_max_duration() -> Duration {
+    Duration::from_secs(366 * 24 * 3600)
+}
+
+/// Fits service times.
+pub fn fit_service(service: &EmpiricalService) -> ServiceFit {
+    let mut times = service.times.to_vec();
+    let summary = summarise(&mut times).expect("a service file is never empty");
+    let file = shell_word(&service.name);
+    ServiceFit {
+        file: service.name.clone(),
+        sweep_file: format!("burstbuf sweep --service-from {file}"),
+        sweep_model: format!(
+            "burstbuf sweep --consume-every {} --service {}",
+            option_duration(summary.mean_s),
+            // Exponential service has CV 1; fixed has 0: the nearer.
+            if summary.cv >= 0.5 {
+                "exponential"
+            } else {
+                "fixed"
+            }
+        ),
+        times: summary,
+    }
+}
+
+fn summary_text(out: &mut String, what: &str, s: &Summary) {
+    let _ = writeln!(
+        out,
+        "{what}: mean {}, median {}, p90 {}, p99 {}, max {}, coefficient of variation {:.2}",
+        seconds(s.mean_s),
+        seconds(s.p50_s),
+        seconds(s.p90_s),
+        seconds(s.p99_s),
+        seconds(s.max_s),
+        s.cv
+    );
+}
+
+impl TraceFit {
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "{}: {} lines ({}) over {}, {} out of order\n",
+            self.file,
+            self.lines,
+            self.format,
+            seconds(self.span_s),
+            self.out_of_order
+        );
+        if let Some(rate) = self.mean_rate {
+            let peaks: Vec<String> = self
+                .peak_rates
+                .iter()
+                .map(|p| format!("{:.2}/s over {} s", p.per_s, p.window_s))
+                .collect();
+            let _ = writeln!(out, "rate: mean {rate:.2}/s; peak {}", peaks.join(", "));
+        }
+        if let Some(gaps) = &self.gaps {
+            summary_text(&mut out, "gaps", gaps);
+        }
+        out += "\nFitted models (Kolmogorov-Smirnov distance of the gaps: 0 is a perfect fit, 1 none):\n";
+        match (&self.bursty, &self.exponential) {
+            (Some(b), Some(e)) => {
+                let _ = writeln!(
+                    out,
+                    "  bursty:      --produce-every {} --burst-prob {:.4} --burst-pause {}   KS {:.3}",
+                    option_duration(b.produce_every_s),
+                    b.burst_prob,
+                    option_duration(b.burst_pause_s),
+                    b.ks
+                );
+                let _ = writeln!(
+                    out,
+                    "  exponential: --arrivals exponential --produce-every {}   KS {:.3}",
+                    option_duration(e.mean_gap_s),
+                    e.ks
+                );
+                out += "  (bursty: 2-means on the log gaps splits short from long gaps; \
+                        exponential: the mean gap)\n";
+            }
+            _ => out += "  none: a fit needs at least two lines\n",
+        }
+        out +=
+            "\nSize the buffer with the trace itself (add --service-from or --consume-every):\n  ";
+        out += &self.sweep_trace;
+        out.push('\n');
+        if let Some(model) = &self.sweep_model {
+            out += "or with the fitted bursty model:\n  ";
+            out += model;
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl ServiceFit {
+    pub fn text(&self) -> String {
+        let mut out = format!("{}: {} service times\n", self.file, self.times.count);
+        summary_text(&mut out, "service", &self.times);
+        let _ = write!(
+            out,
+            "\nSize the buffer with these times:\n  {}\nor with a model of the same mean:\n  {}\n",
+            self.sweep_file, self.sweep_model
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ArrivalKind, Arrivals, Model};
+
+    fn model_trace(model: &Model, seed: u64, n: u64) -> Trace {
+        let offsets = Arrivals::new(model, seed)
+            .offered_times(n)
+            .map(|t| t.as_nanos() as u64)
+            .collect();
+        Trace::from_offsets("generated", offsets)
+    }
+
+    #[test]
+    fn fit_recovers_the_bursty_models_parameters() {
+        // Tolerance: produce-every and burst-pause within 1%, burst-prob within
+        // 0.01 (its standard error at 20 000 gaps is 0.0021 for p = 0.1).
+        for (every, prob, pause, seed) in
+            [(20, 0.1, 1000, 7), (5, 0.3, 200, 8), (100, 0.02, 5000, 9)]
+        {
+            let model = Model {
+                produce_every: Duration::from_millis(every),
+                burst_prob: prob,
+                burst_pause: Duration::from_millis(pause),
+                ..Model::original()
+            };
+            // Through the text format too: written as epoch seconds with fractions.
+            let generated = model_trace(&model, seed, 20_001);
+            let text: String = generated
+                .offsets
+                .iter()
+                .map(|&t| {
+                    format!(
+                        "{}.{:09}\n",
+                        1_700_000_000 + t / 1_000_000_000,
+                        t % 1_000_000_000
+                    )
+                })
+                .collect();
+            let trace = Trace::from_reader(text.as_bytes(), "gen", None).unwrap();
+            let fit = fit_trace(&trace);
+            let b = fit.bursty.unwrap();
+            let what = format!("{every} ms, {prob}, {pause} ms: {b:?}");
+            assert!(
+                (b.produce_every_s * 1e3 / every as f64 - 1.0).abs() < 0.01,
+                "{what}"
+            );
+            assert!(
+                (b.burst_pause_s * 1e3 / pause as f64 - 1.0).abs() < 0.01,
+                "{what}"
+            );
+            assert!((b.burst_prob - prob).abs() < 0.01, "{what}");
+            // Exactly two kinds of gap: the model's distribution is matched.
+            assert!(b.ks < 0.02, "{what}");
+            assert!(fit.exponential.unwrap().ks > b.ks, "{what}");
+            // The fitted model keeps the mean gap.
+            let gaps = fit.gaps.unwrap();
+            let mean = b.produce_every_s + b.burst_prob * b.burst_pause_s;
+            assert!((mean / gaps.mean_s - 1.0).abs() < 1e-9, "{what}");
+        }
+    }
+
+    #[test]
+    fn exponential_arrivals_fit_the_exponential_model_better() {
+        let model = Model {
+            arrivals: ArrivalKind::Exponential,
+            produce_every: Duration::from_millis(50),
+            ..Model::original()
+        };
+        let fit = fit_trace(&model_trace(&model, 3, 20_001));
+        let e = fit.exponential.unwrap();
+        assert!((e.mean_gap_s / 0.05 - 1.0).abs() < 0.03, "{e:?}");
+        // The KS distance of 20 000 true exponential samples: about 0.01.
+        assert!(e.ks < 0.02, "{e:?}");
+        assert!(fit.bursty.unwrap().ks > e.ks);
+        let gaps = fit.gaps.unwrap();
+        assert!((gaps.cv - 1.0).abs() < 0.05, "{gaps:?}");
+        assert!(
+            (gaps.p50_s / (0.05 * 2f64.ln()) - 1.0).abs() < 0.05,
+            "{gaps:?}"
+        );
+    }
+
+    #[test]
+    fn rates_peaks_and_gaps_of_a_small_trace() {
+        const S: u64 = 1_000_000_000;
+        // 5 in the first second, then one every 10 s up to 100 s.
+        let mut offsets: Vec<u64> = (0..5).map(|k| k * S / 5).collect();
+        offsets.extend((1..=10).map(|k| k * 10 * S));
+        let fit = fit_trace(&Trace::from_offsets("small", offsets));
+        assert_eq!(fit.lines, 15);
+        assert_eq!(fit.span_s, 100.0);
+        assert_eq!(fit.mean_rate, Some(0.15));
+        let peaks: Vec<f64> = fit.peak_rates.iter().map(|p| p.per_s).collect();
+        // 1 s: 5; 10 s: [0, 10) holds 5; 60 s: [0, 60) holds 5 + 5.
+        assert_eq!(peaks, [5.0, 0.5, 10.0 / 60.0]);
+        let gaps = fit.gaps.unwrap();
+        assert_eq!(gaps.count, 14);
+        assert_eq!(gaps.max_s, 10.0);
+        assert_eq!(gaps.p50_s, 10.0);
+        assert!(fit.sweep_trace.contains("--arrivals-from small"));
+        let model = fit.sweep_model.unwrap();
+        assert!(model.contains("--duration 100s"), "{model}");
+        let text = fit_trace(&Trace::from_offsets("one", vec![5])).text();
+        assert!(
+            text.contains("1 lines") && text.contains("at least two"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn service_statistics_and_command_lines() {
+        let file = EmpiricalService::from_reader(
+            "10ms\n20ms\n30ms\n40ms\n1s\n".as_bytes(),
+            "my services.txt",
+        )
+        .unwrap();
+        let fit = fit_service(&file);
+        assert_eq!(fit.times.count, 5);
+        assert!((fit.times.mean_s - 0.22).abs() < 1e-12);
+        assert_eq!(fit.times.p50_s, 0.03);
+        assert_eq!(fit.times.p99_s, 1.0);
+        assert_eq!(
+            fit.sweep_file,
+            "burstbuf sweep --service-from 'my services.txt'"
+        );
+        assert_eq!(
+            fit.sweep_model,
+            "burstbuf sweep --consume-every 220ms --service exponential"
+        );
+        assert!(fit.text().contains("coefficient of variation"));
+    }
+
+    #[test]
+    fn options_are_written_as_the_parser_reads_them() {
+        assert_eq!(option_duration(0.02), "20ms");
+        assert_eq!(option_duration(1.0204567), "1020ms");
+        assert_eq!(option_duration(0.198597), "199ms");
+        assert_eq!(option_duration(3599.5), "3600s");
+        assert_eq!(option_duration(0.0001234), "123us");
+        assert_eq!(option_duration(0.0), "0ms");
+        assert_eq!(shell_word("data/access.log"), "data/access.log");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+}
