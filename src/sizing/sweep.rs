@@ -845,6 +845,95 @@ mod tests {
     }
 
     #[test]
+    fn a_trace_at_several_loads_gives_rows_and_a_recommendation_per_load() {
+        // A burst of 20 arrivals every 10 s for 10 minutes, 100 ms of service:
+        // one consumer keeps up at load 1 with a buffer of 20.
+        let offsets: Vec<u64> = (0..60u64)
+            .flat_map(|burst| (0..20u64).map(move |k| burst * 10_000_000_000 + k * 1_000_000))
+            .collect();
+        let trace = Arc::new(Trace::from_offsets("bursts", offsets));
+        let mut c = config(&[5, 20, 100], &[1, 2], 1);
+        c.duration = trace.span();
+        c.model.consume_every = Duration::from_millis(100);
+        c.traffic = Traffic {
+            trace: Some(Arc::clone(&trace)),
+            service: None,
+            loads: vec![1.0, 4.0],
+        };
+        let rows = rows(&c);
+        assert_eq!(rows.len(), 12);
+        assert!(
+            rows[..6]
+                .iter()
+                .all(|r| r.load == Some(1.0) && r.produced == 1200.0)
+        );
+        assert!(rows[6..].iter().all(|r| r.load == Some(4.0)));
+        let per_load = recommend_per_load(&rows, &c);
+        assert_eq!(per_load.len(), 2);
+        assert_eq!(
+            (
+                per_load[0].load,
+                per_load[0].consumers,
+                per_load[0].capacity
+            ),
+            (Some(1.0), Some(1), Some(20))
+        );
+        assert_eq!(per_load[1].load, Some(4.0));
+        assert!(
+            per_load[1].text().contains("at 4x load"),
+            "{}",
+            per_load[1].text()
+        );
+        let csv = report::csv(&rows);
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        assert_eq!(header.last(), Some(&"load"));
+        assert!(csv.lines().nth(7).unwrap().ends_with(",4"), "{csv}");
+        c.format = TableFormat::Json;
+        let json: serde_json::Value = serde_json::from_str(&report::report(&c, &rows)).unwrap();
+        assert_eq!(json["rows"][11]["load"], 4.0);
+        assert_eq!(json["recommendations"].as_array().unwrap().len(), 2);
+        assert_eq!(json["arrivals_from"]["lines"], 1200);
+        c.format = TableFormat::Text;
+        let text = report::report(&c, &rows);
+        assert!(text.contains("replayed from bursts (1200 lines"), "{text}");
+        assert!(
+            text.contains("Recommendation at 1x load: capacity 20 with 1 consumer(s)"),
+            "{text}"
+        );
+        // Without --load the rows carry no load, and the JSON no field for it.
+        c.traffic.loads = vec![1.0];
+        let rows = rows_of(&c);
+        assert!(rows.iter().all(|r| r.load.is_none()));
+        c.format = TableFormat::Json;
+        let json: serde_json::Value = serde_json::from_str(&report::report(&c, &rows)).unwrap();
+        assert!(json["rows"][0].get("load").is_none() && json.get("loads").is_none());
+    }
+
+    fn rows_of(c: &SweepConfig) -> Vec<Row> {
+        rows(c)
+    }
+
+    #[test]
+    fn an_overloaded_system_is_not_recommended_even_if_a_buffer_held_the_trace() {
+        // 1000 arrivals 10 ms apart against 20 ms of service: rho = 2. A
+        // buffer of 1000 holds the whole backlog of this short trace.
+        let trace = Arc::new(Trace::from_offsets(
+            "steady",
+            (0..1000u64).map(|k| k * 10_000_000).collect(),
+        ));
+        let mut c = config(&[10, 1000], &[1, 2, 3], 1);
+        c.duration = trace.span();
+        c.model.consume_every = Duration::from_millis(20);
+        c.traffic.trace = Some(trace);
+        let rows = rows(&c);
+        assert_eq!(rows[1].full_count, 0.0, "the big buffer never filled");
+        let r = recommend(&rows, &c);
+        // Two consumers: rho just above 1 (1000 lines over 9.99 s).
+        assert_eq!((r.consumers, r.capacity), (Some(3), Some(10)), "{r:?}");
+        assert!(r.text().contains("no buffer is enough"), "{}", r.text());
+    }
+
+    #[test]
     fn one_row_per_capacity_and_consumer_count_in_order() {
         let c = config(&[1, 10, 100], &[1, 3], 1);
         let rows = rows(&c);
