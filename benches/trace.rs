@@ -26,11 +26,16 @@ fn best(mut f: impl FnMut()) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-/// The seed's bursty arrival times, `n` of them, in nanoseconds.
+/// The original's bursty arrival times, `n` of them, in nanoseconds.
 fn offsets(n: u64) -> Vec<u64> {
-    Arrivals::new(&Model::original(), 1)
-        .offered_times(n)
-        .map(|t| t.as_nanos() as u64)
+    let mut arrivals = Arrivals::new(&Model::original(), 1);
+    let mut at = 0u64;
+    (0..n)
+        .map(|_| {
+            let this = at;
+            at += arrivals.next_gap().pause.as_nanos() as u64;
+            this
+        })
         .collect()
 }
 

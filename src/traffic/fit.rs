@@ -429,9 +429,15 @@ mod tests {
     use crate::model::{ArrivalKind, Arrivals, Model};
 
     fn model_trace(model: &Model, seed: u64, n: u64) -> Trace {
-        let offsets = Arrivals::new(model, seed)
-            .offered_times(n)
-            .map(|t| t.as_nanos() as u64)
+        // 0, then the running sum of the model's gaps.
+        let mut arrivals = Arrivals::new(model, seed);
+        let mut at = 0u64;
+        let offsets = (0..n)
+            .map(|_| {
+                let this = at;
+                at += arrivals.next_gap().pause.as_nanos() as u64;
+                this
+            })
             .collect();
         Trace::from_offsets("generated", offsets)
     }
