@@ -203,9 +203,7 @@ pub fn read_stamps<R: Read>(
         let f = match format {
             Some(f) => f,
             None => {
-                let detected = [TimeFormat::Epoch, TimeFormat::Rfc3339, TimeFormat::Clf]
-                    .into_iter()
-                    .find(|f| f.parse(line).is_some());
+                let detected = detect(line);
                 let Some(f) = detected else {
                     return Err(TraceError::at(
                         file,
@@ -233,6 +231,19 @@ pub fn read_stamps<R: Read>(
         Ok(())
     })?;
     format.ok_or_else(|| TraceError::file(file, "expected at least one timestamp line"))
+}
+
+/// The format of a first data line: a number is epoch seconds, unless it has
+/// 11 or more digits before any point (10^10 s is the year 2286): then
+/// milliseconds, as `Date.now()` and many loggers write them.
+fn detect(line: &[u8]) -> Option<TimeFormat> {
+    let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits >= 11 && TimeFormat::EpochMs.parse(line).is_some() {
+        return Some(TimeFormat::EpochMs);
+    }
+    [TimeFormat::Epoch, TimeFormat::Rfc3339, TimeFormat::Clf]
+        .into_iter()
+        .find(|f| f.parse(line).is_some())
 }
 
 /// The end of a field: the line's end, or a separator.
@@ -601,6 +612,16 @@ mod tests {
             read("5000\n", Some(TimeFormat::EpochMs)).unwrap().1,
             [5 * S]
         );
+        // Eleven digits or more: milliseconds.
+        assert_eq!(
+            read("1456589246250\n1456589246500.5\n", None).unwrap(),
+            (
+                TimeFormat::EpochMs,
+                vec![1_456_589_246_250_000_000, 1_456_589_246_500_500_000]
+            )
+        );
+        assert_eq!(read("4000000000\n", None).unwrap().0, TimeFormat::Epoch);
+        assert_eq!(read("10000000000\n", None).unwrap().0, TimeFormat::EpochMs);
     }
 
     #[test]
