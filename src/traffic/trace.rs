@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::parse::{self, Stamp, TimeFormat, TraceError};
+use crate::model::splitmix64;
 
 const SECOND: i64 = 1_000_000_000;
 
@@ -103,6 +104,38 @@ impl Trace {
     /// From the earliest line to the latest.
     pub fn span(&self) -> Duration {
         Duration::from_nanos(self.offsets.last().copied().unwrap_or(0))
+    }
+
+    /// A block-bootstrap resample of the arrivals before `span`: the span is cut
+    /// into blocks of `block`, and each block of the resample is a block of the
+    /// trace drawn at random (with replacement, from `seed`), its arrivals
+    /// shifted into place. It keeps the pattern within a block (bursts) and
+    /// asks how much an answer depends on which blocks happened to be
+    /// recorded. Ascending; nothing after `span`.
+    pub fn bootstrap(&self, span: Duration, block: Duration, seed: u64) -> Vec<u64> {
+        let lines = self.lines_within(span) as usize;
+        let offsets = &self.offsets[..lines];
+        let span = u64::try_from(span.min(self.span()).as_nanos()).unwrap_or(u64::MAX);
+        let block = u64::try_from(block.as_nanos()).unwrap_or(u64::MAX).max(1);
+        let blocks = span / block + 1;
+        let mut out = Vec::with_capacity(lines);
+        let mut state = seed;
+        for j in 0..blocks {
+            state = splitmix64(state);
+            // Multiply-shift: a uniform block number without a division.
+            let source = ((u128::from(state) * u128::from(blocks)) >> 64) as u64;
+            let from = source * block;
+            let first = offsets.partition_point(|&t| t < from);
+            let last = offsets.partition_point(|&t| t < from.saturating_add(block));
+            let at = j * block;
+            out.extend(
+                offsets[first..last]
+                    .iter()
+                    .map(|&t| t - from + at)
+                    .take_while(|&t| t <= span),
+            );
+        }
+        out
     }
 
     /// How many arrivals come before `duration` (all of them when it is the span or longer).
@@ -228,6 +261,56 @@ mod tests {
         );
         assert_eq!(t.lines_within(Duration::from_secs(4)), 4, "the span: all");
         assert_eq!(t.lines_within(Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn a_block_bootstrap_reuses_whole_blocks_in_order() {
+        // 10 blocks of 1 s, block k holding k + 1 arrivals at k s + 0, 10, 20 … ms.
+        let offsets: Vec<u64> = (0..10u64)
+            .flat_map(|k| (0..=k).map(move |i| k * S + i * 10_000_000))
+            .collect();
+        let t = Trace::from_offsets("b", offsets);
+        let span = t.span();
+        let block = Duration::from_secs(1);
+        let a = t.bootstrap(span, block, 7);
+        assert_eq!(a, t.bootstrap(span, block, 7), "the seed repeats it");
+        assert_ne!(a, t.bootstrap(span, block, 8), "another seed differs");
+        assert!(a.windows(2).all(|w| w[0] <= w[1]), "ascending");
+        assert!(a.last().is_some_and(|&x| x <= span.as_nanos() as u64));
+        // Every output block is one of the trace's blocks, shifted into place.
+        for j in 0..10u64 {
+            let pattern: Vec<u64> = a
+                .iter()
+                .filter(|&&x| x / S == j)
+                .map(|&x| x - j * S)
+                .collect();
+            let n = pattern.len() as u64;
+            assert!((1..=10).contains(&n), "block {j}: {pattern:?}");
+            let expected: Vec<u64> = (0..n).map(|i| i * 10_000_000).collect();
+            assert_eq!(
+                pattern,
+                expected,
+                "block {j} is the trace's block {}",
+                n - 1
+            );
+        }
+        // Different draws for different seeds; over many, each block is used.
+        let mut used = [false; 10];
+        for seed in 0..50 {
+            // The block an output block came from is its count of arrivals - 1.
+            let a = t.bootstrap(span, block, seed);
+            for j in 0..10 {
+                let n = a.iter().filter(|&&x| x / S == j).count();
+                used[n - 1] = true;
+            }
+        }
+        assert!(used.iter().all(|&u| u));
+        // One block as long as the trace: the trace itself.
+        let whole = t.bootstrap(span, Duration::from_secs(3600), 1);
+        assert_eq!(whole, *t.offsets);
+        // A cut: nothing after it.
+        let cut = t.bootstrap(Duration::from_millis(4500), block, 3);
+        assert!(cut.iter().all(|&x| x <= 4_500_000_000));
     }
 
     #[test]
