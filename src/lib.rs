@@ -30,6 +30,8 @@
 //!     Prometheus); `ui/metrics/server.rs` is the bounded HTTP server.
 //! - [`sizing`]: answering "how big?" by simulation; shares nothing with the threads.
 //!   - [`sizing::sim`]: the live model as a discrete-event simulation in virtual time.
+//!   - [`sizing::replay`]: a trace replayed against the buffer, each line an
+//!     independent caller (`--arrivals-from`).
 //!   - [`sizing::sweep`]: `burstbuf sweep`: simulations over capacities and consumer
 //!     counts, `--runs` of each, split across threads.
 //!   - [`sizing::interval`]: the 95% confidence interval of a share over runs.
@@ -54,7 +56,8 @@
 //!   - [`stats`]: rates, ρ, the sliding window and the verdict.
 //!   - [`units`]: how times are written for people.
 //!   - [`traffic`]: traffic from files: arrival traces ([`traffic::parse`],
-//!     [`traffic::trace`]) and service times ([`traffic::service`]).
+//!     [`traffic::trace`]), service times ([`traffic::service`]), and
+//!     `burstbuf fit` ([`traffic::fit`]). Uses [`model`] only.
 
 pub mod app;
 pub mod cli;
