@@ -192,6 +192,24 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
             "burstbuf: serving http://{addr}/metrics and http://{addr}/debug/vars"
         );
     }
+    if let Some(trace) = &config.trace {
+        // What is replayed, said once before the picture takes the screen.
+        let _ = writeln!(
+            io::stderr(),
+            "burstbuf: replaying {} ({}): {} of {} lines over {}, {} out of order (sorted){}",
+            trace.name,
+            trace.format.name(),
+            config.messages.unwrap_or(trace.lines()),
+            trace.lines(),
+            crate::units::seconds(trace.span().as_secs_f64()),
+            trace.out_of_order,
+            if config.load == 1.0 {
+                String::new()
+            } else {
+                format!(", at {}x load", config.load)
+            }
+        );
+    }
     let live = config.display == Display::Live;
     // With --json, stdout carries only the summary object: the log lines go
     // to stderr, and if stderr fails they are given up, not the run.
