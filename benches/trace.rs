@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use burstbuf::model::{Arrivals, Model};
 use burstbuf::sizing::replay::{Replay, replay};
+use burstbuf::sizing::report;
 use burstbuf::sizing::sweep::{self, SweepConfig, TableFormat, Traffic};
 use burstbuf::traffic::{Service, TimeFormat, Trace};
 
@@ -133,13 +134,16 @@ fn main() {
         consumers: vec![1],
         target_full: 0.01,
         format: TableFormat::Text,
+        runs: 1,
+        threads: 1,
+        progress: false,
         traffic: Traffic {
             trace: Some(Arc::clone(&trace)),
             ..Traffic::default()
         },
     };
     let secs = best(|| {
-        black_box(sweep::report(&config, &sweep::rows(&config)));
+        black_box(report::report(&config, &sweep::rows(&config)));
     });
     println!(
         "{:<55} {:>7.0} ms",

@@ -77,6 +77,7 @@ fn a_bad_trace_line_stops_the_run_with_one_line_and_exit_2() {
 fn a_trace_from_stdin_is_replayed_in_sweep() {
     let output = burstbuf(&[
         "sweep",
+        "--runs=1",
         "--arrivals-from=-",
         "--consume-every=1s",
         "--capacities=1,10",
@@ -92,6 +93,7 @@ fn a_trace_from_stdin_is_replayed_in_sweep() {
     assert_eq!(v["rows"][0]["full_count"], 18);
     assert_eq!(v["rows"][1]["full_count"], 0);
     assert_eq!(v["duration_s"], 60.0);
+    assert_eq!(v["runs"], 1);
 }
 
 #[test]
@@ -113,6 +115,7 @@ fn a_trace_at_load_2_is_the_trace_with_every_time_halved() {
     let sweep = |file: &TempFile, load: &str| {
         let v = json_run(&[
             "sweep",
+            "--runs=1",
             "--arrivals-from",
             file.path(),
             "--consume-every=700ms",
@@ -152,6 +155,7 @@ fn the_live_replay_agrees_with_the_sweep() {
     let file = TempFile::new("agree.txt", &bursts(8, 20, 5.0));
     let sweep = json_run(&[
         "sweep",
+        "--runs=1",
         "--arrivals-from",
         file.path(),
         "--consume-every=100ms",
@@ -194,6 +198,7 @@ fn live_callers_wait_from_their_own_arrival_as_in_the_replay() {
     let file = TempFile::new("steady.txt", &text);
     let sweep = json_run(&[
         "sweep",
+        "--runs=1",
         "--arrivals-from",
         file.path(),
         "--consume-every=100ms",
@@ -252,4 +257,28 @@ fn fit_describes_the_example_log_and_its_command_lines_run() {
         text.contains("burstbuf sweep --service-from data/services.txt"),
         "{text}"
     );
+}
+
+#[test]
+fn runs_of_a_trace_are_the_trace_and_resamples_of_its_blocks() {
+    let output = burstbuf(&[
+        "sweep",
+        "--arrivals-from=data/access.log",
+        "--consume-every=400ms",
+        "--capacities=5,50",
+        "--runs=5",
+        "--block=30s",
+        "--seed=3",
+    ])
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("Run 1 replays the trace; runs 2 to 5 replay block-bootstrap resamples of it (blocks of 30s"),
+        "{text}"
+    );
+    assert!(text.contains("95% CI of full %"), "{text}");
+    let refused = burstbuf(&["sweep", "--block=1m"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "--block needs a trace");
 }

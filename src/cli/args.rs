@@ -215,6 +215,12 @@ pub struct SweepArgs {
     #[arg(long, value_name = "R", allow_negative_numbers = true, default_value_t = 10,
           value_parser = parse_runs)]
     pub runs: u32,
+
+    /// With --arrivals-from and --runs 2 or more: run 1 replays the trace, the
+    /// others block-bootstrap resamples of it in blocks this long, drawn with the seed
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1m",
+          value_parser = parse_duration, requires = "arrivals_from")]
+    pub block: Duration,
 }
 
 /// The most runs per point of a sweep (`--runs`).

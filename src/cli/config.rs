@@ -121,6 +121,7 @@ fn read_traffic(args: &TrafficArgs) -> Result<Traffic, clap::Error> {
         trace,
         service,
         loads: args.load.clone(),
+        block: sweep::BLOCK,
     })
 }
 
@@ -231,7 +232,13 @@ pub const SWEEP_DURATION: Duration = Duration::from_secs(3600);
 pub const LIVE_DURATION: Duration = Duration::from_secs(30);
 
 fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, clap::Error> {
-    let traffic = read_traffic(&args.traffic)?;
+    let mut traffic = read_traffic(&args.traffic)?;
+    if args.block.is_zero() {
+        return Err(invalid(
+            "invalid value '0s' for '--block <DUR>': a block must last longer than 0s".into(),
+        ));
+    }
+    traffic.block = args.block;
     let duration = match &traffic.trace {
         Some(trace) => {
             let cut = trace_duration(trace, args.duration)?;
@@ -502,7 +509,7 @@ mod tests {
         .unwrap()
         {
             Run::Sweep(config) => config,
-            Run::Live(_) => panic!("no subcommand"),
+            Run::Live(_) | Run::Fit(_) => panic!("no subcommand"),
         };
         // The bar only on a terminal, and the threads from the cores, both decided here.
         let terminal = Env {

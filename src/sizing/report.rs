@@ -446,6 +446,15 @@ fn heading(config: &SweepConfig, points: usize) -> String {
     };
     let duration = humantime::format_duration(config.duration);
     let runs = config.runs.max(1);
+    // With a trace, what the runs are.
+    let service = match &traffic.trace {
+        Some(_) if runs > 1 => format!(
+            "{service}\nRun 1 replays the trace; runs 2 to {runs} replay block-bootstrap \
+             resamples of it (blocks of {}, drawn with the seeds).",
+            humantime::format_duration(traffic.block)
+        ),
+        _ => service,
+    };
     if runs > 1 {
         let last = config.seed.wrapping_add(u64::from(runs) - 1);
         format!(

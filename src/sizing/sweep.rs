@@ -72,7 +72,13 @@ pub struct Traffic {
     pub service: Option<(EmpiricalService, ServiceOrder)>,
     /// Ascending, each > 0; `[1.0]` for the traffic as given.
     pub loads: Vec<f64>,
+    /// With a trace and several runs, run 1 replays it and the others replay
+    /// block-bootstrap resamples of it in blocks this long (`--block`).
+    pub block: Duration,
 }
+
+/// `--block`'s default: a minute.
+pub const BLOCK: Duration = Duration::from_secs(60);
 
 impl Default for Traffic {
     fn default() -> Traffic {
@@ -80,6 +86,7 @@ impl Default for Traffic {
             trace: None,
             service: None,
             loads: vec![1.0],
+            block: BLOCK,
         }
     }
 }
@@ -549,11 +556,17 @@ fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures 
     let service = config.traffic.service(&config.model, seed);
     let outcome = match &config.traffic.trace {
         Some(trace) => {
-            let _ = run;
-            let lines = trace.lines_within(config.duration) as usize;
+            // Run 0 is the trace itself; the others resample its blocks with their seeds.
+            let resampled;
+            let offsets = if run == 0 {
+                &trace.offsets[..trace.lines_within(config.duration) as usize]
+            } else {
+                resampled = trace.bootstrap(config.duration, config.traffic.block, seed);
+                &resampled[..]
+            };
             replay::replay(
                 &Replay {
-                    offsets: &trace.offsets[..lines],
+                    offsets,
                     load,
                     produce: config.duration.min(trace.span()),
                     capacity,
@@ -859,6 +872,7 @@ mod tests {
             trace: Some(Arc::clone(&trace)),
             service: None,
             loads: vec![1.0, 4.0],
+            block: BLOCK,
         };
         let rows = rows(&c);
         assert_eq!(rows.len(), 12);
@@ -911,6 +925,43 @@ mod tests {
 
     fn rows_of(c: &SweepConfig) -> Vec<Row> {
         rows(c)
+    }
+
+    #[test]
+    fn runs_of_a_trace_replay_it_exactly_or_resample_it() {
+        let offsets: Vec<u64> = (0..3000u64)
+            .map(|k| k * 7_000_000 + (k % 13) * 900_000)
+            .collect();
+        let trace = Arc::new(Trace::from_offsets("steady", offsets));
+        let mut c = config(&[2, 50], &[1], 1);
+        c.duration = trace.span();
+        c.model.consume_every = Duration::from_millis(8);
+        c.traffic.trace = Some(Arc::clone(&trace));
+        // One run: the exact replay's counts.
+        let one = rows(&c);
+        let exact = replay::replay(
+            &Replay {
+                offsets: &trace.offsets,
+                load: 1.0,
+                produce: trace.span(),
+                capacity: 2,
+                consumers: 1,
+            },
+            &c.traffic.service(&c.model, c.seed),
+        );
+        assert_eq!(one[0].produced, exact.produced as f64);
+        assert_eq!(one[0].full_count, exact.full_count as f64);
+        assert!(one[0].full_share.ci_high.is_none());
+        // Several: run 1 is the trace, the others resamples; an interval appears.
+        c.runs = 8;
+        c.traffic.block = Duration::from_secs(1);
+        let many = rows(&c);
+        assert!(many[0].full_share.ci_high.is_some());
+        assert_ne!(
+            many[0].full_count, exact.full_count as f64,
+            "resamples differ"
+        );
+        assert!(many[0].full_share.ci_low.unwrap() <= many[0].full_share.ci_high.unwrap());
     }
 
     #[test]

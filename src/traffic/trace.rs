@@ -118,7 +118,9 @@ impl Trace {
         let span = u64::try_from(span.min(self.span()).as_nanos()).unwrap_or(u64::MAX);
         let block = u64::try_from(block.as_nanos()).unwrap_or(u64::MAX).max(1);
         let blocks = span / block + 1;
-        let mut out = Vec::with_capacity(lines);
+        // A resample holds about as many lines as the trace; room for a quarter
+        // more saves most regrowths (each would copy it all).
+        let mut out = Vec::with_capacity(lines + lines / 4);
         let mut state = seed;
         for j in 0..blocks {
             state = splitmix64(state);
