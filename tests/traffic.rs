@@ -2,7 +2,7 @@
 //! `sweep` and the live demo, their errors, `--load`, and `burstbuf fit`.
 
 mod common;
-use common::{burstbuf, json_run};
+use common::{burstbuf, faithful, json_run};
 
 use std::path::PathBuf;
 
@@ -176,10 +176,11 @@ fn the_live_replay_agrees_with_the_sweep() {
     // Up to two either way per burst: the consumer may not have taken the
     // first message before the burst fills the buffer, or (on a loaded
     // machine) may take more while the producer is off the CPU.
+    // Where the run kept the model's pace; else it must say it did not.
     let full = live["full_count"].as_u64().unwrap();
     assert!(
-        full.abs_diff(replayed) <= 16,
-        "live {full} vs replay {replayed}: {live}"
+        full.abs_diff(replayed) <= 16 || !faithful(&live),
+        "live {full} vs replay {replayed}, and not flagged: {live}"
     );
 }
 
@@ -218,8 +219,8 @@ fn live_callers_wait_from_their_own_arrival_as_in_the_replay() {
     assert_eq!(live["produced"], 200, "{live}");
     let waited = live["blocked"]["total_s"].as_f64().unwrap();
     assert!(
-        waited > replayed / 2.0 && waited < replayed * 2.0,
-        "live {waited} s vs replay {replayed} s: {live}"
+        (waited > replayed / 2.0 && waited < replayed * 2.0) || !faithful(&live),
+        "live {waited} s vs replay {replayed} s, and not flagged: {live}"
     );
 }
 
