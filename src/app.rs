@@ -441,7 +441,7 @@ fn summarise(
         service_rate: rates.service,
         utilisation: rates.utilisation(),
         high_water: r.high_water,
-        staleness_s: rates
+        max_catch_up_s: rates
             .service
             .filter(|mu| *mu > 0.0)
             .map(|mu| r.high_water as f64 / mu),

@@ -154,7 +154,7 @@ fn json_has_the_documented_fields_and_they_agree() {
         "service_rate",
         "utilisation",
         "high_water",
-        "staleness_s",
+        "max_catch_up_s",
         "peak_backlog",
         "faithful",
         "schedule_lag_s",

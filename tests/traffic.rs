@@ -139,7 +139,7 @@ fn a_trace_at_load_2_is_the_trace_with_every_time_halved() {
             "max_depth",
             "blocked_total_s",
             "blocked_max_s",
-            "mean_staleness_s",
+            "mean_in_buffer_s",
         ] {
             assert_eq!(a[field], b[field], "{field}: {a} vs {b}");
         }

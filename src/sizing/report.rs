@@ -158,7 +158,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
         "max wait",
         "blocked",
         "max depth",
-        "staleness",
+        "in buffer",
         "sent/s",
         load(None)
     );
@@ -192,7 +192,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
             time(r.blocked_max_s),
             seconds(r.blocked_total_s),
             count(r.max_depth, runs),
-            seconds(r.mean_staleness_s),
+            seconds(r.mean_in_buffer_s),
             r.throughput.map_or("-".into(), |t| format!("{t:.2}")),
             load(Some(r)),
         );
@@ -208,7 +208,7 @@ pub fn csv(rows: &[Row]) -> String {
     let mut out = String::from(
         "capacity,consumers,produced,full_count,full_share_mean,full_share_ci_low,\
          full_share_ci_high,predicted_full_share,blocked_p50_s,blocked_p99_s,blocked_max_s,\
-         blocked_total_s,max_depth,mean_staleness_s,throughput",
+         blocked_total_s,max_depth,mean_in_buffer_s,throughput",
     );
     out += if loads { ",load\n" } else { "\n" };
     let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
@@ -229,7 +229,7 @@ pub fn csv(rows: &[Row]) -> String {
             opt(r.blocked_max_s),
             r.blocked_total_s,
             r.max_depth,
-            r.mean_staleness_s,
+            r.mean_in_buffer_s,
             opt(r.throughput),
             if loads {
                 format!(",{}", r.load.unwrap_or(1.0))

@@ -333,7 +333,7 @@ struct Figures {
     blocked_max_s: Option<f64>,
     blocked_total_s: f64,
     max_depth: u64,
-    mean_staleness_s: f64,
+    mean_in_buffer_s: f64,
     throughput: Option<f64>,
 }
 
@@ -379,7 +379,7 @@ pub struct Row {
     #[serde(serialize_with = "number")]
     pub max_depth: f64,
     /// Mean time a message waited in the buffer.
-    pub mean_staleness_s: f64,
+    pub mean_in_buffer_s: f64,
     /// Messages sent per second of producing time.
     pub throughput: Option<f64>,
 }
@@ -598,7 +598,7 @@ fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures 
         blocked_max_s: blocked.then(|| secs(outcome.blocked.max())),
         blocked_total_s: secs(outcome.blocked.total()),
         max_depth: outcome.max_depth,
-        mean_staleness_s: outcome.mean_wait_s,
+        mean_in_buffer_s: outcome.mean_wait_s,
         throughput: outcome.throughput(),
     }
 }
@@ -642,7 +642,7 @@ fn combine(config: &SweepConfig, point: Point, runs: &[Figures]) -> Row {
         blocked_max_s: mean_of_some(|r| r.blocked_max_s),
         blocked_total_s: mean(|r| r.blocked_total_s),
         max_depth: mean(|r| r.max_depth as f64),
-        mean_staleness_s: mean(|r| r.mean_staleness_s),
+        mean_in_buffer_s: mean(|r| r.mean_in_buffer_s),
         throughput: mean_of_some(|r| r.throughput),
     }
 }
@@ -1097,7 +1097,7 @@ mod tests {
             blocked_max_s: None,
             blocked_total_s: 0.0,
             max_depth: 0.0,
-            mean_staleness_s: 0.0,
+            mean_in_buffer_s: 0.0,
             throughput: None,
         }
     }

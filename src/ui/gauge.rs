@@ -105,7 +105,7 @@ impl Snapshot {
 
     /// How far behind the writer is: the time it needs to clear the buffer at
     /// its current service rate.
-    pub fn staleness_s(&self) -> Option<f64> {
+    pub fn catch_up_s(&self) -> Option<f64> {
         self.rates
             .service
             .filter(|mu| *mu > 0.0)
@@ -270,10 +270,10 @@ fn rates(s: &Snapshot) -> String {
 fn costs(s: &Snapshot) -> String {
     let time = |t: Option<f64>| t.map_or("-".into(), seconds);
     format!(
-        "blocked p99 {}  max {}  staleness {}  high-water {}/{}",
+        "blocked p99 {}  max {}  catch-up {}  high-water {}/{}",
         time(s.blocked_p99_s),
         time(s.blocked_max_s),
-        time(s.staleness_s()),
+        time(s.catch_up_s()),
         s.high_water,
         s.capacity
     )
@@ -384,7 +384,7 @@ mod tests {
                 "12s  produced 38  consumed 13  buffer 25/100  full 3 times  producer sending"
                     .into(),
                 "λ 8.2/s  μ 3.3/s  ρ 2.50  consumer is the bottleneck   (last 5s)".into(),
-                "blocked p99 300ms  max 310ms  staleness 7.6s  high-water 100/100".into(),
+                "blocked p99 300ms  max 310ms  catch-up 7.6s  high-water 100/100".into(),
                 "depth ▁▄█ last 60s".into(),
                 "running - q, Esc or Ctrl-C: stop producing and drain".into(),
             ]

@@ -58,7 +58,7 @@ pub struct Summary {
     /// The most messages ever in the buffer.
     pub high_water: u64,
     /// How far behind the writer fell at worst: `high_water / μ` seconds.
-    pub staleness_s: Option<f64>,
+    pub max_catch_up_s: Option<f64>,
     /// The most messages that would have waited in an unbounded buffer (replayed).
     pub peak_backlog: u64,
     /// Whether the run kept the model's pace: neither the producer nor the
@@ -121,7 +121,7 @@ impl Summary {
             "Buffer reached capacity {} times\n\
              produced {}, consumed {}, left unconsumed {}, ran {:.1}s, {drain}, seed {}\n\
              {blocked}\n\
-             lambda {}/s, mu {}/s, rho {}; high-water {}/{}, staleness up to {}\n\
+             lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}\n\
              {}\n",
             self.full_count,
             self.produced,
@@ -134,7 +134,7 @@ impl Summary {
             number(self.utilisation),
             self.high_water,
             self.capacity,
-            self.staleness_s.map_or("-".into(), seconds),
+            self.max_catch_up_s.map_or("-".into(), seconds),
             verdict,
         )
     }
@@ -182,7 +182,7 @@ mod tests {
             service_rate: Some(3.33),
             utilisation: Some(2.5),
             high_water: 100,
-            staleness_s: Some(30.03),
+            max_catch_up_s: Some(30.03),
             peak_backlog: 1200,
             faithful: true,
             schedule_lag_s: 0.001,
@@ -202,7 +202,7 @@ mod tests {
              produced 1500, consumed 1500, left unconsumed 0, ran 30.0s, drained in 29.9s, seed 42\n\
              blocked 512 times (34.1% of sends), first after 20.1s: \
              p50 280ms, p90 300ms, p99 300ms, max 300ms, total 20.5s\n\
-             lambda 8.33/s, mu 3.33/s, rho 2.50; high-water 100/100, staleness up to 30.0s\n\
+             lambda 8.33/s, mu 3.33/s, rho 2.50; high-water 100/100, worst catch-up 30.0s\n\
              Verdict: too little happened to judge.\n"
         );
         let calm = Summary {
