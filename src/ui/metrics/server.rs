@@ -221,16 +221,18 @@ fn read_head(
                     Err(_) => return (Head::Malformed, len),
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if worth_retrying(&e) => {}
             Err(_) => return (Head::Gone, len),
         }
     }
+}
+
+/// A socket timeout or an interrupted call: try again, while time allows.
+fn worth_retrying(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
 }
 
 /// Writes the whole answer unless the client stops taking it for too long.
@@ -242,13 +244,7 @@ fn write_all(stream: &mut impl Write, mut bytes: &[u8], deadline: Instant, done:
         match stream.write(bytes) {
             Ok(0) => return,
             Ok(n) => bytes = &bytes[n..],
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if worth_retrying(&e) => {}
             Err(_) => return,
         }
     }
