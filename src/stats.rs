@@ -295,7 +295,7 @@ mod tests {
 
     /// A synthetic clock: 8 messages a second until t = 20 s, then blocked on
     /// a full buffer for good; the consumer works throughout at 3 a second.
-    /// Readings count the block in progress, as [`crate::live::reading`] does.
+    /// Readings count the block in progress, as the live readings do.
     fn blocked_from_20(t: f64) -> Sample {
         Sample {
             t,
