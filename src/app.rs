@@ -445,6 +445,7 @@ fn summarise(
             .service
             .filter(|mu| *mu > 0.0)
             .map(|mu| r.high_water as f64 / mu),
+        oldest_item_age_max_s: r.oldest_age_max_s,
         peak_backlog,
         faithful: r.faithful,
         schedule_lag_s: r.schedule_lag_s,

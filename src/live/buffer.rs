@@ -9,9 +9,11 @@
 //! working on one (busy). [`Meter::snapshot`] reads every counter at once into
 //! one plain [`Gauges`] whose figures never contradict each other.
 //!
-//! Recording is a few relaxed atomic adds: no lock and no allocation on the
-//! sender's path, and a clock read only when it finds the buffer full. A
-//! receiver reads the clock only when it has to wait.
+//! Recording is a few relaxed atomic adds and stores: no lock and no
+//! allocation on either path. Each end reads the clock once a message: the
+//! sender stamps the time a message entered (see [`Stamps`]), the receiver
+//! reads it back to know how long the message waited, so the age of the
+//! oldest message is measured, not estimated from the depth.
 //!
 //! ```
 //! use std::thread;
@@ -203,6 +205,52 @@ pub struct Meter {
     high_water: AtomicU64,
     /// Microseconds from the origin to the first full `try_send`; `u64::MAX` if none yet.
     first_full_us: AtomicU64,
+    /// When each message still in the buffer entered it.
+    stamps: Stamps,
+    /// The longest any message waited in the buffer, in nanoseconds: the
+    /// oldest message's age at its worst (it is worst just before it leaves).
+    oldest_max_ns: Padded<AtomicU64>,
+}
+
+/// When each message entered the buffer, in nanoseconds from the meter's
+/// origin, in a fixed ring of `capacity + 2` slots indexed by the message's
+/// sequence number (its place in the order of sends). Bounded memory (8 bytes
+/// a slot), no lock, and exact, without peeking into the `sync_channel`:
+///
+/// - The sender stores message `n`'s stamp *before* offering it, so a
+///   receiver that takes `n` finds its stamp. The slot last held message
+///   `n - capacity - 2`; offering `n` means `n - 1` went in, so
+///   `n - capacity - 1` had left, so `n - capacity - 2` had left and its
+///   receiver, which reads the stamp while it still holds the receiving end,
+///   is done with it.
+/// - A message that found the buffer full is stamped again when its blocking
+///   send returns (it entered then, not when it was offered). Only a
+///   receiver that takes it in those few nanoseconds sees the earlier stamp.
+/// - The oldest message in the buffer is number `consumed`; a reading takes
+///   its stamp when the depth is above 0. Its slot cannot be reused until
+///   `consumed + 1` has left, so a reading sees that message's stamp even if
+///   it leaves meanwhile (the age then belongs to the reading's counts).
+#[derive(Debug)]
+struct Stamps {
+    slots: Box<[AtomicU64]>,
+}
+
+impl Stamps {
+    fn new(capacity: u64) -> Stamps {
+        let len = usize::try_from(capacity).unwrap_or(usize::MAX - 2) + 2;
+        Stamps {
+            slots: (0..len).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn slot(&self, seq: u64) -> &AtomicU64 {
+        &self.slots[(seq % self.slots.len() as u64) as usize]
+    }
+}
+
+/// Nanoseconds from `origin` to `at`.
+fn nanos_since(origin: Instant, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// One receiver's time, on a cache line of its own.
@@ -265,6 +313,12 @@ pub struct Gauges {
     pub busy_time: Duration,
     /// When the buffer was first full, from the origin.
     pub first_full: Option<Duration>,
+    /// How long the oldest message in the buffer has been in it; `None`
+    /// when it is empty.
+    pub oldest_age: Option<Duration>,
+    /// The longest any message has been in the buffer so far, the oldest
+    /// message's age now included.
+    pub oldest_age_max: Duration,
 }
 
 impl Meter {
@@ -281,6 +335,8 @@ impl Meter {
             shown_us: Default::default(),
             high_water: AtomicU64::new(0),
             first_full_us: AtomicU64::new(u64::MAX),
+            stamps: Stamps::new(capacity),
+            oldest_max_ns: Padded::default(),
         }
     }
 
@@ -315,7 +371,9 @@ impl Meter {
             idle += consumer.idle.load();
             busy += consumer.busy.load();
         }
-        let produced_counted = self.produced.load(Relaxed);
+        // Acquire, with the sender's Release: a message counted as sent has
+        // its stamp stored.
+        let produced_counted = self.produced.load(Acquire);
         let high_water = self.high_water.load(Relaxed);
         let first_full = match self.first_full_us.load(Relaxed) {
             u64::MAX => None,
@@ -325,7 +383,12 @@ impl Meter {
         // sent: a message taken was certainly put in.
         let produced = produced_counted.max(consumed);
         let depth = depth(produced, consumed, self.capacity);
+        let entered = (depth > 0).then(|| self.stamps.slot(consumed).load(Relaxed));
         let now = Instant::now();
+        let oldest_age = entered
+            .map(|ns| Duration::from_nanos(nanos_since(self.origin, now).saturating_sub(ns)));
+        let age_ns = oldest_age.map_or(0, |age| u64::try_from(age.as_nanos()).unwrap_or(u64::MAX));
+        let oldest_max_ns = self.oldest_max_ns.fetch_max(age_ns, Relaxed).max(age_ns);
         let now_us = self.blocking.micros(now);
         let [shown_blocked, shown_idle, shown_busy] = &self.shown_us;
         let blocked_time = monotone(blocking.until(now_us), shown_blocked);
@@ -347,6 +410,8 @@ impl Meter {
             idle_time,
             busy_time,
             first_full,
+            oldest_age,
+            oldest_age_max: Duration::from_nanos(oldest_max_ns),
         }
     }
 }
@@ -400,9 +465,20 @@ impl<T> MeteredSender<T> {
 
     /// `sync_channel`'s `try_send`, counting the message if it went in.
     pub fn try_send(&mut self, message: T) -> Result<(), TrySendError<T>> {
+        self.stamp(Instant::now());
         self.inner.try_send(message)?;
         self.sent();
         Ok(())
+    }
+
+    /// The next message enters the buffer at `at` (see [`Stamps`]).
+    fn stamp(&self, at: Instant) {
+        let meter = &*self.meter;
+        let seq = meter.produced.load(Relaxed);
+        meter
+            .stamps
+            .slot(seq)
+            .store(nanos_since(meter.origin, at), Relaxed);
     }
 
     /// Counts a full buffer (the `AtomicU64` full-count) and starts the clock on the block.
@@ -427,6 +503,8 @@ impl<T> MeteredSender<T> {
     pub fn send_blocking(&mut self, full: Full, message: T) -> Result<Duration, SendError<T>> {
         let result = self.inner.send(message);
         let unblocked = Instant::now();
+        // It entered now, not when it was offered.
+        self.stamp(unblocked);
         let meter = &*self.meter;
         let waited = unblocked - full.since;
         meter.blocked.record(waited);
@@ -442,7 +520,8 @@ impl<T> MeteredSender<T> {
     fn sent(&mut self) {
         let meter = &*self.meter;
         let produced = meter.produced.load(Relaxed) + 1;
-        meter.produced.store(produced, Relaxed);
+        // Release: a reading that sees the message counted sees its stamp.
+        meter.produced.store(produced, Release);
         self.high_water.sent(produced, meter);
     }
 }
@@ -547,6 +626,13 @@ impl<T> MeteredReceiver<T> {
         // messages leave; only the holder writes it, so a load and a store do.
         let position = meter.consumed.load(Relaxed);
         if message.is_ok() {
+            // Its stamp, read while no other receiver can take the next
+            // message (so the slot is not reused yet): how long it waited.
+            let entered = meter.stamps.slot(position).load(Relaxed);
+            let waited = nanos_since(meter.origin, Instant::now()).saturating_sub(entered);
+            if waited > meter.oldest_max_ns.load(Relaxed) {
+                meter.oldest_max_ns.fetch_max(waited, Relaxed);
+            }
             meter.consumed.store(position + 1, Relaxed);
         }
         drop(receiver);
@@ -673,6 +759,49 @@ mod tests {
         assert_eq!(meter.snapshot().consumed, 3);
     }
 
+    /// The age shown is the oldest message's: its entry time (the reading's
+    /// time less the age) stays put while it waits and moves on to the next
+    /// message's when it leaves. Orders only, no clock assumptions.
+    #[test]
+    fn the_oldest_age_is_the_oldest_messages_own() {
+        let (mut tx, mut rx) = metered::<u32>(3);
+        let meter = tx.meter();
+        let entered = |g: &Gauges| g.oldest_age.map(|age| g.at - age);
+        let empty = meter.snapshot();
+        assert_eq!(
+            (empty.oldest_age, empty.oldest_age_max),
+            (None, Duration::ZERO)
+        );
+        tx.send(0).unwrap();
+        let first = meter.snapshot();
+        let m0 = entered(&first).unwrap();
+        assert!(m0 <= first.at);
+        tx.send(1).unwrap();
+        let second = meter.snapshot();
+        // Still message 0's age, grown by the time between the readings.
+        assert_eq!(entered(&second), Some(m0));
+        assert!(second.oldest_age_max >= second.oldest_age.unwrap());
+        assert_eq!(rx.recv(), Ok(0));
+        let third = meter.snapshot();
+        // Message 1 entered after the first reading.
+        let m1 = entered(&third).unwrap();
+        assert!(m1 >= first.at, "{m1:?} {first:?}");
+        // Message 0 waited at least until the second reading: the worst.
+        assert!(third.oldest_age_max >= second.oldest_age.unwrap());
+        assert_eq!(rx.recv(), Ok(1));
+        let last = meter.snapshot();
+        assert_eq!(last.oldest_age, None);
+        assert!(last.oldest_age_max >= third.oldest_age_max);
+        // Many laps round the ring: each message's stamp is its own.
+        for n in 2..50 {
+            tx.send(n).unwrap();
+            let g = meter.snapshot();
+            let e = entered(&g).unwrap();
+            assert_eq!(rx.recv(), Ok(n));
+            assert!(e >= last.at);
+        }
+    }
+
     /// Readings taken while real threads run, at whatever moments the
     /// scheduler gives: each obeys the bounds, and counts never go back.
     #[test]
@@ -702,6 +831,12 @@ mod tests {
                     "{g:?}"
                 );
                 assert!(g.produced >= last.produced && g.consumed >= last.consumed);
+                assert_eq!(g.oldest_age.is_some(), g.depth > 0, "{g:?}");
+                assert!(
+                    g.oldest_age.unwrap_or_default() <= g.oldest_age_max,
+                    "{g:?}"
+                );
+                assert!(g.oldest_age_max >= last.oldest_age_max, "{g:?}");
                 assert!(g.full_count >= last.full_count && g.busy_time >= last.busy_time);
                 if g.consumed == N {
                     break;

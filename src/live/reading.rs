@@ -38,6 +38,11 @@ pub struct Reading {
     pub idle_s: f64,
     pub consumers: u32,
     pub first_full_s: Option<f64>,
+    /// Model seconds the oldest message in the buffer has been in it,
+    /// measured from the time it entered; `None` when the buffer is empty.
+    pub oldest_age_s: Option<f64>,
+    /// The longest any message has been in the buffer so far, model seconds.
+    pub oldest_age_max_s: f64,
     /// How far behind its ideal schedule the producer, or the consumers,
     /// ran: the mean lateness per wake, of whichever was further behind
     /// (of those the model gives a pace to keep).
@@ -139,6 +144,8 @@ impl Reading {
             idle_s: model(g.idle_time),
             consumers: c.consumers.max(1),
             first_full_s: g.first_full.map(model),
+            oldest_age_s: g.oldest_age.map(model),
+            oldest_age_max_s: model(g.oldest_age_max),
             schedule_lag_s: model(lag),
             schedule_lag_max_s: model(worst),
             faithful,
@@ -252,6 +259,9 @@ mod tests {
             "{r:?}"
         );
         assert!(r.blocked.max_s.is_some() == (r.blocked.count > 0), "{r:?}");
+        // An age exactly when something is waiting, never above the worst.
+        assert_eq!(r.oldest_age_s.is_some(), r.depth > 0, "{r:?}");
+        assert!(r.oldest_age_s.unwrap_or(0.0) <= r.oldest_age_max_s, "{r:?}");
     }
 
     #[test]

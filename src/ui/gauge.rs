@@ -72,6 +72,9 @@ pub struct Snapshot {
     pub blocked_max_s: Option<f64>,
     /// The most messages ever in the buffer.
     pub high_water: u64,
+    /// Model seconds the oldest message in the buffer has waited (measured
+    /// from when it entered); `None` when it is empty.
+    pub oldest_age_s: Option<f64>,
     /// The deepest the buffer was in each of the last seconds, oldest first.
     pub history: Vec<u64>,
     pub glyphs: Glyphs,
@@ -270,12 +273,13 @@ fn rates(s: &Snapshot) -> String {
 fn costs(s: &Snapshot) -> String {
     let time = |t: Option<f64>| t.map_or("-".into(), seconds);
     format!(
-        "blocked p99 {}  max {}  catch-up {}  high-water {}/{}",
+        "blocked p99 {}  max {}  catch-up {}  high-water {}/{}  oldest {}",
         time(s.blocked_p99_s),
         time(s.blocked_max_s),
         time(s.catch_up_s()),
         s.high_water,
-        s.capacity
+        s.capacity,
+        time(s.oldest_age_s),
     )
 }
 
@@ -305,7 +309,7 @@ pub fn logfmt(s: &Snapshot, t: f64) -> String {
     let number = |x: Option<f64>, digits: usize| x.map_or("-".into(), |x| format!("{x:.digits$}"));
     format!(
         "t={t:.1}s produced={} consumed={} depth={}/{} full={} lambda={} mu={} rho={} \
-         blocked_p99={} high_water={} producer={} faithful={} schedule_lag={:.3}s",
+         blocked_p99={} high_water={} oldest_age={} producer={} faithful={} schedule_lag={:.3}s",
         s.produced,
         s.consumed,
         s.depth(),
@@ -316,6 +320,7 @@ pub fn logfmt(s: &Snapshot, t: f64) -> String {
         number(s.rates.utilisation(), 2),
         s.blocked_p99_s.map_or("-".into(), |t| format!("{t:.3}s")),
         s.high_water,
+        s.oldest_age_s.map_or("-".into(), |t| format!("{t:.3}s")),
         match s.producer {
             ProducerState::Pausing => "pausing",
             ProducerState::Blocked => "blocked",
@@ -346,6 +351,7 @@ mod tests {
             blocked_p99_s: Some(0.3),
             blocked_max_s: Some(0.31),
             high_water: 100,
+            oldest_age_s: Some(7.5),
             history: vec![0, 50, 100],
             glyphs: Glyphs::Unicode,
             schedule_lag_s: 0.0004,
@@ -384,7 +390,8 @@ mod tests {
                 "12s  produced 38  consumed 13  buffer 25/100  full 3 times  producer sending"
                     .into(),
                 "λ 8.2/s  μ 3.3/s  ρ 2.50  consumer is the bottleneck   (last 5s)".into(),
-                "blocked p99 300ms  max 310ms  catch-up 7.6s  high-water 100/100".into(),
+                "blocked p99 300ms  max 310ms  catch-up 7.6s  high-water 100/100  oldest 7.5s"
+                    .into(),
                 "depth ▁▄█ last 60s".into(),
                 "running - q, Esc or Ctrl-C: stop producing and drain".into(),
             ]
@@ -500,7 +507,7 @@ mod tests {
         assert_eq!(
             logfmt(&snapshot(100, 150, 10), 3.04),
             "t=3.0s produced=150 consumed=10 depth=100/100 full=3 lambda=8.25 mu=3.30 rho=2.50 \
-             blocked_p99=0.300s high_water=100 producer=sending faithful=true schedule_lag=0.000s"
+             blocked_p99=0.300s high_water=100 oldest_age=7.500s producer=sending faithful=true schedule_lag=0.000s"
         );
         let mut idle = snapshot(100, 0, 0);
         idle.rates = Rates::default();

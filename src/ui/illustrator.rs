@@ -262,6 +262,7 @@ impl<'a> Watch<'a> {
             blocked_p99_s: r.blocked.p99_s,
             blocked_max_s: r.blocked.max_s,
             high_water: r.high_water,
+            oldest_age_s: r.oldest_age_s,
             history: self.history.iter().map(|&(_, depth)| depth).collect(),
             glyphs: self.look.glyphs,
             schedule_lag_s: r.schedule_lag_s,

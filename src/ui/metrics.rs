@@ -77,6 +77,8 @@ pub struct View {
     pub blocked_p99_s: Option<f64>,
     pub faithful: bool,
     pub schedule_lag_s: f64,
+    /// Model seconds the oldest message in the buffer has waited; 0 when empty.
+    pub oldest_age_s: f64,
 }
 
 impl View {
@@ -94,6 +96,7 @@ impl View {
             blocked_p99_s: r.blocked.p99_s,
             faithful: r.faithful,
             schedule_lag_s: r.schedule_lag_s,
+            oldest_age_s: r.oldest_age_s.unwrap_or(0.0),
         }
     }
 
@@ -137,6 +140,12 @@ impl View {
             self.capacity.to_string(),
         );
         metric(
+            "burstbuf_oldest_item_age_seconds",
+            "gauge",
+            "Model time the oldest message in the buffer has waited; 0 when empty.",
+            self.oldest_age_s.to_string(),
+        );
+        metric(
             "burstbuf_schedule_lag_seconds",
             "gauge",
             "The most model time a thread fell behind its schedule.",
@@ -175,6 +184,7 @@ impl View {
             "buffer_high_water": self.high_water,
             "faithful": self.faithful,
             "schedule_lag_s": self.schedule_lag_s,
+            "oldest_item_age_s": self.oldest_age_s,
             "producer_blocked_seconds": {
                 "count": self.blocked_count,
                 "sum": self.blocked_sum_s,
@@ -216,6 +226,7 @@ mod tests {
             blocked_p99_s: Some(0.3),
             faithful: true,
             schedule_lag_s: 0.002,
+            oldest_age_s: 7.5,
         }
     }
 
@@ -238,6 +249,8 @@ mod tests {
             "burstbuf_producer_blocked_seconds_count 23",
             "burstbuf_faithful 1",
             "burstbuf_schedule_lag_seconds 0.002",
+            "# TYPE burstbuf_oldest_item_age_seconds gauge",
+            "burstbuf_oldest_item_age_seconds 7.5",
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
         }
@@ -250,6 +263,7 @@ mod tests {
         assert_eq!(value["buffer_depth"], 79);
         assert_eq!(value["producer_blocked_seconds"]["p99"], 0.3);
         assert_eq!(value["faithful"], true);
+        assert_eq!(value["oldest_item_age_s"], 7.5);
         assert!(value["cmdline"].is_array());
     }
 

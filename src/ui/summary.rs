@@ -59,6 +59,9 @@ pub struct Summary {
     pub high_water: u64,
     /// How far behind the writer fell at worst: `high_water / μ` seconds.
     pub max_catch_up_s: Option<f64>,
+    /// The longest a message waited in the buffer (the oldest message's age
+    /// at its worst), model seconds, measured from each message's entry.
+    pub oldest_item_age_max_s: f64,
     /// The most messages that would have waited in an unbounded buffer (replayed).
     pub peak_backlog: u64,
     /// Whether the run kept the model's pace: neither the producer nor the
@@ -121,7 +124,8 @@ impl Summary {
             "Buffer reached capacity {} times\n\
              produced {}, consumed {}, left unconsumed {}, ran {:.1}s, {drain}, seed {}\n\
              {blocked}\n\
-             lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}\n\
+             lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}, \
+             oldest message waited {}\n\
              {}\n",
             self.full_count,
             self.produced,
@@ -135,6 +139,7 @@ impl Summary {
             self.high_water,
             self.capacity,
             self.max_catch_up_s.map_or("-".into(), seconds),
+            seconds(self.oldest_item_age_max_s),
             verdict,
         )
     }
@@ -183,6 +188,7 @@ mod tests {
             utilisation: Some(2.5),
             high_water: 100,
             max_catch_up_s: Some(30.03),
+            oldest_item_age_max_s: 29.5,
             peak_backlog: 1200,
             faithful: true,
             schedule_lag_s: 0.001,
@@ -202,7 +208,8 @@ mod tests {
              produced 1500, consumed 1500, left unconsumed 0, ran 30.0s, drained in 29.9s, seed 42\n\
              blocked 512 times (34.1% of sends), first after 20.1s: \
              p50 280ms, p90 300ms, p99 300ms, max 300ms, total 20.5s\n\
-             lambda 8.33/s, mu 3.33/s, rho 2.50; high-water 100/100, worst catch-up 30.0s\n\
+             lambda 8.33/s, mu 3.33/s, rho 2.50; high-water 100/100, worst catch-up 30.0s, \
+             oldest message waited 29.5s\n\
              Verdict: too little happened to judge.\n"
         );
         let calm = Summary {
