@@ -28,6 +28,7 @@ fn snapshot(produced: u64, elapsed_s: u64) -> Snapshot {
         blocked_p99_s: Some(0.281),
         blocked_max_s: Some(0.281),
         high_water: 100,
+        oldest_age_s: Some(24.9),
         history: (0..25).map(|s| s * 4).collect(),
         glyphs: Glyphs::Unicode,
         schedule_lag_s: 0.0004,

@@ -19,6 +19,7 @@ use crate::live::clock::Clock;
 use crate::live::control::{Control, Shared, State};
 use crate::live::producer::Source;
 use crate::live::reading::Reading;
+use crate::live::record::{self, Recorded, Recorder, Tape, Taped};
 use crate::live::{consumer, producer};
 use crate::model::Arrivals;
 use crate::sizing::replay::{self, Replay};
@@ -146,6 +147,8 @@ fn one_line(message: &str, with_usage: bool) -> String {
 
 /// What the three threads returned; `None` where a thread panicked.
 struct Joined {
+    /// What `--record` wrote, if asked for.
+    recorded: Option<Recorded>,
     producer: Option<producer::Report>,
     consumer: Option<consumer::Report>,
     illustrator: Option<io::Result<()>>,
@@ -183,6 +186,15 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
         Some((_, Ok(server))) => Some(server),
         Some((addr, Err(e))) => {
             let _ = writeln!(io::stderr(), "error: --metrics {addr}: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    // The files of --record, created before anything starts: a path that
+    // cannot be written is a usage error.
+    let record = match config.record.as_deref().map(record::create).transpose() {
+        Ok(record) => record,
+        Err(why) => {
+            let _ = writeln!(io::stderr(), "error: {why}");
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
@@ -249,6 +261,7 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
         &stops,
         &writer,
         server,
+        record,
     );
     let mut gone = None;
     if live
@@ -288,7 +301,8 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     illustrated?;
 
     let aborted = shared.control.state() == State::Aborted;
-    let summary = summarise(config, &shared, &produced, &consumed, aborted);
+    let mut summary = summarise(config, &shared, &produced, &consumed, aborted);
+    summary.recorded = joined.recorded;
     let mut text = Vec::new();
     summary.write(&mut text, config.json)?;
     let code = if stops.hung_up() {
@@ -454,6 +468,7 @@ fn summarise(
             verdict: Verdict::new(&rates, capacity, peak_backlog, config.consumers),
             faithful: r.faithful,
         },
+        recorded: None,
     }
 }
 
@@ -472,7 +487,9 @@ fn run_threads(
     stops: &Stops,
     writer: &Writer,
     server: Option<metrics::Server>,
+    record: Option<(Tape, Recorder)>,
 ) -> io::Result<Joined> {
+    let (tape, recorder) = record.unzip();
     // The two unbounded event channels the illustrator listens to
     // (unbounded, so watching never blocks the producer).
     let (produced_tx, produced_rx) = mpsc::channel::<u64>();
@@ -501,9 +518,18 @@ fn run_threads(
         // its senders drop, and that is how the next one down the line learns
         // it is done (producer → consumer → illustrator).
         let control = &shared.control;
+        // The recorder's writer starts first: the producer never waits for it.
+        let recorder = recorder
+            .map(|mut recorder| {
+                spawn(s, "recorder", control, move || {
+                    let written = recorder.write_arrivals();
+                    (recorder, written)
+                })
+            })
+            .transpose()?;
         let producer = spawn(s, "producer", control, move || {
             test_panic(config, Worker::Producer, shared);
-            producer::run(plan, buffer_tx, produced_tx, shared)
+            producer::run(plan, buffer_tx, produced_tx, tape, shared)
         })?;
         let consumers = (0..config.consumers)
             .map(|i| {
@@ -533,8 +559,21 @@ fn run_threads(
             // Without the illustrator nobody can stop the run or see it: end it.
             control.abort();
         }
+        let producer = producer.join().ok();
+        // The producer is done (its tape finished, or dropped in a panic):
+        // the writer has its last chunk.
+        let recorded = recorder
+            .and_then(|r| r.join().ok())
+            .map(|(recorder, written)| {
+                let taped = producer.as_ref().and_then(|p| p.taped).unwrap_or(Taped {
+                    messages: 0,
+                    lost: 0,
+                });
+                recorder.finish(written, taped, &service)
+            });
         let joined = Joined {
-            producer: producer.join().ok(),
+            recorded,
+            producer,
             consumer: consumers
                 .into_iter()
                 .map(|c| c.join().ok())

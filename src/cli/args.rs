@@ -154,6 +154,11 @@ pub struct LiveArgs {
     #[arg(long, requires = "metrics")]
     pub metrics_public: bool,
 
+    /// Write the run down for `sweep` to replay: PREFIX.arrivals (the time each
+    /// message was offered, epoch seconds) and PREFIX.services (each service time)
+    #[arg(long, value_name = "PREFIX")]
+    pub record: Option<String>,
+
     /// For tests: make this thread panic shortly after the start
     #[arg(long, hide = true, value_enum, value_name = "THREAD")]
     pub test_panic: Option<Worker>,

@@ -345,6 +345,8 @@ pub struct Config {
     pub consumers: u32,
     /// The thread that panics on purpose, in tests of the terminal's restoration.
     pub test_panic: Option<Worker>,
+    /// `--record PREFIX`: where to write the run's arrivals and service times.
+    pub record: Option<String>,
     /// `--arrivals-from`: replayed instead of the model's arrivals, up to
     /// `messages` (the `--duration` cut).
     pub trace: Option<Arc<Trace>>,
@@ -384,6 +386,7 @@ impl Config {
             metrics_public: cli.metrics_public,
             consumers: cli.consumers,
             test_panic: cli.test_panic,
+            record: cli.record,
             trace: None,
             service_from: None,
             load: 1.0,

@@ -10,3 +10,4 @@ pub mod control;
 pub mod counters;
 pub mod producer;
 pub mod reading;
+pub mod record;

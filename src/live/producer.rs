@@ -12,6 +12,7 @@ use crate::live::buffer::MeteredSender;
 use crate::live::clock::Clock;
 use crate::live::control::{Shared, State};
 use crate::live::counters::ProducerState;
+use crate::live::record::{Tape, Taped};
 use crate::model::{Arrivals, Gap};
 use crate::traffic::trace::scaled;
 
@@ -32,6 +33,8 @@ pub struct Report {
     pub produced: u64,
     /// When it stopped producing; the drain starts here.
     pub stopped_at: Instant,
+    /// What `--record` taped, if it was asked for.
+    pub taped: Option<Taped>,
 }
 
 /// Where the messages' times come from.
@@ -114,6 +117,7 @@ pub fn run(
     plan: Plan,
     mut buffer: MeteredSender<u64>,
     events: Sender<u64>,
+    mut tape: Option<Tape>,
     shared: &Shared,
 ) -> Report {
     let clock = shared.clock;
@@ -138,6 +142,9 @@ pub fn run(
                 break;
             }
         }
+        // When this message is offered, on the model's timeline: what
+        // `--record` writes (a replayed caller arrives then).
+        let offered = schedule.due;
         // The original's three steps: try, count a full buffer, block.
         match buffer.try_send(produced) {
             Ok(()) => {}
@@ -162,6 +169,9 @@ pub fn run(
         // If the illustrator has failed the run goes on without it.
         let _ = events.send(produced);
         produced += 1;
+        if let Some(tape) = &mut tape {
+            tape.offered((clock.model_secs(offered) * 1e9).round() as u64);
+        }
 
         let Some(gap) = schedule.next() else {
             break; // the trace's last line
@@ -182,8 +192,10 @@ pub fn run(
         }
     }
     counters.set_producer_state(ProducerState::Stopped);
+    let stopped_at = Instant::now();
     Report {
         produced,
-        stopped_at: Instant::now(),
+        stopped_at,
+        taped: tape.map(Tape::finish),
     }
 }

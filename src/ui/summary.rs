@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::live::record::Recorded;
 use crate::stats::Verdict;
 use crate::units::seconds;
 
@@ -74,6 +75,9 @@ pub struct Summary {
     /// The worst lateness of any one wake, in model seconds.
     pub schedule_lag_max_s: f64,
     pub verdict: Labelled,
+    /// What `--record` wrote; absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Recorded>,
 }
 
 /// The verdict, and whether the run it rests on was faithful.
@@ -126,7 +130,7 @@ impl Summary {
              {blocked}\n\
              lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}, \
              oldest message waited {}\n\
-             {}\n",
+             {}\n{}",
             self.full_count,
             self.produced,
             self.consumed,
@@ -141,6 +145,7 @@ impl Summary {
             self.max_catch_up_s.map_or("-".into(), seconds),
             seconds(self.oldest_item_age_max_s),
             verdict,
+            self.recorded.as_ref().map_or(String::new(), record_line),
         )
     }
 
@@ -153,6 +158,25 @@ impl Summary {
         }
         out.flush()
     }
+}
+
+/// What `--record` wrote, and whether it can be replayed as the run.
+fn record_line(r: &Recorded) -> String {
+    let mut line = format!(
+        "recorded {} messages to {} and {}",
+        r.messages, r.arrivals, r.services
+    );
+    if r.lost > 0 {
+        line += &format!(
+            "; INCOMPLETE: {} offered times were lost (the disk did not keep up), \
+             so a replay is not this run",
+            r.lost
+        );
+    }
+    if let Some(error) = &r.error {
+        line += &format!("; FAILED: {error}");
+    }
+    line + "\n"
 }
 
 #[cfg(test)]
@@ -197,6 +221,7 @@ mod tests {
                 verdict: Verdict::NotEnoughData,
                 faithful: true,
             },
+            recorded: None,
         }
     }
 
