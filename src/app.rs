@@ -21,7 +21,7 @@ use crate::live::producer::Source;
 use crate::live::reading::Reading;
 use crate::live::record::{self, Recorded, Recorder, Tape, Taped};
 use crate::live::{consumer, producer};
-use crate::model::Arrivals;
+use crate::model::{ArrivalKind, Arrivals, ServiceKind};
 use crate::sizing::replay::{self, Replay};
 use crate::sizing::sim::{self, Scenario};
 use crate::sizing::sweep;
@@ -30,7 +30,7 @@ use crate::traffic::trace::scaled;
 use crate::traffic::{self, Service};
 use crate::ui::illustrator::{self, Feeds, Look, Mode};
 use crate::ui::signals::{self, Stops, Suspend};
-use crate::ui::summary::{Blocked, Labelled, Summary};
+use crate::ui::summary::{Blocked, Labelled, Predicted, Summary};
 use crate::ui::writer::{self, Finished, Target, Writer};
 use crate::ui::{metrics, terminal};
 
@@ -468,7 +468,86 @@ fn summarise(
             verdict: Verdict::new(&rates, capacity, peak_backlog, config.consumers),
             faithful: r.faithful,
         },
+        predicted: predict(config, &r, produce_s, aborted, &service),
         recorded: None,
+    }
+}
+
+/// The most messages the summary simulates for its prediction: the
+/// simulation does tens of millions a second, so this keeps the end of a
+/// long run within a second or so.
+const PREDICT_MAX: u64 = 20_000_000;
+
+/// What the sweep's simulation (and, where the model is exponential both
+/// ways, queueing theory) says the same run should have counted: the same
+/// model, seed, capacity and consumers, producing for as long as this run
+/// did; a trace is replayed against the same buffer.
+fn predict(
+    config: &Config,
+    r: &Reading,
+    produce_s: f64,
+    aborted: bool,
+    service: &Service,
+) -> Predicted {
+    let model = &config.model;
+    let exponential = config.trace.is_none()
+        && config.service_from.is_none()
+        && model.arrivals == ArrivalKind::Exponential
+        && model.service == ServiceKind::Exponential;
+    let (theory_full_share, theory) = match model.utilisation(1) {
+        Some(offered) if exponential => (
+            Some(sim::m_m_c_k_blocking(
+                offered,
+                config.consumers,
+                config.capacity,
+            )),
+            Some(if config.consumers > 1 {
+                format!("M/M/{}/K", config.consumers)
+            } else {
+                "M/M/1/K".to_owned()
+            }),
+        ),
+        _ => (None, None),
+    };
+    let skipped = if aborted {
+        Some("the run was aborted".to_owned())
+    } else if r.produced > PREDICT_MAX {
+        Some(format!("more than {PREDICT_MAX} messages"))
+    } else {
+        None
+    };
+    let outcome = skipped.is_none().then(|| match &config.trace {
+        Some(trace) => {
+            let sent = &trace.offsets[..r.produced as usize];
+            replay::replay(
+                &Replay {
+                    offsets: sent,
+                    load: config.load,
+                    produce: Duration::from_nanos(sent.last().copied().unwrap_or(0)),
+                    capacity: config.capacity,
+                    consumers: config.consumers,
+                },
+                service,
+            )
+        }
+        None => sim::simulate_with(
+            &Scenario {
+                model,
+                seed: config.seed,
+                capacity: config.capacity,
+                consumers: config.consumers,
+                horizon: Some(Duration::from_secs_f64(produce_s.max(0.0))),
+                messages: config.messages,
+            },
+            &|seq| service.ns(seq),
+        ),
+    });
+    Predicted {
+        simulated_full_count: outcome.as_ref().map(|o| o.full_count),
+        simulated_produced: outcome.as_ref().map(|o| o.produced),
+        theory_full_share,
+        theory,
+        skipped,
     }
 }
 

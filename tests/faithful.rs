@@ -92,3 +92,37 @@ fn an_unfaithful_run_says_so_in_its_text_summary() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_summary_puts_the_simulation_and_the_theory_beside_the_observation() {
+    // The built-in model: the sweep's simulation of the same run, no theory
+    // (its arrivals are not exponential).
+    let s = json_run(&["--seed=7", "--speed=100"]);
+    let predicted = &s["predicted"];
+    let simulated = predicted["simulated_full_count"].as_u64().unwrap();
+    assert!(predicted["theory_full_share"].is_null(), "{s}");
+    let full = s["full_count"].as_u64().unwrap();
+    assert!(
+        close(full, simulated) || flagged(&s),
+        "observed {full}, simulated {simulated}, and not flagged: {s}"
+    );
+    // Exponential both ways with two consumers: M/M/c/K, from the
+    // configuration alone (λ/μ = 180/100), whatever the machine did.
+    let s = json_run(&[
+        "--seed=7",
+        "--speed=100",
+        "--arrivals=exponential",
+        "--service=exponential",
+        "--produce-every=100ms",
+        "--consume-every=180ms",
+        "--consumers=2",
+        "--capacity=5",
+    ]);
+    let predicted = &s["predicted"];
+    assert_eq!(predicted["theory"], "M/M/2/K", "{s}");
+    let theory = predicted["theory_full_share"].as_f64().unwrap();
+    let expected = burstbuf::sizing::sim::m_m_c_k_blocking(1.8, 2, 5);
+    assert!((theory - expected).abs() < 1e-12, "{theory} vs {expected}");
+    assert!(predicted["simulated_full_count"].is_u64(), "{s}");
+    assert!(predicted["skipped"].is_null(), "{s}");
+}

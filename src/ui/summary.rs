@@ -75,9 +75,28 @@ pub struct Summary {
     /// The worst lateness of any one wake, in model seconds.
     pub schedule_lag_max_s: f64,
     pub verdict: Labelled,
+    pub predicted: Predicted,
     /// What `--record` wrote; absent without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded: Option<Recorded>,
+}
+
+/// What the sweep and queueing theory say the same run should have counted,
+/// beside what it did: theory, simulation and observation side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Predicted {
+    /// Fulls in the sweep's simulation of the same model, seed, capacity,
+    /// consumers and producing time (a trace: its replay); `null` if skipped.
+    pub simulated_full_count: Option<u64>,
+    /// Messages offered in that simulation.
+    pub simulated_produced: Option<u64>,
+    /// The M/M/1/K or M/M/c/K share of sends that find the buffer full,
+    /// where arrivals and service are both exponential; `null` otherwise.
+    pub theory_full_share: Option<f64>,
+    /// Which formula gave it: `M/M/1/K`, or `M/M/c/K` with c the consumers.
+    pub theory: Option<String>,
+    /// Why the simulation was skipped, if it was.
+    pub skipped: Option<String>,
 }
 
 /// The verdict, and whether the run it rests on was faithful.
@@ -130,7 +149,7 @@ impl Summary {
              {blocked}\n\
              lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}, \
              oldest message waited {}\n\
-             {}\n{}",
+             {}\n{}{}",
             self.full_count,
             self.produced,
             self.consumed,
@@ -145,8 +164,47 @@ impl Summary {
             self.max_catch_up_s.map_or("-".into(), seconds),
             seconds(self.oldest_item_age_max_s),
             verdict,
+            self.predicted_line(),
             self.recorded.as_ref().map_or(String::new(), record_line),
         )
+    }
+
+    /// Observed beside simulated beside theory, one line.
+    fn predicted_line(&self) -> String {
+        let p = &self.predicted;
+        if *p == Predicted::default() {
+            return String::new(); // nothing to set beside it
+        }
+        let mut parts = vec![format!(
+            "observed {} ({:.1}% of sends)",
+            self.full_count,
+            self.full_share * 100.0
+        )];
+        match (p.simulated_full_count, p.simulated_produced, &p.skipped) {
+            (Some(full), Some(produced), _) => parts.push(format!(
+                "simulated {full} ({:.1}% of {produced} sends; same model and seed)",
+                if produced == 0 {
+                    0.0
+                } else {
+                    full as f64 * 100.0 / produced as f64
+                }
+            )),
+            (_, _, Some(why)) => parts.push(format!("simulation skipped: {why}")),
+            _ => {}
+        }
+        if let (Some(share), Some(kind)) = (p.theory_full_share, &p.theory) {
+            // A steady-state share: a short run that starts empty sees less.
+            parts.push(format!(
+                "{kind} theory {:.1}% of sends (steady state)",
+                share * 100.0
+            ));
+        }
+        let flag = if self.faithful {
+            ""
+        } else {
+            " (the run was not faithful: the observed count is the machine's)"
+        };
+        format!("Buffer full: {}{flag}\n", parts.join(", "))
     }
 
     pub fn write(&self, out: &mut impl Write, json: bool) -> io::Result<()> {
@@ -221,8 +279,45 @@ mod tests {
                 verdict: Verdict::NotEnoughData,
                 faithful: true,
             },
+            predicted: Predicted::default(),
             recorded: None,
         }
+    }
+
+    #[test]
+    fn the_prediction_stands_beside_the_observation() {
+        let mut s = summary();
+        s.predicted = Predicted {
+            simulated_full_count: Some(500),
+            simulated_produced: Some(1490),
+            theory_full_share: Some(0.6),
+            theory: Some("M/M/1/K".into()),
+            skipped: None,
+        };
+        let text = s.text();
+        assert!(
+            text.contains(
+                "Buffer full: observed 512 (34.1% of sends), simulated 500 (33.6% of 1490 \
+                 sends; same model and seed), M/M/1/K theory 60.0% of sends (steady state)\n"
+            ),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["predicted"]["simulated_full_count"], 500);
+        assert_eq!(json["predicted"]["theory_full_share"], 0.6);
+        s.predicted = Predicted {
+            skipped: Some("the run was aborted".into()),
+            ..Predicted::default()
+        };
+        s.faithful = false;
+        let text = s.text();
+        assert!(
+            text.contains(
+                "Buffer full: observed 512 (34.1% of sends), simulation skipped: the run was \
+                 aborted (the run was not faithful: the observed count is the machine's)\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
