@@ -26,6 +26,13 @@ use crate::units::seconds;
 /// The peak-rate windows, in seconds.
 pub const WINDOWS: [u64; 3] = [1, 10, 60];
 
+/// The index-of-dispersion windows, in seconds.
+pub const DISPERSION_WINDOWS: [u64; 4] = [1, 10, 60, 600];
+
+/// Fewer whole windows than this and the index of dispersion is not given:
+/// a variance of a handful of counts says little.
+pub const MIN_WINDOWS: u64 = 10;
+
 /// A trace's statistics and fitted models.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TraceFit {
@@ -42,9 +49,72 @@ pub struct TraceFit {
     pub gaps: Option<Summary>,
     pub bursty: Option<BurstyFit>,
     pub exponential: Option<ExponentialFit>,
+    /// How bursty it is, in numbers a Poisson stream would not show.
+    pub burstiness: Burstiness,
+    /// The capacity the trace needs against that a Poisson stream of the
+    /// same mean rate would need; filled in by the caller (it takes the
+    /// sweep's simulation), with `--consume-every`.
+    pub sizing: Option<SizingComparison>,
     /// `burstbuf sweep` with the trace itself, and with the fitted bursty model.
     pub sweep_trace: String,
     pub sweep_model: Option<String>,
+}
+
+/// The burstiness fingerprint. A Poisson stream has an index of dispersion
+/// of 1 at every window, peak-to-mean rates near 1 over long windows, and
+/// uncorrelated gaps; bursty traffic has an index far above 1 that grows
+/// with the window (bursts of bursts), and that is what a buffer sized for
+/// Poisson traffic misses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Burstiness {
+    /// Variance over mean of the arrivals counted in consecutive windows.
+    pub dispersion: Vec<Dispersion>,
+    /// The peak rate over each window (as in `peak_rates`) over the mean rate.
+    pub peak_to_mean: Vec<PeakToMean>,
+    /// Lag-1 autocorrelation of the gaps: near 0 for independent gaps,
+    /// positive when short gaps follow short ones (bursts). `None` under 3 gaps
+    /// or when every gap is equal.
+    pub gap_lag1_autocorrelation: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dispersion {
+    pub window_s: u64,
+    /// Whole windows in the span.
+    pub windows: u64,
+    /// `None` with fewer than [`MIN_WINDOWS`] windows, or none arriving.
+    pub index: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeakToMean {
+    pub window_s: u64,
+    pub ratio: f64,
+}
+
+/// The buffer this trace needs, by simulation, against what a Poisson
+/// stream of the same mean rate would need, with the same service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SizingComparison {
+    /// Fixed service time per message, seconds (`--consume-every`).
+    pub service_s: f64,
+    pub consumers: u32,
+    /// The share of sends allowed to find the buffer full.
+    pub target_full: f64,
+    /// λ·service/consumers.
+    pub utilisation: f64,
+    /// Smallest capacity meeting the target with the trace replayed; `None`
+    /// if none up to `searched` does (or ρ ≥ 1).
+    pub trace_capacity: Option<u64>,
+    /// The same with Poisson arrivals of the trace's mean rate, simulated
+    /// over the trace's span.
+    pub poisson_capacity: Option<u64>,
+    /// The same by the M/M/c/K formula (exponential service too).
+    pub mmck_capacity: Option<u64>,
+    /// The largest capacity tried.
+    pub searched: u64,
+    /// Set when a Poisson or M/M/c/K answer would undersize the buffer.
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -132,6 +202,83 @@ fn peak_count(offsets: &[u64], window_ns: u64) -> u64 {
         best = best.max(end + 1 - start);
     }
     best as u64
+}
+
+/// Index of dispersion of the counts in consecutive windows of `window_ns`
+/// from the first arrival (whole windows only), and how many windows.
+fn dispersion(offsets: &[u64], window_ns: u64) -> (u64, Option<f64>) {
+    let span = offsets.last().copied().unwrap_or(0);
+    let windows = span / window_ns;
+    if windows < MIN_WINDOWS {
+        return (windows, None);
+    }
+    let mut counts = vec![0u64; windows as usize];
+    for &t in offsets {
+        let i = (t / window_ns) as usize;
+        if i < counts.len() {
+            counts[i] += 1;
+        }
+    }
+    let n = counts.len() as f64;
+    let mean = counts.iter().sum::<u64>() as f64 / n;
+    if mean <= 0.0 {
+        return (windows, None);
+    }
+    let var = counts
+        .iter()
+        .map(|&c| (c as f64 - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    (windows, Some(var / mean))
+}
+
+/// Lag-1 autocorrelation of a series.
+fn lag1_autocorrelation(values: &[u64]) -> Option<f64> {
+    if values.len() < 3 {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let dev: Vec<f64> = values.iter().map(|&v| v as f64 - mean).collect();
+    let denominator: f64 = dev.iter().map(|d| d * d).sum();
+    if denominator <= 0.0 {
+        return None;
+    }
+    let numerator: f64 = dev.windows(2).map(|w| w[0] * w[1]).sum();
+    Some(numerator / denominator)
+}
+
+/// The fingerprint of a trace's offsets and gaps (in file order).
+pub fn burstiness(
+    offsets: &[u64],
+    gaps: &[u64],
+    peak_rates: &[PeakRate],
+    mean_rate: Option<f64>,
+) -> Burstiness {
+    Burstiness {
+        dispersion: DISPERSION_WINDOWS
+            .iter()
+            .map(|&w| {
+                let (windows, index) = dispersion(offsets, w * 1_000_000_000);
+                Dispersion {
+                    window_s: w,
+                    windows,
+                    index,
+                }
+            })
+            .collect(),
+        peak_to_mean: match mean_rate {
+            Some(mean) if mean > 0.0 => peak_rates
+                .iter()
+                .map(|p| PeakToMean {
+                    window_s: p.window_s,
+                    ratio: p.per_s / mean,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        gap_lag1_autocorrelation: lag1_autocorrelation(gaps),
+    }
 }
 
 /// The Kolmogorov–Smirnov distance between sorted samples and a distribution
@@ -264,6 +411,16 @@ pub fn fit_trace(trace: &Trace) -> TraceFit {
     let offsets = &trace.offsets;
     let span_s = trace.span().as_secs_f64();
     let mut gaps: Vec<u64> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
+    let mean_rate = (span_s > 0.0).then(|| trace.lines() as f64 / span_s);
+    let peak_rates: Vec<PeakRate> = WINDOWS
+        .iter()
+        .map(|&w| PeakRate {
+            window_s: w,
+            per_s: peak_count(offsets, w * 1_000_000_000) as f64 / w as f64,
+        })
+        .collect();
+    // Before the gaps are sorted: the autocorrelation needs their order.
+    let burstiness = burstiness(offsets, &gaps, &peak_rates, mean_rate);
     let gap_summary = summarise(&mut gaps);
     let (bursty, exponential) = if gaps.is_empty() {
         (None, None)
@@ -298,17 +455,13 @@ pub fn fit_trace(trace: &Trace) -> TraceFit {
         lines: trace.lines(),
         span_s,
         out_of_order: trace.out_of_order,
-        mean_rate: (span_s > 0.0).then(|| trace.lines() as f64 / span_s),
-        peak_rates: WINDOWS
-            .iter()
-            .map(|&w| PeakRate {
-                window_s: w,
-                per_s: peak_count(offsets, w * 1_000_000_000) as f64 / w as f64,
-            })
-            .collect(),
+        mean_rate,
+        peak_rates,
         gaps: gap_summary,
         bursty,
         exponential,
+        burstiness,
+        sizing: None,
         sweep_trace,
         sweep_model,
     }
@@ -375,6 +528,10 @@ impl TraceFit {
         if let Some(gaps) = &self.gaps {
             summary_text(&mut out, "gaps", gaps);
         }
+        burstiness_text(&mut out, &self.burstiness);
+        if let Some(sizing) = &self.sizing {
+            sizing_text(&mut out, sizing);
+        }
         out += "\nFitted models (Kolmogorov-Smirnov distance of the gaps: 0 is a perfect fit, 1 none):\n";
         match (&self.bursty, &self.exponential) {
             (Some(b), Some(e)) => {
@@ -407,6 +564,71 @@ impl TraceFit {
             out.push('\n');
         }
         out
+    }
+}
+
+fn burstiness_text(out: &mut String, b: &Burstiness) {
+    let idc: Vec<String> = b
+        .dispersion
+        .iter()
+        .map(|d| match d.index {
+            Some(i) => format!("{i:.2} at {} s", d.window_s),
+            None => format!("- at {} s", d.window_s),
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nBurstiness (a Poisson stream: 1 at every window, peaks near 1, gaps uncorrelated):"
+    );
+    let _ = writeln!(
+        out,
+        "  index of dispersion of counts: {} (- : under {MIN_WINDOWS} whole windows)",
+        idc.join(", ")
+    );
+    if !b.peak_to_mean.is_empty() {
+        let peaks: Vec<String> = b
+            .peak_to_mean
+            .iter()
+            .map(|p| format!("{:.2} at {} s", p.ratio, p.window_s))
+            .collect();
+        let _ = writeln!(out, "  peak-to-mean rate: {}", peaks.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "  lag-1 autocorrelation of the gaps: {}",
+        b.gap_lag1_autocorrelation
+            .map_or("-".into(), |r| format!("{r:.3}"))
+    );
+}
+
+fn sizing_text(out: &mut String, s: &SizingComparison) {
+    let capacity =
+        |c: Option<u64>| c.map_or(format!("none up to {}", s.searched), |c| c.to_string());
+    let _ = writeln!(
+        out,
+        "\nCapacity for at most {}% of sends finding the buffer full, {} consumer(s) at {} each (rho {:.2}):",
+        s.target_full * 100.0,
+        s.consumers,
+        seconds(s.service_s),
+        s.utilisation
+    );
+    let _ = writeln!(
+        out,
+        "  this trace (replayed):            {}",
+        capacity(s.trace_capacity)
+    );
+    let _ = writeln!(
+        out,
+        "  Poisson of the same mean rate:    {}",
+        capacity(s.poisson_capacity)
+    );
+    let _ = writeln!(
+        out,
+        "  M/M/c/K formula:                  {}",
+        capacity(s.mmck_capacity)
+    );
+    if let Some(warning) = &s.warning {
+        let _ = writeln!(out, "  WARNING: {warning}");
     }
 }
 
@@ -510,6 +732,69 @@ mod tests {
             (gaps.p50_s / (0.05 * 2f64.ln()) - 1.0).abs() < 0.05,
             "{gaps:?}"
         );
+    }
+
+    #[test]
+    fn a_poisson_trace_has_an_index_of_dispersion_of_1() {
+        // 500 000 exponential gaps of 20 ms: 10 000 s. The index's standard
+        // error with n windows is about sqrt(2 / (n - 1)); allowed: 4 of them
+        // (0.06 at 1 s, 0.18 at 10 s, 0.44 at 60 s, 1.5 at 600 s).
+        let model = Model {
+            arrivals: ArrivalKind::Exponential,
+            produce_every: Duration::from_millis(20),
+            ..Model::original()
+        };
+        let fit = fit_trace(&model_trace(&model, 11, 500_000));
+        let b = &fit.burstiness;
+        assert_eq!(b.dispersion.len(), 4);
+        for d in &b.dispersion {
+            let index = d.index.unwrap();
+            let tolerance = 4.0 * (2.0 / (d.windows as f64 - 1.0)).sqrt();
+            assert!(
+                (index - 1.0).abs() < tolerance,
+                "{d:?}: tolerance {tolerance}"
+            );
+        }
+        // Independent gaps: within 4 standard errors (1/sqrt(n)) of 0.
+        let r = b.gap_lag1_autocorrelation.unwrap();
+        assert!(r.abs() < 4.0 / (500_000f64).sqrt(), "{r}");
+        // Peaks over a minute barely above the mean.
+        let minute = b.peak_to_mean.iter().find(|p| p.window_s == 60).unwrap();
+        assert!(minute.ratio > 1.0 && minute.ratio < 1.2, "{minute:?}");
+    }
+
+    #[test]
+    fn a_bursty_trace_has_an_index_of_dispersion_far_above_1() {
+        // 30 s of a caller every 10 ms, then 30 s of one a second, 40 times.
+        const MS: u64 = 1_000_000;
+        let mut offsets = Vec::new();
+        let mut t = 0;
+        for _ in 0..40 {
+            for _ in 0..3000 {
+                offsets.push(t);
+                t += 10 * MS;
+            }
+            for _ in 0..30 {
+                offsets.push(t);
+                t += 1000 * MS;
+            }
+        }
+        let fit = fit_trace(&Trace::from_offsets("bursty", offsets));
+        let b = &fit.burstiness;
+        // Counts per second: 100 or 1, half the time each: variance about
+        // 2450, mean about 50: an index near 48, and more over 10 s.
+        let index = |w: u64| b.dispersion.iter().find(|d| d.window_s == w).unwrap().index;
+        assert!(index(1).unwrap() > 40.0, "{b:?}");
+        assert!(index(10).unwrap() > index(1).unwrap(), "{b:?}");
+        // 2400 s: too few whole 600 s windows to say.
+        assert_eq!(index(600), None);
+        // Short gaps follow short gaps.
+        assert!(b.gap_lag1_autocorrelation.unwrap() > 0.5, "{b:?}");
+        let second = b.peak_to_mean.iter().find(|p| p.window_s == 1).unwrap();
+        assert!(second.ratio > 1.9, "{second:?}");
+        let text = fit.text();
+        assert!(text.contains("index of dispersion of counts: "), "{text}");
+        assert!(text.contains("- at 600 s"), "{text}");
     }
 
     #[test]
