@@ -22,6 +22,7 @@ use crate::live::reading::Reading;
 use crate::live::record::{self, Recorded, Recorder, Tape, Taped};
 use crate::live::{consumer, producer};
 use crate::model::{ArrivalKind, Arrivals, ServiceKind};
+use crate::sizing::compare;
 use crate::sizing::replay::{self, Replay};
 use crate::sizing::sim::{self, Scenario};
 use crate::sizing::sweep;
@@ -76,9 +77,16 @@ pub fn main() -> ExitCode {
 
 /// `burstbuf fit`: the statistics and fitted models, on stdout.
 fn fit(config: &FitConfig) -> io::Result<()> {
+    let fit_trace = |trace| {
+        let mut fit = traffic::fit::fit_trace(trace);
+        fit.sizing = config
+            .compare
+            .map(|(every, consumers, target)| compare::compare(trace, every, consumers, target));
+        fit
+    };
     let text = match (&config.input, config.json) {
-        (FitInput::Trace(trace), false) => traffic::fit::fit_trace(trace).text(),
-        (FitInput::Trace(trace), true) => json_line(&traffic::fit::fit_trace(trace)),
+        (FitInput::Trace(trace), false) => fit_trace(trace).text(),
+        (FitInput::Trace(trace), true) => json_line(&fit_trace(trace)),
         (FitInput::Service(file), false) => traffic::fit::fit_service(file).text(),
         (FitInput::Service(file), true) => json_line(&traffic::fit::fit_service(file)),
     };

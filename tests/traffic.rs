@@ -341,3 +341,40 @@ fn a_record_prefix_that_cannot_be_written_stops_the_run_with_exit_2() {
     );
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn fit_warns_when_a_poisson_sized_buffer_would_be_too_small() {
+    let output = burstbuf(&["fit", "data/access.log", "--consume-every=300ms", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let fit: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let sizing = &fit["sizing"];
+    let (needs, poisson) = (
+        sizing["trace_capacity"].as_u64().unwrap(),
+        sizing["poisson_capacity"].as_u64().unwrap(),
+    );
+    // The example log is bursty: its bursts, not its mean, set the size.
+    assert!(needs > poisson, "{sizing}");
+    assert!(
+        sizing["warning"]
+            .as_str()
+            .unwrap()
+            .contains("too small for this trace"),
+        "{sizing}"
+    );
+    let idc = fit["burstiness"]["dispersion"][1]["index"]
+        .as_f64()
+        .unwrap();
+    assert!(idc > 2.0, "{fit}");
+    // The comparison needs a service time: without one, none is made.
+    let plain = burstbuf(&["fit", "data/access.log", "--json"])
+        .output()
+        .unwrap();
+    let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(plain["sizing"].is_null(), "{plain}");
+    let refused = burstbuf(&["fit", "data/access.log", "--consumers=2"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+}

@@ -69,6 +69,22 @@ pub struct FitArgs {
     #[arg(long, value_name = "FORMAT", value_enum, conflicts_with = "service")]
     pub time_format: Option<TimeFormatArg>,
 
+    /// Compare the capacity the trace needs with what a Poisson stream of its
+    /// mean rate would need, at this fixed service time per message
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, conflicts_with = "service",
+          value_parser = parse_duration)]
+    pub consume_every: Option<Duration>,
+
+    /// Consumers for that comparison
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
+          requires = "consume_every", value_parser = parse_consumers)]
+    pub consumers: u32,
+
+    /// The share of sends allowed to find the buffer full, for that comparison
+    #[arg(long, value_name = "P", allow_negative_numbers = true, default_value_t = 0.01,
+          requires = "consume_every", value_parser = parse_target)]
+    pub target_full: f64,
+
     /// Print everything as one JSON object
     #[arg(long)]
     pub json: bool,

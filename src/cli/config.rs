@@ -31,6 +31,8 @@ pub enum Run {
 pub struct FitConfig {
     pub input: FitInput,
     pub json: bool,
+    /// `--consume-every`, `--consumers`, `--target-full`: the capacity comparison.
+    pub compare: Option<(std::time::Duration, u32, f64)>,
 }
 
 #[derive(Debug)]
@@ -90,6 +92,9 @@ fn fit_config(args: FitArgs) -> Result<FitConfig, clap::Error> {
     Ok(FitConfig {
         input,
         json: args.json,
+        compare: args
+            .consume_every
+            .map(|every| (every, args.consumers, args.target_full)),
     })
 }
 
