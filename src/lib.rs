@@ -32,6 +32,8 @@
 //!   - [`sizing::sim`]: the live model as a discrete-event simulation in virtual time.
 //!   - [`sizing::replay`]: a trace replayed against the buffer, each line an
 //!     independent caller (`--arrivals-from`).
+//!   - [`sizing::compare`]: `fit --consume-every`: the capacity a trace needs
+//!     against a Poisson stream's and the M/M/c/K formula's.
 //!   - [`sizing::sweep`]: `burstbuf sweep`: simulations over capacities and consumer
 //!     counts, `--runs` of each, split across threads.
 //!   - [`sizing::interval`]: the 95% confidence interval of a share over runs.
@@ -41,13 +43,16 @@
 //!   - [`live::buffer`]: the metered buffer, a library type any program can use
 //!     ([`metered`], [`MeteredSender`], [`MeteredReceiver`]): `sync_channel` whose
 //!     ends count fulls, blocked time (a lock-free histogram), high-water, busy
-//!     and idle time, read at once by `Meter::snapshot`.
+//!     and idle time, and each message's entry time (the oldest's age), read
+//!     at once by `Meter::snapshot`.
 //!   - [`live::producer`], [`live::consumer`]: one module per thread kind
 //!     (`--consumers N` runs N consumer threads).
 //!   - [`live::counters`]: what else the threads publish: the producer's state,
 //!     and how late each kind of thread woke against its schedule.
 //!   - [`live::reading`]: one reading of all of it, in model time, with the
 //!     faithful-or-flagged verdict; every figure shown comes from one.
+//!   - [`live::record`]: `--record`: the offered times and service times
+//!     written as a trace, by a writer thread the producer never waits for.
 //!   - [`live::control`]: the run's stop/abort state, and sleeps that it can interrupt.
 //!   - [`live::clock`]: model time versus wall time (`--speed`).
 //! - Foundations, pure and shared:

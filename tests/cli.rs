@@ -116,6 +116,7 @@ fn a_default_run_drains_and_ends_with_the_originals_counter_line() {
                 "rho",
                 "blocked_p99",
                 "high_water",
+                "oldest_age",
                 "producer",
                 "faithful",
                 "schedule_lag"

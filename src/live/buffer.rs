@@ -11,7 +11,7 @@
 //!
 //! Recording is a few relaxed atomic adds and stores: no lock and no
 //! allocation on either path. Each end reads the clock once a message: the
-//! sender stamps the time a message entered (see [`Stamps`]), the receiver
+//! sender stamps the time a message entered (see `Stamps`), the receiver
 //! reads it back to know how long the message waited, so the age of the
 //! oldest message is measured, not estimated from the depth.
 //!

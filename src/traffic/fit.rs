@@ -69,7 +69,9 @@ pub struct TraceFit {
 pub struct Burstiness {
     /// Variance over mean of the arrivals counted in consecutive windows.
     pub dispersion: Vec<Dispersion>,
-    /// The peak rate over each window (as in `peak_rates`) over the mean rate.
+    /// The peak rate over each window (as in `peak_rates`) over the mean
+    /// rate; only windows no longer than the span (a longer one holds the
+    /// whole trace and says nothing).
     pub peak_to_mean: Vec<PeakToMean>,
     /// Lag-1 autocorrelation of the gaps: near 0 for independent gaps,
     /// positive when short gaps follow short ones (bursts). `None` under 3 gaps
@@ -270,6 +272,7 @@ pub fn burstiness(
         peak_to_mean: match mean_rate {
             Some(mean) if mean > 0.0 => peak_rates
                 .iter()
+                .filter(|p| p.window_s * 1_000_000_000 <= offsets.last().copied().unwrap_or(0))
                 .map(|p| PeakToMean {
                     window_s: p.window_s,
                     ratio: p.per_s / mean,
