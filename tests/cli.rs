@@ -161,6 +161,8 @@ fn json_has_the_documented_fields_and_they_agree() {
         "schedule_lag_s",
         "schedule_lag_max_s",
         "verdict",
+        "oldest_item_age_max_s",
+        "predicted",
     ] {
         assert!(summary.get(field).is_some(), "no {field} in {summary}");
     }
@@ -169,6 +171,17 @@ fn json_has_the_documented_fields_and_they_agree() {
     let produced = summary["produced"].as_u64().unwrap();
     assert_eq!(summary["consumed"].as_u64().unwrap(), produced);
     assert!(summary["full_count"].as_u64().unwrap() <= produced);
+    // Messages queued behind 300 ms of service: a measured wait.
+    assert!(
+        summary["oldest_item_age_max_s"].as_f64().unwrap() > 0.0,
+        "{summary}"
+    );
+    // A finished run is simulated for comparison; no --record, no "recorded".
+    assert!(
+        summary["predicted"]["simulated_full_count"].is_u64(),
+        "{summary}"
+    );
+    assert!(summary.get("recorded").is_none(), "{summary}");
     // The producer stops once 20 s of model time have passed, never before;
     // how long after depends on the machine (see `faithful`).
     let produce_s = summary["produce_s"].as_f64().unwrap();
@@ -329,6 +342,11 @@ fn a_second_signal_aborts_and_reports_what_was_left() {
     assert_eq!(
         figure(figures, "produced") - figure(figures, "consumed"),
         figure(figures, "left unconsumed")
+    );
+    // No prediction for a run cut short, and it says so.
+    assert!(
+        rest.contains("simulation skipped: the run was aborted"),
+        "{rest}"
     );
 }
 

@@ -324,6 +324,12 @@ fn the_endpoint_answers_loopback_hosts_only() {
     }
     let vars: serde_json::Value = serde_json::from_str(&get_ok(addr, "/debug/vars")).unwrap();
     assert!(vars["produced_total"].is_u64(), "{vars}");
+    // The oldest message's wait: a gauge in both, never negative.
+    assert!(
+        text.contains("# TYPE burstbuf_oldest_item_age_seconds gauge"),
+        "{text}"
+    );
+    assert!(vars["oldest_item_age_s"].as_f64().unwrap() >= 0.0, "{vars}");
     assert_eq!(get(addr, "/metrics", "evil.example").unwrap().0, 421);
     assert_eq!(get(addr, "/metrics", "localhost:1").unwrap().0, 200);
     assert_eq!(get(addr, "/nothing", "localhost").unwrap().0, 404);
