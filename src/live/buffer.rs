@@ -227,9 +227,14 @@ pub struct Meter {
 ///   send returns (it entered then, not when it was offered). Only a
 ///   receiver that takes it in those few nanoseconds sees the earlier stamp.
 /// - The oldest message in the buffer is number `consumed`; a reading takes
-///   its stamp when the depth is above 0. Its slot cannot be reused until
+///   its stamp when the depth is above 0, after its Acquire load of the
+///   produced count (which the sender stored with Release after stamping),
+///   so never an earlier lap's stamp. Its slot cannot be reused until
 ///   `consumed + 1` has left, so a reading sees that message's stamp even if
 ///   it leaves meanwhile (the age then belongs to the reading's counts).
+///   Only a reading held up while two or more messages leave can find a
+///   younger message's stamp there: an age shown too small for one frame,
+///   never too large, so the worst age is never inflated.
 #[derive(Debug)]
 struct Stamps {
     slots: Box<[AtomicU64]>,
