@@ -19,7 +19,7 @@ use crate::live::clock::Clock;
 use crate::live::control::{Control, Shared, State};
 use crate::live::producer::Source;
 use crate::live::reading::Reading;
-use crate::live::record::{self, Recorded, Recorder, Tape, Taped};
+use crate::live::record::{self, Recorded, Tape, Taped, Writing};
 use crate::live::{consumer, producer};
 use crate::model::{ArrivalKind, Arrivals, ServiceKind};
 use crate::sizing::compare;
@@ -53,6 +53,9 @@ const PATIENCE: Duration = Duration::from_millis(250);
 /// that merely stalls for a moment still gets the summary on stdout.
 const PATIENCE_DRAINED: Duration = Duration::from_secs(1);
 
+/// How long the end of a run waits for `--record`'s files to be written
+/// (the service times are written at the end: a few million lines a second).
+const RECORD_PATIENCE: Duration = Duration::from_secs(10);
 /// How long Ctrl-Z and `fg` wait for a frame being written.
 const SUSPEND_PATIENCE: Duration = Duration::from_millis(50);
 
@@ -205,6 +208,10 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
             let _ = writeln!(io::stderr(), "error: {why}");
             return Ok(ExitCode::from(EXIT_USAGE));
         }
+    };
+    let record = match record {
+        Some((tape, recorder)) => Some((tape, recorder.start(service(config))?)),
+        None => None,
     };
     if let Some(addr) = server.as_ref().and_then(metrics::Server::local_addr) {
         let _ = writeln!(
@@ -574,9 +581,9 @@ fn run_threads(
     stops: &Stops,
     writer: &Writer,
     server: Option<metrics::Server>,
-    record: Option<(Tape, Recorder)>,
+    record: Option<(Tape, Writing)>,
 ) -> io::Result<Joined> {
-    let (tape, recorder) = record.unzip();
+    let (tape, writing) = record.unzip();
     // The two unbounded event channels the illustrator listens to
     // (unbounded, so watching never blocks the producer).
     let (produced_tx, produced_rx) = mpsc::channel::<u64>();
@@ -605,15 +612,6 @@ fn run_threads(
         // its senders drop, and that is how the next one down the line learns
         // it is done (producer → consumer → illustrator).
         let control = &shared.control;
-        // The recorder's writer starts first: the producer never waits for it.
-        let recorder = recorder
-            .map(|mut recorder| {
-                spawn(s, "recorder", control, move || {
-                    let written = recorder.write_arrivals();
-                    (recorder, written)
-                })
-            })
-            .transpose()?;
         let producer = spawn(s, "producer", control, move || {
             test_panic(config, Worker::Producer, shared);
             producer::run(plan, buffer_tx, produced_tx, tape, shared)
@@ -649,15 +647,15 @@ fn run_threads(
         let producer = producer.join().ok();
         // The producer is done (its tape finished, or dropped in a panic):
         // the writer has its last chunk.
-        let recorded = recorder
-            .and_then(|r| r.join().ok())
-            .map(|(recorder, written)| {
-                let taped = producer.as_ref().and_then(|p| p.taped).unwrap_or(Taped {
-                    messages: 0,
-                    lost: 0,
-                });
-                recorder.finish(written, taped, &service)
+        // The producer is done (its tape finished, or dropped in a panic):
+        // the writer has its last chunk; it is waited for a bounded time.
+        let recorded = writing.map(|writing| {
+            let taped = producer.as_ref().and_then(|p| p.taped).unwrap_or(Taped {
+                messages: 0,
+                lost: 0,
             });
+            writing.finish(taped, RECORD_PATIENCE)
+        });
         let joined = Joined {
             recorded,
             producer,

@@ -22,11 +22,17 @@
 //! pace, and memory stays at most [`QUEUED`] chunks (2 MiB). Lost chunks are
 //! counted and the summary says the recording is incomplete (a trace with
 //! holes would replay a different run).
+//!
+//! The writer is a detached thread ([`Recorder::start`]): a disk that stops
+//! answering would block it in `write` forever, and the run must still end.
+//! The summary waits for it a bounded time ([`Writing::finish`]) and then
+//! says the files are incomplete.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -36,6 +42,8 @@ use crate::traffic::Service;
 const CHUNK: usize = 4096;
 /// Chunks that may wait for the writer.
 pub const QUEUED: usize = 64;
+/// How long the producer's last chunk may wait for room.
+const LAST_PATIENCE: Duration = Duration::from_secs(2);
 
 /// The producer's end: offered times, in model nanoseconds since the start.
 #[derive(Debug)]
@@ -68,13 +76,18 @@ impl Tape {
 
     fn pass(&mut self, chunk: Vec<u64>, last: bool) {
         let len = chunk.len() as u64;
-        let sent = if last {
-            // The producer is done: the last chunk may wait for room.
-            self.to_writer.send(chunk).is_ok()
-        } else {
+        // The producer is done with the last chunk: it may wait for room,
+        // a bounded time (a writer stuck on a dead disk must not hold it).
+        let deadline = Instant::now() + if last { LAST_PATIENCE } else { Duration::ZERO };
+        let mut chunk = chunk;
+        let sent = loop {
             match self.to_writer.try_send(chunk) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+                Ok(()) => break true,
+                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                    chunk = back;
+                    thread::sleep(Duration::from_millis(1));
+                }
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => break false,
             }
         };
         if !sent {
@@ -155,10 +168,68 @@ pub fn create(prefix: &str) -> Result<(Tape, Recorder), String> {
     ))
 }
 
+/// A recorder at work on its own thread.
+#[derive(Debug)]
+pub struct Writing {
+    arrivals: String,
+    services: String,
+    taped: Sender<Taped>,
+    done: Receiver<Recorded>,
+}
+
+impl Writing {
+    /// Tells the writer what was taped (it then writes the service times)
+    /// and waits at most `patience` for it to finish.
+    pub fn finish(self, taped: Taped, patience: Duration) -> Recorded {
+        let _ = self.taped.send(taped);
+        match self.done.recv_timeout(patience) {
+            Ok(recorded) => recorded,
+            Err(why) => Recorded {
+                arrivals: self.arrivals,
+                services: self.services,
+                messages: taped.messages,
+                lost: taped.lost,
+                complete: false,
+                error: Some(match why {
+                    RecvTimeoutError::Timeout => {
+                        format!("the files were still being written after {patience:?}")
+                    }
+                    RecvTimeoutError::Disconnected => "the writer thread failed".to_owned(),
+                }),
+            },
+        }
+    }
+}
+
 impl Recorder {
+    /// Starts the writer on a detached thread: the arrivals as they come,
+    /// then, once told what was taped, the service times of `service`.
+    pub fn start(mut self, service: Service) -> io::Result<Writing> {
+        let (taped_tx, taped_rx) = mpsc::channel();
+        let (done_tx, done_rx) = mpsc::channel();
+        let (arrivals, services) = (self.arrivals_path.clone(), self.services_path.clone());
+        thread::Builder::new()
+            .name("recorder".into())
+            .spawn(move || {
+                let written = self.write_arrivals();
+                // No tape count: the producer never finished (a panic).
+                let taped = taped_rx.recv().unwrap_or(Taped {
+                    messages: 0,
+                    lost: 0,
+                });
+                let _ = done_tx.send(self.finish(written, taped, &service));
+            })?;
+        Ok(Writing {
+            arrivals,
+            services,
+            taped: taped_tx,
+            done: done_rx,
+        })
+    }
+
     /// Writes the offered times as they come, until the tape is finished.
-    /// Run on a thread of its own; then [`Recorder::finish`].
-    pub fn write_arrivals(&mut self) -> io::Result<()> {
+    /// On the writer thread ([`Recorder::start`]).
+    fn write_arrivals(&mut self) -> io::Result<()> {
         writeln!(
             self.arrivals,
             "# burstbuf --record: the time each message was offered, epoch seconds"
@@ -183,7 +254,7 @@ impl Recorder {
     }
 
     /// Writes the service times of messages `0..taped.messages` and says what was written.
-    pub fn finish(mut self, arrivals: io::Result<()>, taped: Taped, service: &Service) -> Recorded {
+    fn finish(mut self, arrivals: io::Result<()>, taped: Taped, service: &Service) -> Recorded {
         let services = (|| {
             writeln!(
                 self.services,
@@ -215,20 +286,17 @@ mod tests {
     use super::*;
     use crate::model::Model;
     use crate::traffic::{EmpiricalService, Trace};
-    use std::thread;
 
     #[test]
     fn a_recording_reads_back_as_the_same_trace_and_services() {
         let dir = std::env::temp_dir();
         let prefix = dir.join(format!("burstbuf-record-unit-{}", std::process::id()));
         let prefix = prefix.to_str().unwrap();
-        let (mut tape, mut recorder) = create(prefix).unwrap();
+        let (mut tape, recorder) = create(prefix).unwrap();
+        let service = Service::model(&Model::original(), 7);
+        let writing = recorder.start(service.clone()).unwrap();
         // More than a chunk, with ties (a burst) and gaps.
         let offered: Vec<u64> = (0..10_000u64).map(|i| i / 3 * 1_234_567).collect();
-        let writer = thread::spawn(move || {
-            let result = recorder.write_arrivals();
-            (recorder, result)
-        });
         for &ns in &offered {
             tape.offered(ns);
         }
@@ -240,9 +308,8 @@ mod tests {
                 lost: 0
             }
         );
-        let (recorder, result) = writer.join().unwrap();
-        let service = Service::model(&Model::original(), 7);
-        let recorded = recorder.finish(result, taped, &service);
+        // Patience enough for any machine: only a hang would use it up.
+        let recorded = writing.finish(taped, Duration::from_secs(60));
         assert!(
             recorded.complete && recorded.error.is_none(),
             "{recorded:?}"
@@ -255,6 +322,36 @@ mod tests {
         assert_eq!(&services.times[..], &expected[..]);
         let _ = std::fs::remove_file(&recorded.arrivals);
         let _ = std::fs::remove_file(&recorded.services);
+    }
+
+    #[test]
+    fn a_writer_that_does_not_finish_is_given_up_and_the_files_called_incomplete() {
+        let prefix =
+            std::env::temp_dir().join(format!("burstbuf-record-stuck-{}", std::process::id()));
+        let prefix = prefix.to_str().unwrap();
+        let (mut tape, recorder) = create(prefix).unwrap();
+        let writing = recorder
+            .start(Service::model(&Model::original(), 7))
+            .unwrap();
+        tape.offered(0);
+        // The tape is still open, so the writer is still waiting for times.
+        let taped = Taped {
+            messages: 1,
+            lost: 0,
+        };
+        let recorded = writing.finish(taped, Duration::from_millis(20));
+        assert!(!recorded.complete, "{recorded:?}");
+        assert!(
+            recorded
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("still being written"),
+            "{recorded:?}"
+        );
+        drop(tape);
+        let _ = std::fs::remove_file(format!("{prefix}.arrivals"));
+        let _ = std::fs::remove_file(format!("{prefix}.services"));
     }
 
     #[test]
