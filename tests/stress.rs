@@ -89,6 +89,42 @@ fn several_consumers_lose_nothing() {
     }
 }
 
+fn a_flat_out_recording_accounts_for_every_message() {
+    // Flat out the writer may fall behind: every offered time is then
+    // either in the file or counted as lost, and the summary says which.
+    let prefix = std::env::temp_dir().join(format!("burstbuf-stress-{}", std::process::id()));
+    let prefix = prefix.to_str().unwrap().to_owned();
+    let messages = 500_000u64;
+    let mut cmd = burstbuf(&[]);
+    cmd.args(flat_out(100, messages))
+        .arg("--record")
+        .arg(&prefix);
+    let output = cmd.timeout(WATCHDOG).output().unwrap();
+    let (arrivals, services) = (format!("{prefix}.arrivals"), format!("{prefix}.services"));
+    let lines = |path: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines().filter(|l| !l.starts_with('#')).count() as u64
+    };
+    let (arrival_lines, service_lines) = (lines(&arrivals), lines(&services));
+    let _ = std::fs::remove_file(&arrivals);
+    let _ = std::fs::remove_file(&services);
+    assert!(output.status.success(), "{output:?}");
+    let s: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(s["produced"], messages, "{s}");
+    let recorded = &s["recorded"];
+    assert_eq!(recorded["messages"], messages, "{s}");
+    if !recorded["error"].is_null() {
+        // A machine too loaded to write the files within the run's patience:
+        // then they must be called incomplete, and their lines prove nothing.
+        assert_eq!(recorded["complete"], false, "{s}");
+        return;
+    }
+    let lost = recorded["lost"].as_u64().unwrap();
+    assert_eq!(arrival_lines + lost, messages, "{s}");
+    assert_eq!(service_lines, messages, "{s}");
+    assert_eq!(recorded["complete"], lost == 0, "{s}");
+}
+
 fn has_taskset() -> bool {
     StdCommand::new("taskset")
         .arg("-V")
@@ -122,6 +158,10 @@ fn main() {
         test(
             "several_consumers_lose_nothing",
             several_consumers_lose_nothing,
+        ),
+        test(
+            "a_flat_out_recording_accounts_for_every_message",
+            a_flat_out_recording_accounts_for_every_message,
         ),
     ];
     libtest_mimic::run(&args, tests).exit();
