@@ -193,6 +193,9 @@ pub fn run(
     }
     counters.set_producer_state(ProducerState::Stopped);
     let stopped_at = Instant::now();
+    // Closed before the tape is finished (which may wait for the recorder):
+    // the consumers drain and the illustrator ends without waiting for it.
+    drop((buffer, events));
     Report {
         produced,
         stopped_at,
