@@ -39,6 +39,39 @@ pub struct Model {
     pub consume_every: Duration,
     pub arrivals: ArrivalKind,
     pub service: ServiceKind,
+    /// Consumer outages (`--stall`), sorted by start: during each no consumer
+    /// starts a new message (one in service finishes).
+    pub stalls: Vec<Stall>,
+}
+
+/// A consumer outage in model time: from `at` for `length`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    pub at: Duration,
+    pub length: Duration,
+}
+
+impl Stall {
+    pub fn end(&self) -> Duration {
+        self.at.saturating_add(self.length)
+    }
+}
+
+/// Whether a consumer may start a message at model time `t`: `None` if so,
+/// else the end of the stall (or run of overlapping stalls) `t` falls in.
+/// `stalls` sorted by start.
+pub fn stalled_until(stalls: &[Stall], t: Duration) -> Option<Duration> {
+    let mut until = None;
+    for stall in stalls {
+        let from = until.unwrap_or(t);
+        if stall.at > from {
+            break;
+        }
+        if from < stall.end() {
+            until = Some(stall.end());
+        }
+    }
+    until
 }
 
 impl Model {
@@ -52,6 +85,7 @@ impl Model {
             consume_every: Duration::from_millis(300),
             arrivals: ArrivalKind::Bursty,
             service: ServiceKind::Fixed,
+            stalls: Vec::new(),
         }
     }
 

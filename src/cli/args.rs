@@ -120,6 +120,33 @@ pub struct ModelArgs {
     /// Seed for the burst pattern, to repeat a run (random if omitted; always reported)
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
+
+    /// A consumer outage: from model time AT for DUR no consumer starts a new
+    /// message (one in service finishes), e.g. 30s@2m; repeatable
+    #[arg(long, value_name = "DUR@AT", value_parser = parse_stall)]
+    pub stall: Vec<StallArg>,
+}
+
+/// `--stall DUR@AT`, in model time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StallArg {
+    pub length: Duration,
+    pub at: Duration,
+}
+
+/// The most `--stall` options one run takes.
+pub const MAX_STALLS: usize = 100;
+
+fn parse_stall(text: &str) -> Result<StallArg, String> {
+    let (length, at) = text
+        .split_once('@')
+        .ok_or_else(|| "expected DUR@AT, such as 30s@2m (30 s from 2 min on)".to_string())?;
+    let length = parse_duration(length.trim()).map_err(|e| format!("the length: {e}"))?;
+    let at = parse_duration(at.trim()).map_err(|e| format!("the start: {e}"))?;
+    if length.is_zero() {
+        return Err("a stall must last longer than 0s".to_string());
+    }
+    Ok(StallArg { length, at })
 }
 
 /// The live demo's options.

@@ -9,10 +9,10 @@ use std::time::Duration;
 use clap::CommandFactory;
 
 use super::args::{
-    ArrivalArg, Cli, Command, FitArgs, LiveArgs, ModelArgs, ServiceArg, ServiceOrderArg, SweepArgs,
-    TimeFormatArg, TrafficArgs, Worker,
+    ArrivalArg, Cli, Command, FitArgs, LiveArgs, MAX_STALLS, ModelArgs, ServiceArg,
+    ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, Worker,
 };
-use crate::model::{ArrivalKind, Model, ServiceKind};
+use crate::model::{ArrivalKind, Model, ServiceKind, Stall};
 use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic};
 use crate::traffic::{EmpiricalService, ServiceOrder, TimeFormat, Trace};
 use crate::ui::gauge::Glyphs;
@@ -184,6 +184,11 @@ fn check(cli: Cli) -> Result<Cli, clap::Error> {
             "invalid value '{addr}' for '--metrics <ADDR>': {why}"
         )));
     }
+    match &cli.command {
+        Some(Command::Sweep(args)) => check_stalls(&args.model, &args.traffic)?,
+        None => check_stalls(&cli.live.model, &cli.live.traffic)?,
+        _ => {}
+    }
     // A sweep over the built-in model is checked here; one over a trace once
     // the trace is read (its cost is its lines, not its duration).
     if let Some(Command::Sweep(args)) = &cli.command
@@ -216,7 +221,39 @@ fn model(args: &ModelArgs) -> Model {
             ServiceArg::Fixed => ServiceKind::Fixed,
             ServiceArg::Exponential => ServiceKind::Exponential,
         },
+        stalls: stalls(args),
     }
+}
+
+/// `--stall`s in the model's terms, sorted by start.
+fn stalls(args: &ModelArgs) -> Vec<Stall> {
+    let mut stalls: Vec<Stall> = args
+        .stall
+        .iter()
+        .map(|s| Stall {
+            at: s.at,
+            length: s.length,
+        })
+        .collect();
+    stalls.sort_by_key(|s| (s.at, s.length));
+    stalls
+}
+
+/// `--stall` is checked against the options it cannot go with.
+fn check_stalls(model: &ModelArgs, traffic: &TrafficArgs) -> Result<(), clap::Error> {
+    if model.stall.len() > MAX_STALLS {
+        return Err(invalid(format!(
+            "invalid value for '--stall <DUR@AT>': at most {MAX_STALLS} stalls allowed"
+        )));
+    }
+    if !model.stall.is_empty() && traffic.arrivals_from.is_some() {
+        return Err(invalid(
+            "the argument '--stall <DUR@AT>' cannot be used with '--arrivals-from <FILE>' \
+             (stalls are simulated against the built-in model's arrivals only)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The largest random seed: 2^53 - 1, so that the seed in the JSON summary

@@ -106,6 +106,7 @@ pub fn replay(replay: &Replay, service: &Service) -> Outcome {
         },
         produce_s: produce as f64 / 1e9,
         end_s: end as f64 / 1e9,
+        stalls: Vec::new(),
     }
 }
 

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::histogram::Histogram;
-use crate::model::{Arrivals, Model, ServiceTimes};
+use crate::model::{Arrivals, Model, ServiceTimes, Stall};
 
 /// The buffer and the consumers, in model nanoseconds.
 #[derive(Debug, Clone)]
@@ -29,6 +29,26 @@ pub struct Queue {
     pub full_count: u64,
     /// How long each blocked offer waited.
     pub blocked: Histogram,
+    /// Consumer outages, sorted by start, in nanoseconds, with what each cost.
+    stalls: Vec<StallSpan>,
+    pub stall_effects: Vec<StallEffect>,
+}
+
+/// A stall in nanoseconds: no take starts in `[at, end)`.
+#[derive(Debug, Clone, Copy)]
+struct StallSpan {
+    at: u64,
+    end: u64,
+}
+
+/// What one stall cost: the deepest the buffer got while it lasted, and the
+/// offers made while it lasted that found the buffer full, with how long they
+/// were blocked in all (a block may outlast the stall: it is the stall's doing).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StallEffect {
+    pub backlog_peak: u64,
+    pub full_count: u64,
+    pub blocked_ns: u64,
 }
 
 impl Queue {
@@ -44,6 +64,60 @@ impl Queue {
             max_depth: 0,
             full_count: 0,
             blocked: Histogram::default(),
+            stalls: Vec::new(),
+            stall_effects: Vec::new(),
+        }
+    }
+
+    /// The same queue with consumer outages (sorted by start).
+    pub fn with_stalls(mut self, stalls: &[Stall]) -> Queue {
+        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.stalls = stalls
+            .iter()
+            .map(|s| StallSpan {
+                at: ns(s.at),
+                end: ns(s.end()),
+            })
+            .collect();
+        self.stall_effects = vec![StallEffect::default(); stalls.len()];
+        self
+    }
+
+    /// When a consumer free at `t` may start: after any stall `t` falls in.
+    #[inline]
+    fn may_start(&self, t: u64) -> u64 {
+        if self.stalls.is_empty() {
+            return t;
+        }
+        let mut t = t;
+        for s in &self.stalls {
+            if s.at > t {
+                break;
+            }
+            if t < s.end {
+                t = s.end;
+            }
+        }
+        t
+    }
+
+    /// The buffer holds `depth` at `at`: the peak of every stall lasting then.
+    #[inline]
+    fn note_depth(&mut self, at: u64, depth: u64) {
+        for (s, effect) in self.stalls.iter().zip(self.stall_effects.iter_mut()) {
+            if s.at <= at && at <= s.end {
+                effect.backlog_peak = effect.backlog_peak.max(depth);
+            }
+        }
+    }
+
+    /// An offer at `at` found the buffer full and waited `waited`.
+    fn note_block(&mut self, at: u64, waited: u64) {
+        for (s, effect) in self.stalls.iter().zip(self.stall_effects.iter_mut()) {
+            if s.at <= at && at < s.end {
+                effect.full_count += 1;
+                effect.blocked_ns += waited;
+            }
         }
     }
 
@@ -75,6 +149,7 @@ impl Queue {
     fn advance(&mut self, until: u64, service: &impl Fn(u64) -> u64) {
         while self.waiting > 0 {
             let (i, free) = self.earliest();
+            let free = self.may_start(free);
             if free > until {
                 break;
             }
@@ -89,19 +164,33 @@ impl Queue {
         self.advance(at, service);
         if self.waiting < self.capacity {
             let (i, free) = self.earliest();
-            if self.waiting == 0 && free <= at {
+            if self.waiting == 0 && free <= at && self.may_start(at) == at {
                 self.take(i, at, service); // an idle consumer takes it at once
             } else {
+                if self.waiting == 0 && free <= at {
+                    // Idle but stalled: no consumer may take it before it came.
+                    for f in &mut self.free_at {
+                        *f = (*f).max(at);
+                    }
+                }
                 self.set_waiting(at, self.waiting + 1);
                 self.max_depth = self.max_depth.max(self.waiting);
+                if !self.stalls.is_empty() {
+                    self.note_depth(at, self.waiting);
+                }
             }
             at
         } else {
             // Full: the producer waits for the next take, which frees the slot it fills.
             self.full_count += 1;
             let (i, free) = self.earliest();
+            let free = self.may_start(free);
             self.take(i, free, service);
             self.blocked.record_ns(free - at);
+            if !self.stalls.is_empty() {
+                self.note_block(at, free - at);
+                self.note_depth(at, self.waiting);
+            }
             free
         }
     }
@@ -150,6 +239,8 @@ pub struct Outcome {
     pub produce_s: f64,
     /// When the last message was consumed.
     pub end_s: f64,
+    /// What each of the model's stalls cost, in their order.
+    pub stalls: Vec<StallEffect>,
 }
 
 impl Outcome {
@@ -184,7 +275,8 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
 /// elsewhere than the model, such as a file (`--service-from`).
 pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outcome {
     let mut arrivals = Arrivals::new(scenario.model, scenario.seed);
-    let mut queue = Queue::new(scenario.capacity, scenario.consumers);
+    let mut queue =
+        Queue::new(scenario.capacity, scenario.consumers).with_stalls(&scenario.model.stalls);
     let horizon = scenario.horizon.map_or(u64::MAX, nanos);
     let limit = scenario.messages.unwrap_or(u64::MAX);
     let (mut t, mut produced, mut last_offer) = (0u64, 0u64, 0u64);
@@ -212,6 +304,7 @@ pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outc
         blocked: queue.blocked,
         produce_s: produce as f64 / 1e9,
         end_s: end as f64 / 1e9,
+        stalls: queue.stall_effects,
     }
 }
 
@@ -306,6 +399,78 @@ mod tests {
         assert_eq!(q.max_depth, 2);
         assert_eq!(q.finish(&service), 1200);
         assert_eq!(q.started(), 4);
+    }
+
+    /// A message every 100 ms, 50 ms to serve it, one consumer: nothing waits
+    /// until a 1 s stall at 2 s. Offers at 2.0, 2.1, … 2.9 s wait; with room for
+    /// 5 the offer at 2.5 s blocks until the stall ends at 3 s.
+    fn stalled(capacity: u64) -> Outcome {
+        let model = Model {
+            produce_every: ms(100),
+            burst_prob: 0.0,
+            consume_every: ms(50),
+            stalls: vec![Stall {
+                at: Duration::from_secs(2),
+                length: Duration::from_secs(1),
+            }],
+            ..Model::original()
+        };
+        simulate(&Scenario {
+            model: &model,
+            seed: 1,
+            capacity,
+            consumers: 1,
+            horizon: Some(Duration::from_secs(10)),
+            messages: None,
+        })
+    }
+
+    #[test]
+    fn a_stall_builds_the_hand_computed_backlog() {
+        // Room for the whole stall: the rule of thumb, 10/s × 1 s = 10, holds.
+        let roomy = stalled(100);
+        assert_eq!(
+            roomy.stalls,
+            vec![StallEffect {
+                backlog_peak: 10,
+                full_count: 0,
+                blocked_ns: 0
+            }]
+        );
+        assert_eq!(roomy.full_count, 0);
+        assert_eq!(roomy.max_depth, 10);
+        assert_eq!(roomy.produced, 100);
+        // Room for 5: the sixth offer (2.5 s) blocks for 0.5 s; the producer's
+        // schedule then restarts at 3 s, so it offers 95 in 10 s.
+        let tight = stalled(5);
+        assert_eq!(
+            tight.stalls,
+            vec![StallEffect {
+                backlog_peak: 5,
+                full_count: 1,
+                blocked_ns: 500_000_000
+            }]
+        );
+        assert_eq!(tight.full_count, 1);
+        assert_eq!(tight.blocked.max(), ms(500));
+        assert_eq!(tight.produced, 95);
+    }
+
+    #[test]
+    fn no_take_starts_during_a_stall() {
+        let service = |_| 100;
+        let mut q = Queue::new(10, 1).with_stalls(&[Stall {
+            at: Duration::from_nanos(50),
+            length: Duration::from_nanos(1000),
+        }]);
+        assert_eq!(q.offer(0, &service), 0); // in service until 100: it finishes
+        assert_eq!(q.offer(60, &service), 60); // waits for the stall's end
+        assert_eq!(q.offer(1049, &service), 1049);
+        assert_eq!(q.started(), 1);
+        assert_eq!(q.max_depth, 2);
+        // Taken at 1050 and 1150.
+        assert_eq!(q.finish(&service), 1250);
+        assert_eq!(q.stall_effects[0].backlog_peak, 2);
     }
 
     #[test]
@@ -460,6 +625,7 @@ mod tests {
                 consume_every: Duration::from_secs_f64(0.010 * rho),
                 arrivals: ArrivalKind::Exponential,
                 service: ServiceKind::Exponential,
+                stalls: Vec::new(),
             };
             for capacity in [1, 4, 10] {
                 let n = 400_000;
