@@ -88,6 +88,27 @@ impl Recommendation {
         if let Some(warning) = &self.warning {
             let _ = writeln!(out, "Warning: {warning}");
         }
+        for stall in &self.stalls {
+            let rule = stall
+                .rule_of_thumb
+                .map_or("unknown".into(), |n| n.to_string());
+            let simulated = match (self.capacity, stall.backlog_peak) {
+                (Some(capacity), Some(peak)) => format!(
+                    "simulated: capacity {capacity}, where its backlog peaked at {} with {} \
+                     send(s) blocked {} in all",
+                    count(peak, self.runs),
+                    count(stall.full_count.unwrap_or(0.0), self.runs),
+                    seconds(stall.blocked_s.unwrap_or(0.0))
+                ),
+                _ => "simulated: no capacity tried meets the target".into(),
+            };
+            let _ = writeln!(
+                out,
+                "Stall of {} at {}{at}: rule of thumb (offered rate x length) {rule}; {simulated}.",
+                seconds(stall.length_s),
+                seconds(stall.at_s),
+            );
+        }
         if self.runs <= 1 {
             out += "One run gives no confidence interval: use --runs 2 or more for a margin.\n";
         }
@@ -196,6 +217,35 @@ pub fn table(rows: &[Row], runs: u32) -> String {
             r.throughput.map_or("-".into(), |t| format!("{t:.2}")),
             load(Some(r)),
         );
+    }
+    // Each stall's cost per point, below the table where there are stalls.
+    for (k, stall) in rows
+        .first()
+        .map_or(&[][..], |r| &r.stalls[..])
+        .iter()
+        .enumerate()
+    {
+        let _ = write!(
+            out,
+            "\nStall {} of {} at {}: per point, its backlog peak / sends it blocked / time blocked:\n",
+            k + 1,
+            seconds(stall.length_s),
+            seconds(stall.at_s)
+        );
+        for r in rows {
+            if let Some(s) = r.stalls.get(k) {
+                let _ = writeln!(
+                    out,
+                    "{:>9} {:>9} {:>10} {:>10} {:>10}{}",
+                    r.capacity,
+                    r.consumers,
+                    count(s.backlog_peak, runs),
+                    count(s.full_count, runs),
+                    seconds(s.blocked_s),
+                    load(Some(r)),
+                );
+            }
+        }
     }
     out
 }
@@ -443,6 +493,22 @@ fn heading(config: &SweepConfig, points: usize) -> String {
         format!("{service}; load {}", list.join(", "))
     } else {
         service
+    };
+    let service = if m.stalls.is_empty() {
+        service
+    } else {
+        let list: Vec<String> = m
+            .stalls
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} from {}",
+                    seconds(s.length.as_secs_f64()),
+                    seconds(s.at.as_secs_f64())
+                )
+            })
+            .collect();
+        format!("{service}; consumers stalled {}", list.join(", "))
     };
     let duration = humantime::format_duration(config.duration);
     let runs = config.runs.max(1);

@@ -23,6 +23,7 @@ use crate::model::{ArrivalKind, Model, ServiceKind};
 use crate::sizing::interval;
 use crate::sizing::replay::{self, Replay};
 use crate::sizing::report;
+use crate::sizing::sim::StallEffect;
 use crate::sizing::sim::{self, Scenario};
 use crate::traffic::{EmpiricalService, Service, ServiceOrder, Trace};
 
@@ -323,8 +324,10 @@ pub fn estimated_time(config: &SweepConfig) -> Duration {
 }
 
 /// One simulation's figures, in model time.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Figures {
+    /// What each `--stall` cost, in the model's order.
+    stalls: Vec<StallEffect>,
     produced: u64,
     full_count: u64,
     full_share: f64,
@@ -382,6 +385,37 @@ pub struct Row {
     pub mean_in_buffer_s: f64,
     /// Messages sent per second of producing time.
     pub throughput: Option<f64>,
+    /// What each `--stall` cost here (mean over the runs); left out without stalls.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stalls: Vec<StallRow>,
+}
+
+/// One stall's cost at one point: the deepest the buffer got while it lasted,
+/// and the sends made while it lasted that found the buffer full, with the
+/// time they were blocked in all (a mean over the runs).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StallRow {
+    pub at_s: f64,
+    pub length_s: f64,
+    #[serde(serialize_with = "number")]
+    pub backlog_peak: f64,
+    #[serde(serialize_with = "number")]
+    pub full_count: f64,
+    pub blocked_s: f64,
+}
+
+/// A stall beside the rule of thumb: a buffer of at least the offered rate
+/// times the stall's length, against what the simulation found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StallAdvice {
+    pub at_s: f64,
+    pub length_s: f64,
+    /// ⌈λ × length⌉, λ the offered rate (mean over the model or trace).
+    pub rule_of_thumb: Option<u64>,
+    /// At the recommended point: the stall's backlog peak and its blocking.
+    pub backlog_peak: Option<f64>,
+    pub full_count: Option<f64>,
+    pub blocked_s: Option<f64>,
 }
 
 /// A mean of counts: written as a whole number when it is one (always, with one run).
@@ -415,6 +449,9 @@ pub struct Recommendation {
     pub unmet: Vec<Unmet>,
     /// For each consumer count, the smallest capacity that meets the target.
     pub smallest: Vec<Smallest>,
+    /// Each `--stall`: the rule of thumb beside the simulation; left out without stalls.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stalls: Vec<StallAdvice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -590,6 +627,7 @@ fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures 
     let secs = |d: Duration| d.as_secs_f64();
     let blocked = outcome.full_count > 0;
     Figures {
+        stalls: outcome.stalls.clone(),
         produced: outcome.produced,
         full_count: outcome.full_count,
         full_share: outcome.full_share(),
@@ -644,6 +682,24 @@ fn combine(config: &SweepConfig, point: Point, runs: &[Figures]) -> Row {
         max_depth: mean(|r| r.max_depth as f64),
         mean_in_buffer_s: mean(|r| r.mean_in_buffer_s),
         throughput: mean_of_some(|r| r.throughput),
+        stalls: config
+            .model
+            .stalls
+            .iter()
+            .enumerate()
+            .map(|(k, stall)| {
+                let of = |f: fn(&StallEffect) -> f64| {
+                    average(runs.iter().map(move |r| r.stalls.get(k).map_or(0.0, f)))
+                };
+                StallRow {
+                    at_s: stall.at.as_secs_f64(),
+                    length_s: stall.length.as_secs_f64(),
+                    backlog_peak: of(|e| e.backlog_peak as f64),
+                    full_count: of(|e| e.full_count as f64),
+                    blocked_s: of(|e| e.blocked_ns as f64 / 1e9),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -763,7 +819,32 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64) -> Recommendation
             utilisation: utilisation(s.consumers),
         })
         .collect();
+    // The rule of thumb: the offered rate over the stall times its length.
+    let rate = config
+        .traffic
+        .utilisation(&config.model, load, 1, config.duration)
+        .map(|rho| rho / config.traffic.mean_service(&config.model).as_secs_f64());
+    let stalls = config
+        .model
+        .stalls
+        .iter()
+        .enumerate()
+        .map(|(k, stall)| {
+            let simulated = chosen_row.and_then(|r| r.stalls.get(k));
+            StallAdvice {
+                at_s: stall.at.as_secs_f64(),
+                length_s: stall.length.as_secs_f64(),
+                rule_of_thumb: rate
+                    .filter(|r| r.is_finite())
+                    .map(|r| (r * stall.length.as_secs_f64()).ceil() as u64),
+                backlog_peak: simulated.map(|s| s.backlog_peak),
+                full_count: simulated.map(|s| s.full_count),
+                blocked_s: simulated.map(|s| s.blocked_s),
+            }
+        })
+        .collect();
     Recommendation {
+        stalls,
         load: swept.then_some(load),
         target_full: target,
         runs: config.runs.max(1),
@@ -1099,6 +1180,7 @@ mod tests {
             max_depth: 0.0,
             mean_in_buffer_s: 0.0,
             throughput: None,
+            stalls: Vec::new(),
         }
     }
 
