@@ -20,6 +20,7 @@ use crate::live::control::{Control, Shared, State};
 use crate::live::producer::Source;
 use crate::live::reading::Reading;
 use crate::live::record::{self, Recorded, Tape, Taped, Writing};
+use crate::live::stall::StallLog;
 use crate::live::{consumer, producer};
 use crate::model::{ArrivalKind, Arrivals, ServiceKind};
 use crate::sizing::compare;
@@ -251,12 +252,15 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     // most MAX_CAPACITY, it fits.
     let slots = usize::try_from(config.capacity).expect("--capacity fits in usize");
     let (buffer_tx, buffer_rx) = buffer::metered_since(slots, clock.start_instant());
-    let shared = Arc::new(Shared::new(
-        clock,
-        buffer_tx.meter(),
-        config.consumers,
-        config.model.lag_tolerance(),
-    ));
+    let shared = Arc::new(
+        Shared::new(
+            clock,
+            buffer_tx.meter(),
+            config.consumers,
+            config.model.lag_tolerance(),
+        )
+        .with_stalls(StallLog::new(config.model.stalls.clone())),
+    );
     let stops = Arc::new(Stops::new());
     let suspension = Arc::new(Suspension {
         writer: writer.clone(),
@@ -479,6 +483,7 @@ fn summarise(
         faithful: r.faithful,
         schedule_lag_s: r.schedule_lag_s,
         schedule_lag_max_s: r.schedule_lag_max_s,
+        stalls: shared.stalls.figures(&clock),
         verdict: Labelled {
             verdict: Verdict::new(&rates, capacity, peak_backlog, config.consumers),
             faithful: r.faithful,

@@ -55,7 +55,7 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::mpsc::{
-    self, Receiver, RecvError, SendError, SyncSender, TryRecvError, TrySendError,
+    self, Receiver, RecvError, RecvTimeoutError, SendError, SyncSender, TryRecvError, TrySendError,
 };
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
@@ -606,6 +606,17 @@ impl<T> MeteredReceiver<T> {
     /// Time from here back to the previous message is busy; waiting for the
     /// lock or for a message is idle.
     pub fn take(&mut self) -> Result<Received<T>, RecvError> {
+        self.take_before(None)
+            .map(|r| r.expect("without a deadline a take waits for a message"))
+    }
+
+    /// [`Self::take`], giving up at `deadline` (`Ok(None)`): a consumer that
+    /// must not start a message after it (a `--stall` begins) does not wait
+    /// across it. The wait up to the deadline is idle.
+    pub fn take_before(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Received<T>>, RecvError> {
         let meter = &*self.meter;
         let mut waited_since = None;
         let receiver = match self.inner.try_lock() {
@@ -617,15 +628,37 @@ impl<T> MeteredReceiver<T> {
                 lock(&self.inner)
             }
         };
-        let message = match receiver.try_recv() {
-            Ok(message) => Ok(message),
-            Err(TryRecvError::Disconnected) => Err(RecvError),
-            Err(TryRecvError::Empty) => {
-                if waited_since.is_none() {
-                    waited_since = Some(start_waiting(&self.tallies, &mut self.busy));
+        let late = |now: Instant| deadline.is_some_and(|d| now >= d);
+        let message = if late(Instant::now()) {
+            None
+        } else {
+            match receiver.try_recv() {
+                Ok(message) => Some(Ok(message)),
+                Err(TryRecvError::Disconnected) => Some(Err(RecvError)),
+                Err(TryRecvError::Empty) => {
+                    if waited_since.is_none() {
+                        waited_since = Some(start_waiting(&self.tallies, &mut self.busy));
+                    }
+                    match deadline {
+                        None => Some(receiver.recv()),
+                        Some(d) => {
+                            match receiver.recv_timeout(d.saturating_duration_since(Instant::now()))
+                            {
+                                Ok(message) => Some(Ok(message)),
+                                Err(RecvTimeoutError::Disconnected) => Some(Err(RecvError)),
+                                Err(RecvTimeoutError::Timeout) => None,
+                            }
+                        }
+                    }
                 }
-                receiver.recv()
             }
+        };
+        let Some(message) = message else {
+            drop(receiver);
+            if waited_since.is_some() {
+                self.tallies.idle.leave(Instant::now());
+            }
+            return Ok(None);
         };
         // Counted while holding the receiver, so the count follows the order
         // messages leave; only the holder writes it, so a load and a store do.
@@ -653,11 +686,11 @@ impl<T> MeteredReceiver<T> {
                 .busy
                 .enter(waited_until.unwrap_or_else(Instant::now));
         }
-        Ok(Received {
+        Ok(Some(Received {
             message,
             position,
             waited_until,
-        })
+        }))
     }
 }
 

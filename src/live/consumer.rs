@@ -56,9 +56,30 @@ pub fn run(
     let mut free_at = clock.start_instant().max(started);
     let mut consumed = 0;
     let mut out_of_order = 0;
+    let stalls = &shared.stalls;
+    let meter = buffer.meter();
     while shared.control.state() != State::Aborted {
-        let Ok(taken) = buffer.take() else {
-            break; // closed and drained
+        // No message is started during a stall: wait it out first.
+        if !stalls.is_empty()
+            && let Some(until) = stalls.stalled(&clock, &meter, Instant::now())
+        {
+            if !shared.control.sleep_until(until, State::Aborted) {
+                break;
+            }
+            stalls.ended(&clock, &meter, Instant::now());
+            free_at = free_at.max(until);
+            continue;
+        }
+        // Nor does a consumer waiting for one wait across a stall's start.
+        let deadline = if stalls.is_empty() {
+            None
+        } else {
+            stalls.next_start(&clock, Instant::now())
+        };
+        let taken = match buffer.take_before(deadline) {
+            Ok(Some(taken)) => taken,
+            Ok(None) => continue, // a stall begins
+            Err(_) => break,      // closed and drained
         };
         // It waited (an empty buffer, or another consumer's turn): that time
         // was idle, and its schedule restarts from the message.
@@ -75,6 +96,17 @@ pub fn run(
         let spend = service.of(taken.message);
         if !spend.is_zero() {
             free_at = clock.after(free_at, spend);
+            // A stall that begins while this message is in service is marked
+            // when it begins, so its figures start there.
+            if !stalls.is_empty()
+                && let Some(start) = stalls.next_start(&clock, Instant::now())
+                && start < free_at
+            {
+                if !shared.control.sleep_until(start, State::Aborted) {
+                    break;
+                }
+                stalls.stalled(&clock, &meter, Instant::now());
+            }
             if !shared.control.sleep_until(free_at, State::Aborted) {
                 break;
             }

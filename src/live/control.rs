@@ -10,6 +10,7 @@ use std::time::Instant;
 use crate::live::buffer::Meter;
 use crate::live::clock::Clock;
 use crate::live::counters::Counters;
+use crate::live::stall::StallLog;
 use crate::model::Tolerance;
 
 /// Everything the threads share, borrowed by each for the whole run.
@@ -25,6 +26,8 @@ pub struct Shared {
     /// Model time a thread may fall behind its schedule before the run is
     /// called unfaithful (see [`crate::model::Model::lag_tolerance`]).
     pub tolerance: Tolerance,
+    /// Consumer outages (`--stall`) and what they cost; empty by default.
+    pub stalls: StallLog,
 }
 
 impl Shared {
@@ -36,7 +39,14 @@ impl Shared {
             clock,
             consumers,
             tolerance,
+            stalls: StallLog::default(),
         }
+    }
+
+    /// The same, with consumer outages.
+    pub fn with_stalls(mut self, stalls: StallLog) -> Shared {
+        self.stalls = stalls;
+        self
     }
 }
 

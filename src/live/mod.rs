@@ -11,3 +11,4 @@ pub mod counters;
 pub mod producer;
 pub mod reading;
 pub mod record;
+pub mod stall;

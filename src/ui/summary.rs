@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::live::record::Recorded;
+use crate::live::stall::StallFigures;
 use crate::stats::Verdict;
 use crate::units::seconds;
 
@@ -74,6 +75,10 @@ pub struct Summary {
     pub schedule_lag_s: f64,
     /// The worst lateness of any one wake, in model seconds.
     pub schedule_lag_max_s: f64,
+    /// Each `--stall`: its backlog peak and the blocking while it lasted
+    /// (`null` figures for one the run did not reach); left out without stalls.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stalls: Vec<StallFigures>,
     pub verdict: Labelled,
     pub predicted: Predicted,
     /// What `--record` wrote; absent without it.
@@ -143,10 +148,27 @@ impl Summary {
                 verdict.replacen("Verdict:", "Verdict (of an unfaithful run):", 1)
             );
         }
+        let mut stalls = String::new();
+        for s in &self.stalls {
+            let what = match (s.backlog_peak, s.full_count, s.blocked_s) {
+                (Some(peak), Some(full), Some(blocked)) => format!(
+                    "backlog peaked at {peak}, {full} send(s) found the buffer full, \
+                     blocked {} in all",
+                    seconds(blocked)
+                ),
+                _ => "not reached (or not ended) in this run".into(),
+            };
+            stalls += &format!(
+                "consumers stalled {} from {}: {what}\n",
+                seconds(s.length_s),
+                seconds(s.at_s)
+            );
+        }
         format!(
             "Buffer reached capacity {} times\n\
              produced {}, consumed {}, left unconsumed {}, ran {:.1}s, {drain}, seed {}\n\
              {blocked}\n\
+             {stalls}\
              lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}, \
              oldest message waited {}\n\
              {}\n{}{}",
@@ -275,6 +297,7 @@ mod tests {
             faithful: true,
             schedule_lag_s: 0.001,
             schedule_lag_max_s: 0.004,
+            stalls: Vec::new(),
             verdict: Labelled {
                 verdict: Verdict::NotEnoughData,
                 faithful: true,
