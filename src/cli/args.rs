@@ -44,7 +44,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate the same model in virtual time over many capacities and consumer
     /// counts, and recommend the smallest that meet a target
-    Sweep(SweepArgs),
+    Sweep(Box<SweepArgs>),
     /// Describe a trace (rates, peaks, gaps) and fit the built-in models to it,
     /// or describe service times (--service)
     Fit(FitArgs),

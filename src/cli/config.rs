@@ -46,7 +46,7 @@ pub enum FitInput {
 pub fn resolve(cli: Cli, env: &Env) -> Result<Run, clap::Error> {
     let cli = check(cli)?;
     Ok(match cli.command {
-        Some(Command::Sweep(args)) => Run::Sweep(sweep_config(args, env)?),
+        Some(Command::Sweep(args)) => Run::Sweep(sweep_config(*args, env)?),
         Some(Command::Fit(args)) => Run::Fit(fit_config(args)?),
         None => {
             let traffic = read_traffic(&cli.live.traffic)?;

@@ -82,6 +82,8 @@ pub struct Snapshot {
     pub schedule_lag_s: f64,
     /// Whether the run kept the model's pace; if not, the figures are flagged.
     pub faithful: bool,
+    /// During a `--stall`: the model second the consumers resume.
+    pub stalled_until_s: Option<f64>,
 }
 
 /// A line of the frame; an alert line is shown in colour where colour is on.
@@ -135,7 +137,9 @@ pub fn render(s: &Snapshot, width: usize, height: usize) -> Vec<Line> {
         lines.push(Line::default());
         lines.push(Line {
             text: status(s),
-            alert: s.producer == ProducerState::Blocked || !s.faithful,
+            alert: s.producer == ProducerState::Blocked
+                || !s.faithful
+                || s.stalled_until_s.is_some(),
         });
         lines.push(Line {
             text: rates(s),
@@ -236,7 +240,11 @@ fn status(s: &Snapshot) -> String {
         s.capacity,
         s.full_count,
         producer_word(s.producer),
-    )
+    ) + &s
+        .stalled_until_s
+        .map_or(String::new(), |until| {
+            format!("  consumers STALLED until {}", seconds(until))
+        })
 }
 
 fn producer_word(state: ProducerState) -> &'static str {
@@ -328,7 +336,9 @@ pub fn logfmt(s: &Snapshot, t: f64) -> String {
         },
         s.faithful,
         s.schedule_lag_s,
-    )
+    ) + &s
+        .stalled_until_s
+        .map_or(String::new(), |until| format!(" stalled_until={until:.1}s"))
 }
 
 #[cfg(test)]
@@ -356,6 +366,7 @@ mod tests {
             glyphs: Glyphs::Unicode,
             schedule_lag_s: 0.0004,
             faithful: true,
+            stalled_until_s: None,
         }
     }
 

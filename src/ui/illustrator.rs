@@ -267,6 +267,7 @@ impl<'a> Watch<'a> {
             glyphs: self.look.glyphs,
             schedule_lag_s: r.schedule_lag_s,
             faithful: r.faithful,
+            stalled_until_s: self.shared.stalls.stalled_until_s(r.t_s),
         }
     }
 }
