@@ -6,9 +6,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use burstbuf::model::{ArrivalKind, Model, ServiceKind};
+use burstbuf::model::{ArrivalKind, Model, ServiceKind, WhenFull};
 use burstbuf::sizing::sim::{Scenario, simulate};
-use burstbuf::sizing::sweep::{SweepConfig, TableFormat};
+use burstbuf::sizing::sweep::{SweepConfig, TableFormat, WhatIf};
 use burstbuf::sizing::{report, sweep};
 
 const MESSAGES: u64 = 20_000_000;
@@ -25,6 +25,7 @@ fn best_rate(name: &str, model: &Model, capacity: u64, consumers: u32) {
             consumers,
             horizon: None,
             messages: Some(MESSAGES),
+            when_full: WhenFull::Block,
         }));
         let secs = start.elapsed().as_secs_f64();
         black_box(outcome.full_count);
@@ -72,6 +73,7 @@ fn main() {
         runs: 1,
         threads: 1,
         progress: false,
+        what_if: WhatIf::default(),
         traffic: Default::default(),
     };
     let sweep = |name: &str, config: &SweepConfig| {

@@ -10,7 +10,7 @@ use std::time::Instant;
 use burstbuf::model::{Arrivals, Model};
 use burstbuf::sizing::replay::{Replay, replay};
 use burstbuf::sizing::report;
-use burstbuf::sizing::sweep::{self, SweepConfig, TableFormat, Traffic};
+use burstbuf::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
 use burstbuf::traffic::{Service, TimeFormat, Trace};
 
 const TRIES: usize = 3;
@@ -137,6 +137,7 @@ fn main() {
         runs: 1,
         threads: 1,
         progress: false,
+        what_if: WhatIf::default(),
         traffic: Traffic {
             trace: Some(Arc::clone(&trace)),
             ..Traffic::default()

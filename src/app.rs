@@ -22,7 +22,7 @@ use crate::live::reading::Reading;
 use crate::live::record::{self, Recorded, Tape, Taped, Writing};
 use crate::live::stall::StallLog;
 use crate::live::{consumer, producer};
-use crate::model::{ArrivalKind, Arrivals, ServiceKind};
+use crate::model::{ArrivalKind, Arrivals, ServiceKind, WhenFull};
 use crate::sizing::compare;
 use crate::sizing::replay::{self, Replay};
 use crate::sizing::sim::{self, Scenario};
@@ -444,6 +444,7 @@ fn summarise(
                     consumers: config.consumers,
                     horizon: None,
                     messages: Some(r.produced),
+                    when_full: WhenFull::Block,
                 },
                 &|seq| service.ns(seq),
             )

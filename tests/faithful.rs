@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use burstbuf::model::Model;
+use burstbuf::model::{Model, WhenFull};
 use burstbuf::sizing::sim::{Scenario, simulate};
 use serde_json::Value;
 
@@ -35,6 +35,7 @@ fn at_any_speed_the_counts_are_the_models_or_the_run_is_flagged() {
         consumers: 1,
         horizon: Some(Duration::from_secs(30)),
         messages: None,
+        when_full: WhenFull::Block,
     });
     for speed in ["100", "100000", "1000000"] {
         let s = json_run(&["--seed=7", &format!("--speed={speed}")]);

@@ -125,6 +125,25 @@ pub struct ModelArgs {
     /// message (one in service finishes), e.g. 30s@2m; repeatable
     #[arg(long, value_name = "DUR@AT", value_parser = parse_stall)]
     pub stall: Vec<StallArg>,
+
+    /// What a send that finds the buffer full does: block (the original), drop-newest
+    /// (discard it) or drop-oldest (discard the oldest buffered); sweep takes a list
+    #[arg(
+        long,
+        value_name = "POLICY",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "block"
+    )]
+    pub when_full: Vec<WhenFullArg>,
+}
+
+/// `--when-full`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WhenFullArg {
+    Block,
+    DropNewest,
+    DropOldest,
 }
 
 /// `--stall DUR@AT`, in model time.
@@ -247,6 +266,20 @@ pub struct SweepArgs {
     #[arg(long, value_name = "P", allow_negative_numbers = true, default_value_t = 0.01,
           value_parser = parse_target)]
     pub target_full: f64,
+
+    /// Also: the p99 of the time a send was blocked, over all sends (those that did
+    /// not block count as 0), at most DUR
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
+    pub target_p99: Option<Duration>,
+
+    /// Also, for drop policies: the share of messages dropped, at most P (between 0 and 1)
+    #[arg(long, value_name = "P", allow_negative_numbers = true, value_parser = parse_target)]
+    pub target_drop: Option<f64>,
+
+    /// Bytes per message: capacities are also shown in bytes, with the peak memory held
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true,
+          value_parser = parse_message_size)]
+    pub message_size: Option<u64>,
 
     /// Print the table as one JSON object
     #[arg(long, conflicts_with = "csv")]
@@ -395,6 +428,10 @@ fn parse_whole(text: &str, range: RangeInclusive<u64>) -> Result<u64, String> {
         .ok()
         .filter(|v| range.contains(v))
         .ok_or_else(allowed)
+}
+
+fn parse_message_size(text: &str) -> Result<u64, String> {
+    parse_whole(text, 1..=(1 << 40))
 }
 
 fn parse_capacity(text: &str) -> Result<u64, String> {

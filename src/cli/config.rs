@@ -10,10 +10,10 @@ use clap::CommandFactory;
 
 use super::args::{
     ArrivalArg, Cli, Command, FitArgs, LiveArgs, MAX_STALLS, ModelArgs, ServiceArg,
-    ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, Worker,
+    ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, WhenFullArg, Worker,
 };
-use crate::model::{ArrivalKind, Model, ServiceKind, Stall};
-use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic};
+use crate::model::{ArrivalKind, Model, ServiceKind, Stall, WhenFull};
+use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
 use crate::traffic::{EmpiricalService, ServiceOrder, TimeFormat, Trace};
 use crate::ui::gauge::Glyphs;
 use crate::ui::metrics;
@@ -185,8 +185,8 @@ fn check(cli: Cli) -> Result<Cli, clap::Error> {
         )));
     }
     match &cli.command {
-        Some(Command::Sweep(args)) => check_stalls(&args.model, &args.traffic)?,
-        None => check_stalls(&cli.live.model, &cli.live.traffic)?,
+        Some(Command::Sweep(args)) => check_stalls(&args.model, &args.traffic, true)?,
+        None => check_stalls(&cli.live.model, &cli.live.traffic, false)?,
         _ => {}
     }
     // A sweep over the built-in model is checked here; one over a trace once
@@ -199,7 +199,8 @@ fn check(cli: Cli) -> Result<Cli, clap::Error> {
             &args.capacities,
             &args.consumers,
             args.duration.unwrap_or(SWEEP_DURATION),
-            args.runs,
+            // Every policy simulates every point again.
+            args.runs.saturating_mul(policies(&args.model).len() as u32),
             &args.traffic.load,
         )
         .map_err(invalid)?;
@@ -225,6 +226,25 @@ fn model(args: &ModelArgs) -> Model {
     }
 }
 
+/// `--when-full` in the model's terms: each policy once, in the order given.
+fn policies(args: &ModelArgs) -> Vec<WhenFull> {
+    let mut policies = Vec::new();
+    for p in &args.when_full {
+        let p = match p {
+            WhenFullArg::Block => WhenFull::Block,
+            WhenFullArg::DropNewest => WhenFull::DropNewest,
+            WhenFullArg::DropOldest => WhenFull::DropOldest,
+        };
+        if !policies.contains(&p) {
+            policies.push(p);
+        }
+    }
+    if policies.is_empty() {
+        policies.push(WhenFull::Block);
+    }
+    policies
+}
+
 /// `--stall`s in the model's terms, sorted by start.
 fn stalls(args: &ModelArgs) -> Vec<Stall> {
     let mut stalls: Vec<Stall> = args
@@ -240,11 +260,27 @@ fn stalls(args: &ModelArgs) -> Vec<Stall> {
 }
 
 /// `--stall` is checked against the options it cannot go with.
-fn check_stalls(model: &ModelArgs, traffic: &TrafficArgs) -> Result<(), clap::Error> {
+fn check_stalls(
+    model: &ModelArgs,
+    traffic: &TrafficArgs,
+    sweeping: bool,
+) -> Result<(), clap::Error> {
     if model.stall.len() > MAX_STALLS {
         return Err(invalid(format!(
             "invalid value for '--stall <DUR@AT>': at most {MAX_STALLS} stalls allowed"
         )));
+    }
+    if policies(model) != [WhenFull::Block] && traffic.arrivals_from.is_some() && sweeping {
+        return Err(invalid(
+            "the argument '--when-full <POLICY>' cannot be used with '--arrivals-from <FILE>' \
+             in a sweep (a trace is replayed with blocking only, as yet)"
+                .into(),
+        ));
+    }
+    if model.when_full.len() > 3 {
+        return Err(invalid(
+            "invalid value for '--when-full <POLICY>': each policy at most once".into(),
+        ));
     }
     if !model.stall.is_empty() && traffic.arrivals_from.is_some() {
         return Err(invalid(
@@ -310,6 +346,12 @@ fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, clap::Error> 
             _ => TableFormat::Text,
         },
         runs: args.runs,
+        what_if: WhatIf {
+            when_full: policies(&args.model),
+            target_p99: args.target_p99,
+            target_drop: args.target_drop,
+            message_size: args.message_size,
+        },
         threads: env.cores.max(1),
         // The bar is drawn over itself with a carriage return: only on a terminal.
         progress: env.stderr_is_terminal,

@@ -97,9 +97,33 @@ pub fn share(shares: &[f64], hits: u64, n: u64) -> Estimate {
     }
 }
 
+/// The upper end of the 95% Student t interval of the mean of `values`;
+/// `None` with fewer than two.
+pub fn mean_upper(values: &[f64]) -> Option<f64> {
+    let n = values.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    Some(mean + t_975(n as u64 - 1) * (variance / n as f64).sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_upper_bound_of_a_mean() {
+        assert_eq!(mean_upper(&[1.0]), None);
+        assert_eq!(mean_upper(&[2.0, 2.0, 2.0]), Some(2.0));
+        // mean 2, s = 1, n = 3: 2 + 4.303 / sqrt(3).
+        let upper = mean_upper(&[1.0, 2.0, 3.0]).unwrap();
+        assert!(
+            (upper - (2.0 + 4.303 / 3f64.sqrt())).abs() < 1e-9,
+            "{upper}"
+        );
+    }
 
     #[test]
     fn t_quantiles_from_the_table_and_the_expansion() {

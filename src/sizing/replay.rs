@@ -97,6 +97,7 @@ pub fn replay(replay: &Replay, service: &Service) -> Outcome {
     Outcome {
         produced,
         full_count,
+        dropped: 0,
         blocked,
         max_depth,
         mean_wait_s: if produced == 0 {

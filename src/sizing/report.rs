@@ -7,6 +7,7 @@ use crate::model::{ArrivalKind, ServiceKind};
 use crate::sizing::plot::{self, OVERLAP, Series};
 use crate::sizing::sweep::{
     Recommendation, Row, SweepConfig, TableFormat, recommend, recommend_per_load,
+    several_recommendations,
 };
 use crate::traffic::ServiceOrder;
 use crate::units::seconds;
@@ -46,10 +47,17 @@ impl Recommendation {
             percent(self.target_full)
         );
         let how = confidence(self.runs);
-        let at = match self.load {
+        let mut at = match self.load {
             Some(load) => format!(" at {load}x load"),
             None => String::new(),
         };
+        if let Some(policy) = self.when_full {
+            at += &format!(" with --when-full {}", policy.name());
+        }
+        let mut target = target;
+        for other in &self.other_targets {
+            target += &format!(" and {other}");
+        }
         for unmet in &self.unmet {
             let rho = unmet
                 .utilisation
@@ -77,6 +85,17 @@ impl Recommendation {
                     out,
                     "Recommendation{at}: capacity {capacity} with {consumers} consumer(s) meets {target} {how}{share}."
                 );
+                if let Some(decided) = &self.decided_by {
+                    let _ = writeln!(out, "Decided by {decided}.");
+                }
+                if let (Some(bytes), Some(peak)) = (self.capacity_bytes, self.peak_bytes) {
+                    let _ = writeln!(
+                        out,
+                        "In bytes: capacity {} ({bytes} B); the most it held was {} ({peak} B).",
+                        human_bytes(bytes),
+                        human_bytes(peak)
+                    );
+                }
             }
             _ => {
                 let _ = writeln!(
@@ -144,6 +163,22 @@ impl Recommendation {
     }
 }
 
+/// Bytes in binary units: 1.5 MiB.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// A mean count: whole with one run, else to a tenth.
 fn count(x: f64, runs: u32) -> String {
     if runs > 1 {
@@ -165,8 +200,59 @@ pub fn table(rows: &[Row], runs: u32) -> String {
         (true, None) => format!(" {:>6}", "load"),
         (true, Some(r)) => format!(" {:>6}", r.load.unwrap_or(1.0)),
     };
+    // The what-if columns, each only where it has figures.
+    let policies = rows.iter().any(|r| r.when_full.is_some());
+    let drops = rows.iter().any(|r| r.dropped.is_some());
+    let p99_all = rows.iter().any(|r| r.blocked_p99_all_s.is_some());
+    let bytes = rows.iter().any(|r| r.capacity_bytes.is_some());
+    let what_if = |r: Option<&Row>| {
+        let mut cells = String::new();
+        if policies {
+            cells += &format!(
+                " {:>11}",
+                r.map_or("when-full", |r| r.when_full.map_or("-", |p| p.name()))
+            );
+        }
+        if drops {
+            match r {
+                None => cells += &format!(" {:>10} {:>10}", "dropped", "dropped %"),
+                Some(r) => {
+                    cells += &format!(
+                        " {:>10} {:>10}",
+                        r.dropped.map_or("-".into(), |d| count(d, runs)),
+                        r.drop_share
+                            .map_or("-".into(), |d| format!("{:.3}", d.mean * 100.0))
+                    )
+                }
+            }
+        }
+        if p99_all {
+            cells += &format!(
+                " {:>12}",
+                match r {
+                    None => "p99 all (ub)".into(),
+                    Some(r) => r
+                        .blocked_p99_all_s
+                        .map_or("-".into(), |p| seconds(p.bound())),
+                }
+            );
+        }
+        if bytes {
+            match r {
+                None => cells += &format!(" {:>10} {:>10}", "bytes", "peak bytes"),
+                Some(r) => {
+                    cells += &format!(
+                        " {:>10} {:>10}",
+                        r.capacity_bytes.map_or("-".into(), human_bytes),
+                        r.peak_bytes.map_or("-".into(), human_bytes)
+                    )
+                }
+            }
+        }
+        cells
+    };
     let mut out = format!(
-        "{:>9} {:>9} {:>10} {:>10} {:>10}{}{} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}{}\n",
+        "{:>9} {:>9} {:>10} {:>10} {:>10}{}{} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}{}{}\n",
         "capacity",
         "consumers",
         "sent",
@@ -181,7 +267,8 @@ pub fn table(rows: &[Row], runs: u32) -> String {
         "max depth",
         "in buffer",
         "sent/s",
-        load(None)
+        load(None),
+        what_if(None)
     );
     let time = |t: Option<f64>| t.map_or("-".into(), seconds);
     for r in rows {
@@ -202,7 +289,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
         };
         let _ = writeln!(
             out,
-            "{:>9} {:>9} {:>10} {:>10} {:>10.3}{ci}{prediction} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}{}",
+            "{:>9} {:>9} {:>10} {:>10} {:>10.3}{ci}{prediction} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}{}{}",
             r.capacity,
             r.consumers,
             count(r.produced, runs),
@@ -216,6 +303,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
             seconds(r.mean_in_buffer_s),
             r.throughput.map_or("-".into(), |t| format!("{t:.2}")),
             load(Some(r)),
+            what_if(Some(r)),
         );
     }
     // Each stall's cost per point, below the table where there are stalls.
@@ -380,6 +468,20 @@ pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
             }
             if traffic.swept() {
                 object["loads"] = serde_json::json!(traffic.loads);
+            }
+            if config.what_if.swept() {
+                object["when_full"] = serde_json::json!(config.what_if.when_full);
+            }
+            if let Some(p99) = config.what_if.target_p99 {
+                object["target_p99_s"] = serde_json::json!(p99.as_secs_f64());
+            }
+            if let Some(drop) = config.what_if.target_drop {
+                object["target_drop"] = serde_json::json!(drop);
+            }
+            if let Some(size) = config.what_if.message_size {
+                object["message_size"] = serde_json::json!(size);
+            }
+            if several_recommendations(config) {
                 object["recommendations"] = serde_json::json!(recommend_per_load(rows, config));
             }
             object.to_string() + "\n"
@@ -430,7 +532,7 @@ pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
             );
             push_lines(&mut out, &drawn.lines);
             out.push('\n');
-            if traffic.swept() {
+            if several_recommendations(config) {
                 for recommendation in recommend_per_load(all, config) {
                     out += &recommendation.text();
                 }
@@ -545,7 +647,7 @@ fn heading(config: &SweepConfig, points: usize) -> String {
 mod tests {
     use super::*;
     use crate::model::Model;
-    use crate::sizing::sweep::rows;
+    use crate::sizing::sweep::{WhatIf, rows};
     use std::time::Duration;
 
     fn config(
@@ -565,6 +667,7 @@ mod tests {
             runs,
             threads: 2,
             progress: false,
+            what_if: WhatIf::default(),
             traffic: Default::default(),
         }
     }

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::histogram::Histogram;
-use crate::model::{Arrivals, Model, ServiceTimes, Stall};
+use crate::model::{Arrivals, Model, ServiceTimes, Stall, WhenFull};
 
 /// The buffer and the consumers, in model nanoseconds.
 #[derive(Debug, Clone)]
@@ -29,6 +29,9 @@ pub struct Queue {
     pub full_count: u64,
     /// How long each blocked offer waited.
     pub blocked: Histogram,
+    /// What a full buffer does to an offer, and the messages dropped so.
+    when_full: WhenFull,
+    pub dropped: u64,
     /// Consumer outages, sorted by start, in nanoseconds, with what each cost.
     stalls: Vec<StallSpan>,
     pub stall_effects: Vec<StallEffect>,
@@ -64,9 +67,17 @@ impl Queue {
             max_depth: 0,
             full_count: 0,
             blocked: Histogram::default(),
+            when_full: WhenFull::Block,
+            dropped: 0,
             stalls: Vec::new(),
             stall_effects: Vec::new(),
         }
+    }
+
+    /// The same queue with another policy for a full buffer.
+    pub fn with_policy(mut self, when_full: WhenFull) -> Queue {
+        self.when_full = when_full;
+        self
     }
 
     /// The same queue with consumer outages (sorted by start).
@@ -180,6 +191,15 @@ impl Queue {
                 }
             }
             at
+        } else if self.when_full != WhenFull::Block {
+            // Full, and the producer does not wait: the offered message, or
+            // the oldest waiting one, is dropped; the depth stays the same.
+            self.full_count += 1;
+            self.dropped += 1;
+            if !self.stalls.is_empty() {
+                self.note_block(at, 0);
+            }
+            at
         } else {
             // Full: the producer waits for the next take, which frees the slot it fills.
             self.full_count += 1;
@@ -224,6 +244,8 @@ pub struct Scenario<'a> {
     pub horizon: Option<Duration>,
     /// The most messages the producer offers; `None` for no limit.
     pub messages: Option<u64>,
+    /// What a full buffer does to an offer.
+    pub when_full: WhenFull,
 }
 
 /// What a simulation found, in model time.
@@ -231,6 +253,8 @@ pub struct Scenario<'a> {
 pub struct Outcome {
     pub produced: u64,
     pub full_count: u64,
+    /// Messages dropped by a drop policy (`--when-full`); 0 with `block`.
+    pub dropped: u64,
     pub blocked: Histogram,
     pub max_depth: u64,
     /// Mean time a message waited in the buffer.
@@ -275,8 +299,9 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
 /// elsewhere than the model, such as a file (`--service-from`).
 pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outcome {
     let mut arrivals = Arrivals::new(scenario.model, scenario.seed);
-    let mut queue =
-        Queue::new(scenario.capacity, scenario.consumers).with_stalls(&scenario.model.stalls);
+    let mut queue = Queue::new(scenario.capacity, scenario.consumers)
+        .with_policy(scenario.when_full)
+        .with_stalls(&scenario.model.stalls);
     let horizon = scenario.horizon.map_or(u64::MAX, nanos);
     let limit = scenario.messages.unwrap_or(u64::MAX);
     let (mut t, mut produced, mut last_offer) = (0u64, 0u64, 0u64);
@@ -295,6 +320,7 @@ pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outc
     Outcome {
         produced,
         full_count: queue.full_count,
+        dropped: queue.dropped,
         max_depth: queue.max_depth,
         mean_wait_s: if produced == 0 {
             0.0
@@ -422,6 +448,7 @@ mod tests {
             consumers: 1,
             horizon: Some(Duration::from_secs(10)),
             messages: None,
+            when_full: WhenFull::Block,
         })
     }
 
@@ -474,6 +501,23 @@ mod tests {
     }
 
     #[test]
+    fn a_drop_policy_never_blocks_and_loses_only_what_it_counts() {
+        let service = |_| 300;
+        for policy in [WhenFull::DropNewest, WhenFull::DropOldest] {
+            let mut q = Queue::new(2, 1).with_policy(policy);
+            for at in [0, 0, 0, 10, 20, 310] {
+                assert_eq!(q.offer(at, &service), at, "{policy:?} never blocks");
+            }
+            // 0 taken at once; 2 wait; 10 and 20 find it full; at 300 one is
+            // taken, so 310 finds room.
+            assert_eq!((q.full_count, q.dropped), (2, 2), "{policy:?}");
+            assert_eq!(q.blocked.count(), 0);
+            q.finish(&service);
+            assert_eq!(q.started() + q.dropped, 6, "{policy:?}");
+        }
+    }
+
+    #[test]
     fn two_consumers_share_the_work() {
         let service = |_| 100;
         let mut q = Queue::new(10, 2);
@@ -498,6 +542,7 @@ mod tests {
                 consumers: 1,
                 horizon: Some(Duration::from_secs(3600)),
                 messages: None,
+                when_full: WhenFull::Block,
             })
         };
         let small = run(100);
@@ -524,6 +569,7 @@ mod tests {
             consumers: 1,
             horizon: None,
             messages: Some(500),
+            when_full: WhenFull::Block,
         });
         assert_eq!(by_messages.produced, 500);
         // Memory does not depend on the horizon: only counts are kept.
@@ -534,6 +580,7 @@ mod tests {
             consumers: 4,
             horizon: Some(Duration::from_secs(24 * 3600)),
             messages: None,
+            when_full: WhenFull::Block,
         });
         assert!(long.produced > 500_000, "{}", long.produced);
         assert_eq!(long.produce_s, 24.0 * 3600.0);
@@ -636,6 +683,7 @@ mod tests {
                     consumers: 1,
                     horizon: None,
                     messages: Some(n),
+                    when_full: WhenFull::Block,
                 });
                 let (simulated, predicted) =
                     (outcome.full_share(), m_m_1_k_blocking(rho, capacity));

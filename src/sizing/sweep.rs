@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Serialize, Serializer};
 
-use crate::model::{ArrivalKind, Model, ServiceKind};
+use crate::model::{ArrivalKind, Model, ServiceKind, WhenFull};
 use crate::sizing::interval;
 use crate::sizing::replay::{self, Replay};
 use crate::sizing::report;
@@ -60,6 +60,41 @@ pub struct SweepConfig {
     pub progress: bool,
     /// Traffic from files, and the loads to sweep.
     pub traffic: Traffic,
+    /// Policies for a full buffer to compare, and targets besides the full share.
+    pub what_if: WhatIf,
+}
+
+/// `--when-full` (a fourth dimension of the sweep: every policy on the same
+/// arrivals), the targets besides `--target-full`, and `--message-size`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIf {
+    /// Distinct, in the order given; `[Block]` by default.
+    pub when_full: Vec<WhenFull>,
+    /// `--target-p99`: the p99 of the time a send was blocked, over all sends
+    /// (a send that did not block counts as 0).
+    pub target_p99: Option<Duration>,
+    /// `--target-drop`: the share of messages a drop policy may drop.
+    pub target_drop: Option<f64>,
+    /// `--message-size`: bytes per message, for capacities in bytes.
+    pub message_size: Option<u64>,
+}
+
+impl Default for WhatIf {
+    fn default() -> WhatIf {
+        WhatIf {
+            when_full: vec![WhenFull::Block],
+            target_p99: None,
+            target_drop: None,
+            message_size: None,
+        }
+    }
+}
+
+impl WhatIf {
+    /// Whether policies other than `block` are swept: then rows say their policy.
+    pub fn swept(&self) -> bool {
+        self.when_full != [WhenFull::Block]
+    }
 }
 
 /// Where arrivals and service times come from, and the loads (`--load`) to
@@ -326,6 +361,9 @@ pub fn estimated_time(config: &SweepConfig) -> Duration {
 /// One simulation's figures, in model time.
 #[derive(Debug, Clone, PartialEq)]
 struct Figures {
+    dropped: u64,
+    /// The p99 of the time blocked over all sends (not blocked: 0).
+    p99_all_s: f64,
     /// What each `--stall` cost, in the model's order.
     stalls: Vec<StallEffect>,
     produced: u64,
@@ -338,6 +376,21 @@ struct Figures {
     max_depth: u64,
     mean_in_buffer_s: f64,
     throughput: Option<f64>,
+}
+
+/// A figure over the runs: the mean, and the upper end of its 95% interval
+/// with two runs or more.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Upper {
+    pub mean: f64,
+    pub ci_high: Option<f64>,
+}
+
+impl Upper {
+    /// What must meet a target: the upper bound, or with one run the one figure.
+    pub fn bound(&self) -> f64 {
+        self.ci_high.unwrap_or(self.mean)
+    }
 }
 
 /// A share over the runs: the mean, and the 95% interval with two runs or more.
@@ -362,6 +415,24 @@ pub struct Row {
     /// `--load`, when loads are swept (else left out of the JSON).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<f64>,
+    /// `--when-full`, when policies other than block are swept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when_full: Option<WhenFull>,
+    /// Messages dropped (mean over runs), and their share of those offered,
+    /// under a drop policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drop_share: Option<Share>,
+    /// With `--target-p99`: the p99 of the time blocked over all sends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_p99_all_s: Option<Upper>,
+    /// With `--message-size`: the capacity in bytes, and the most bytes the
+    /// buffer held (its deepest, mean over the runs, times the size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_bytes: Option<u64>,
     pub capacity: u64,
     pub consumers: u32,
     #[serde(serialize_with = "number")]
@@ -433,6 +504,22 @@ pub struct Recommendation {
     /// The load it is for, when loads are swept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<f64>,
+    /// The policy it is for, when policies are swept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when_full: Option<WhenFull>,
+    /// With several targets: the one that decided the capacity (the one the
+    /// next smaller capacity tried missed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// With `--message-size`: the recommended capacity in bytes, and the most
+    /// bytes the buffer held there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_bytes: Option<u64>,
+    /// The targets besides the full share, in words (for the text).
+    #[serde(skip)]
+    pub other_targets: Vec<String>,
     pub target_full: f64,
     /// Runs per point; with one, the share itself must meet the target, else its upper bound.
     pub runs: u32,
@@ -501,16 +588,22 @@ pub fn rows(config: &SweepConfig) -> Vec<Row> {
 /// [`rows`], with `watch` called on this thread while the simulations run: it
 /// may return at once, or wait (`thread::park_timeout`) until all are done.
 pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<Row> {
-    // Loads outer, then consumer counts, capacities inner.
-    let points: Vec<(f64, u32, u64)> = config
+    // Loads outer, then policies, consumer counts, capacities inner.
+    let points: Vec<Point> = config
         .traffic
         .loads
         .iter()
-        .flat_map(|&l| {
-            config
-                .consumers
-                .iter()
-                .flat_map(move |&c| config.capacities.iter().map(move |&k| (l, c, k)))
+        .flat_map(|&load| {
+            config.what_if.when_full.iter().flat_map(move |&when_full| {
+                config.consumers.iter().flat_map(move |&consumers| {
+                    config.capacities.iter().map(move |&capacity| Point {
+                        load,
+                        when_full,
+                        capacity,
+                        consumers,
+                    })
+                })
+            })
         })
         .collect();
     let runs = config.runs.max(1) as usize;
@@ -530,14 +623,9 @@ pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<
             if i >= total {
                 break done;
             }
-            let (load, consumers, capacity) = points[i / runs];
+            let point = points[i / runs];
             let run = (i % runs) as u64;
             let seed = config.seed.wrapping_add(run);
-            let point = Point {
-                load,
-                capacity,
-                consumers,
-            };
             done.push((i, simulate(config, point, seed, run)));
             // Relaxed: the count only drives the progress bar; join() publishes the results.
             if progress.done.fetch_add(1, Relaxed) + 1 == total {
@@ -563,14 +651,7 @@ pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<
     points
         .iter()
         .zip(figures.chunks(runs))
-        .map(|(&(load, consumers, capacity), runs)| {
-            let point = Point {
-                load,
-                capacity,
-                consumers,
-            };
-            combine(config, point, runs)
-        })
+        .map(|(&point, runs)| combine(config, point, runs))
         .collect()
 }
 
@@ -578,6 +659,7 @@ pub fn rows_watched(config: &SweepConfig, watch: impl FnOnce(&Progress)) -> Vec<
 #[derive(Debug, Clone, Copy)]
 struct Point {
     load: f64,
+    when_full: WhenFull,
     capacity: u64,
     consumers: u32,
 }
@@ -587,6 +669,7 @@ struct Point {
 fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures {
     let Point {
         load,
+        when_full,
         capacity,
         consumers,
     } = point;
@@ -620,13 +703,28 @@ fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures 
                 consumers,
                 horizon: Some(config.duration),
                 messages: None,
+                when_full,
             },
             &|seq| service.ns(seq),
         ),
     };
     let secs = |d: Duration| d.as_secs_f64();
     let blocked = outcome.full_count > 0;
+    // The p99 over all sends, those that did not block counting 0: the
+    // blocked sends' quantile that leaves 1% of all sends above it.
+    let p99_all_s = if outcome.full_count * 100 <= outcome.produced || when_full != WhenFull::Block
+    {
+        0.0
+    } else {
+        let q = 1.0 - 0.01 * outcome.produced as f64 / outcome.full_count as f64;
+        outcome
+            .blocked
+            .quantile(q.clamp(0.0, 1.0))
+            .map_or(0.0, secs)
+    };
     Figures {
+        dropped: outcome.dropped,
+        p99_all_s,
         stalls: outcome.stalls.clone(),
         produced: outcome.produced,
         full_count: outcome.full_count,
@@ -645,6 +743,7 @@ fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures 
 fn combine(config: &SweepConfig, point: Point, runs: &[Figures]) -> Row {
     let Point {
         load,
+        when_full,
         capacity,
         consumers,
     } = point;
@@ -659,8 +758,43 @@ fn combine(config: &SweepConfig, point: Point, runs: &[Figures]) -> Row {
     let produced: u64 = runs.iter().map(|r| r.produced).sum();
     let estimate = interval::share(&shares, full, produced);
     let from_files = config.traffic.trace.is_some() || config.traffic.service.is_some();
+    let what_if = &config.what_if;
+    let dropping = when_full != WhenFull::Block;
+    let drop_share = dropping.then(|| {
+        let shares: Vec<f64> = runs
+            .iter()
+            .map(|r| {
+                if r.produced == 0 {
+                    0.0
+                } else {
+                    r.dropped as f64 / r.produced as f64
+                }
+            })
+            .collect();
+        let dropped: u64 = runs.iter().map(|r| r.dropped).sum();
+        let e = interval::share(&shares, dropped, produced);
+        Share {
+            mean: e.mean,
+            ci_low: e.interval.map(|i| i.0),
+            ci_high: e.interval.map(|i| i.1),
+        }
+    });
+    let p99s: Vec<f64> = runs.iter().map(|r| r.p99_all_s).collect();
+    let blocked_p99_all_s = what_if.target_p99.is_some().then(|| Upper {
+        mean: average(p99s.iter().copied()),
+        ci_high: interval::mean_upper(&p99s),
+    });
+    let max_depth = mean(|r| r.max_depth as f64);
     Row {
         load: config.traffic.swept().then_some(load),
+        when_full: (what_if.swept()).then_some(when_full),
+        dropped: dropping.then(|| mean(|r| r.dropped as f64)),
+        drop_share,
+        blocked_p99_all_s,
+        capacity_bytes: what_if.message_size.map(|b| b.saturating_mul(capacity)),
+        peak_bytes: what_if
+            .message_size
+            .map(|b| (b as f64 * max_depth).round() as u64),
         capacity,
         consumers,
         produced: mean(|r| r.produced as f64),
@@ -679,7 +813,7 @@ fn combine(config: &SweepConfig, point: Point, runs: &[Figures]) -> Row {
         blocked_p99_s: mean_of_some(|r| r.blocked_p99_s),
         blocked_max_s: mean_of_some(|r| r.blocked_max_s),
         blocked_total_s: mean(|r| r.blocked_total_s),
-        max_depth: mean(|r| r.max_depth as f64),
+        max_depth,
         mean_in_buffer_s: mean(|r| r.mean_in_buffer_s),
         throughput: mean_of_some(|r| r.throughput),
         stalls: config
@@ -734,24 +868,63 @@ pub fn recommend(rows: &[Row], config: &SweepConfig) -> Recommendation {
         rows,
         config,
         config.traffic.loads.first().copied().unwrap_or(1.0),
+        config
+            .what_if
+            .when_full
+            .first()
+            .copied()
+            .unwrap_or(WhenFull::Block),
     )
 }
 
-/// One recommendation per load, in the order swept.
+/// One recommendation per load and policy, in the order swept.
 pub fn recommend_per_load(rows: &[Row], config: &SweepConfig) -> Vec<Recommendation> {
     config
         .traffic
         .loads
         .iter()
-        .map(|&load| recommend_at(rows, config, load))
+        .flat_map(|&load| {
+            config
+                .what_if
+                .when_full
+                .iter()
+                .map(move |&policy| recommend_at(rows, config, load, policy))
+        })
         .collect()
 }
 
-/// [`recommend`] among the rows of one load.
-fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64) -> Recommendation {
+/// Whether there is more than one recommendation to print.
+pub fn several_recommendations(config: &SweepConfig) -> bool {
+    config.traffic.swept() || config.what_if.swept()
+}
+
+/// The first target a row misses, by name; `None` if it meets them all
+/// (each on its upper bound where runs are replicated).
+pub fn missed(row: &Row, config: &SweepConfig) -> Option<&'static str> {
+    if row.full_share.bound() > config.target_full {
+        return Some("--target-full");
+    }
+    if let (Some(target), Some(p99)) = (config.what_if.target_p99, row.blocked_p99_all_s)
+        && p99.bound() > target.as_secs_f64()
+    {
+        return Some("--target-p99");
+    }
+    if let (Some(target), Some(drop)) = (config.what_if.target_drop, row.drop_share)
+        && drop.bound() > target
+    {
+        return Some("--target-drop");
+    }
+    None
+}
+
+/// [`recommend`] among the rows of one load and policy.
+fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64, policy: WhenFull) -> Recommendation {
     let target = config.target_full;
     let swept = config.traffic.swept();
-    let at_load = move |r: &&Row| !swept || r.load == Some(load);
+    let policies = config.what_if.swept();
+    let at_load = move |r: &&Row| {
+        (!swept || r.load == Some(load)) && (!policies || r.when_full == Some(policy))
+    };
     let utilisation = |consumers| {
         config
             .traffic
@@ -772,7 +945,7 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64) -> Recommendation
                     .filter(move |r: &&Row| r.consumers == c && !overloaded(c))
             };
             let capacity = of(consumers)
-                .filter(|r| r.full_share.bound() <= target)
+                .filter(|r| missed(r, config).is_none())
                 .map(|r| r.capacity)
                 .min();
             let close = of(consumers)
@@ -843,7 +1016,35 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64) -> Recommendation
             }
         })
         .collect();
+    let several = config.what_if.target_p99.is_some() || config.what_if.target_drop.is_some();
+    // The target that decided it: the one the next smaller capacity tried missed.
+    let decided_by = chosen_row.filter(|_| several).map(|row| {
+        rows.iter()
+            .filter(at_load)
+            .filter(|r| r.consumers == row.consumers && r.capacity < row.capacity)
+            .max_by_key(|r| r.capacity)
+            .and_then(|r| missed(r, config))
+            .unwrap_or("the smallest capacity tried")
+            .to_string()
+    });
+    let mut other_targets = Vec::new();
+    if let Some(p99) = config.what_if.target_p99 {
+        other_targets.push(format!(
+            "a p99 time blocked over all sends of at most {}",
+            crate::units::seconds(p99.as_secs_f64())
+        ));
+    }
+    if let Some(drop) = config.what_if.target_drop
+        && policy != WhenFull::Block
+    {
+        other_targets.push(format!("at most {}% of messages dropped", drop * 100.0));
+    }
     Recommendation {
+        other_targets,
+        when_full: policies.then_some(policy),
+        decided_by,
+        capacity_bytes: chosen_row.and_then(|r| r.capacity_bytes),
+        peak_bytes: chosen_row.and_then(|r| r.peak_bytes),
         stalls,
         load: swept.then_some(load),
         target_full: target,
@@ -934,6 +1135,7 @@ mod tests {
             runs,
             threads: 1,
             progress: false,
+            what_if: WhatIf::default(),
             traffic: Traffic::default(),
         }
     }
@@ -1095,6 +1297,7 @@ mod tests {
             consumers: 1,
             horizon: Some(c.duration),
             messages: None,
+            when_full: WhenFull::Block,
         });
         assert_eq!(row.produced, outcome.produced as f64);
         assert_eq!(row.full_count, outcome.full_count as f64);
@@ -1115,6 +1318,7 @@ mod tests {
                     consumers: 3,
                     horizon: Some(c.duration),
                     messages: None,
+                    when_full: WhenFull::Block,
                 })
                 .full_share()
             })
@@ -1163,6 +1367,12 @@ mod tests {
     fn row(capacity: u64, consumers: u32, mean: f64, high: Option<f64>) -> Row {
         Row {
             load: None,
+            when_full: None,
+            dropped: None,
+            drop_share: None,
+            blocked_p99_all_s: None,
+            capacity_bytes: None,
+            peak_bytes: None,
             capacity,
             consumers,
             produced: 1000.0,

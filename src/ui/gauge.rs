@@ -240,11 +240,9 @@ fn status(s: &Snapshot) -> String {
         s.capacity,
         s.full_count,
         producer_word(s.producer),
-    ) + &s
-        .stalled_until_s
-        .map_or(String::new(), |until| {
-            format!("  consumers STALLED until {}", seconds(until))
-        })
+    ) + &s.stalled_until_s.map_or(String::new(), |until| {
+        format!("  consumers STALLED until {}", seconds(until))
+    })
 }
 
 fn producer_word(state: ProducerState) -> &'static str {
