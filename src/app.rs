@@ -17,7 +17,7 @@ use crate::cli::config::{self, Config, Display, Env, FitConfig, FitInput, Run};
 use crate::live::buffer::{self, MeteredReceiver, MeteredSender};
 use crate::live::clock::Clock;
 use crate::live::control::{Control, Shared, State};
-use crate::live::producer::Source;
+use crate::live::producer::{Policy, Source};
 use crate::live::reading::Reading;
 use crate::live::record::{self, Recorded, Tape, Taped, Writing};
 use crate::live::stall::StallLog;
@@ -259,7 +259,8 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
             config.consumers,
             config.model.lag_tolerance(),
         )
-        .with_stalls(StallLog::new(config.model.stalls.clone())),
+        .with_stalls(StallLog::new(config.model.stalls.clone()))
+        .with_policy(config.when_full),
     );
     let stops = Arc::new(Stops::new());
     let suspension = Arc::new(Suspension {
@@ -455,7 +456,8 @@ fn summarise(
         capacity,
         produced: r.produced,
         consumed: r.consumed,
-        unconsumed: r.produced - r.consumed,
+        unconsumed: r.produced - r.consumed - r.dropped,
+        dropped: r.dropped,
         full_count: r.full_count,
         in_order: consumer.out_of_order == 0,
         aborted,
@@ -604,6 +606,11 @@ fn run_threads(
         },
         duration: config.duration,
         messages: config.messages,
+        when_full: match config.when_full {
+            WhenFull::Block => Policy::Block,
+            WhenFull::DropNewest => Policy::DropNewest,
+            WhenFull::DropOldest => Policy::DropOldest(intake.evictor()),
+        },
     };
     let service = service(config);
     let feeds = Feeds {

@@ -125,6 +125,44 @@ fn a_flat_out_recording_accounts_for_every_message() {
     assert_eq!(recorded["complete"], lost == 0, "{s}");
 }
 
+/// With a drop policy flat out, every message offered is consumed, dropped
+/// or (after an abort only) left: `produced = consumed + dropped + unconsumed`,
+/// and those consumed come in increasing order.
+fn drop_policies_account_for_every_message() {
+    for policy in ["drop-newest", "drop-oldest"] {
+        for (capacity, consumers) in [(1, 1), (4, 2), (100, 4)] {
+            let what = format!("{policy}, capacity {capacity}, {consumers} consumer(s)");
+            let mut cmd = burstbuf(&[]);
+            cmd.args(flat_out(capacity, 200_000))
+                .arg(format!("--consumers={consumers}"))
+                .arg(format!("--when-full={policy}"));
+            let output = cmd.timeout(WATCHDOG).output().unwrap();
+            assert!(output.status.success(), "{what}: {output:?}");
+            let s: Value = serde_json::from_slice(&output.stdout).unwrap();
+            let n = |k: &str| {
+                s[k].as_u64()
+                    .unwrap_or_else(|| panic!("{what}: no {k}: {s}"))
+            };
+            assert_eq!(n("produced"), 200_000, "{what}: {s}");
+            assert_eq!(
+                n("consumed") + n("dropped") + n("unconsumed"),
+                200_000,
+                "{what}: {s}"
+            );
+            assert_eq!(n("unconsumed"), 0, "{what}: drained, so nothing left: {s}");
+            // Every drop found the buffer full; the producer never blocked.
+            assert!(n("dropped") <= n("full_count"), "{what}: {s}");
+            if policy == "drop-newest" {
+                // Each full try_send discards the message it offered.
+                assert_eq!(n("dropped"), n("full_count"), "{what}: {s}");
+            }
+            assert_eq!(s["blocked"]["count"], 0, "{what}: {s}");
+            assert_eq!(s["in_order"], true, "{what}: {s}");
+            assert_eq!(s["aborted"], false, "{what}: {s}");
+        }
+    }
+}
+
 fn has_taskset() -> bool {
     StdCommand::new("taskset")
         .arg("-V")
@@ -162,6 +200,10 @@ fn main() {
         test(
             "a_flat_out_recording_accounts_for_every_message",
             a_flat_out_recording_accounts_for_every_message,
+        ),
+        test(
+            "drop_policies_account_for_every_message",
+            drop_policies_account_for_every_message,
         ),
     ];
     libtest_mimic::run(&args, tests).exit();

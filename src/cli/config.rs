@@ -277,6 +277,13 @@ fn check_stalls(
                 .into(),
         ));
     }
+    if !sweeping && policies(model).len() > 1 {
+        return Err(invalid(
+            "invalid value for '--when-full <POLICY>': the live demo takes one policy (a list \
+             is for burstbuf sweep)"
+                .into(),
+        ));
+    }
     if model.when_full.len() > 3 {
         return Err(invalid(
             "invalid value for '--when-full <POLICY>': each policy at most once".into(),
@@ -438,6 +445,8 @@ pub struct Config {
     pub service_from: Option<(EmpiricalService, ServiceOrder)>,
     /// `--load`: arrivals this many times as fast.
     pub load: f64,
+    /// `--when-full`: what a send that finds the buffer full does.
+    pub when_full: WhenFull,
 }
 
 impl Config {
@@ -474,6 +483,7 @@ impl Config {
             trace: None,
             service_from: None,
             load: 1.0,
+            when_full: policies(&cli.model)[0],
         }
     }
 }

@@ -205,6 +205,13 @@ pub struct Meter {
     high_water: AtomicU64,
     /// Microseconds from the origin to the first full `try_send`; `u64::MAX` if none yet.
     first_full_us: AtomicU64,
+    /// `--when-full drop-newest`: messages offered to a full buffer and
+    /// discarded (they never entered it); written by the sender.
+    dropped_newest: AtomicU64,
+    /// `--when-full drop-oldest`: messages taken out of a full buffer by the
+    /// sender and discarded. Each is counted in `consumed` too (it left the
+    /// buffer, in order, under the receivers' lock), and here after it.
+    evicted: AtomicU64,
     /// When each message still in the buffer entered it.
     stamps: Stamps,
     /// The longest any message waited in the buffer, in nanoseconds: the
@@ -306,6 +313,10 @@ pub struct Gauges {
     pub depth: u64,
     pub full_count: u64,
     pub high_water: u64,
+    /// Messages dropped by a drop policy (`--when-full`): `produced` counts
+    /// them (they were offered), `consumed` does not, and
+    /// `produced = consumed + dropped + depth` once nothing is in flight.
+    pub dropped: u64,
     /// Finished blocking sends.
     pub blocked: Histogram,
     /// Time blocked in `send`, including a block in progress.
@@ -342,6 +353,8 @@ impl Meter {
             first_full_us: AtomicU64::new(u64::MAX),
             stamps: Stamps::new(capacity),
             oldest_max_ns: Padded::default(),
+            dropped_newest: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
         }
     }
 
@@ -367,6 +380,9 @@ impl Meter {
     /// counted after something (consumed after produced, produced after full,
     /// full after the block) is read first.
     pub fn snapshot(&self) -> Gauges {
+        // An eviction is counted as having left before it is counted as
+        // evicted: read in the other order, evicted <= left.
+        let evicted = self.evicted.load(Relaxed);
         let consumed = self.consumed.load(Relaxed);
         let blocked = self.blocked.snapshot();
         let blocking = self.blocking.load();
@@ -379,6 +395,7 @@ impl Meter {
         // Acquire, with the sender's Release: a message counted as sent has
         // its stamp stored.
         let produced_counted = self.produced.load(Acquire);
+        let dropped_newest = self.dropped_newest.load(Relaxed);
         let high_water = self.high_water.load(Relaxed);
         let first_full = match self.first_full_us.load(Relaxed) {
             u64::MAX => None,
@@ -402,8 +419,9 @@ impl Meter {
         Gauges {
             at: now.saturating_duration_since(self.origin),
             capacity: self.capacity,
-            produced,
-            consumed,
+            produced: produced + dropped_newest,
+            consumed: consumed - evicted,
+            dropped: dropped_newest + evicted,
             depth,
             full_count,
             // The sender reads the depth only now and then; this reading may
@@ -489,6 +507,55 @@ impl<T> MeteredSender<T> {
     /// Counts a full buffer (the `AtomicU64` full-count) and starts the clock on the block.
     pub fn count_full(&mut self) -> Full {
         self.count_full_since(Instant::now())
+    }
+
+    /// The full-count, for a send that will not block (a drop policy).
+    fn count_full_only(&mut self) {
+        let meter = &*self.meter;
+        if meter.full_count.fetch_add(1, Relaxed) == 0 {
+            let us = Instant::now()
+                .saturating_duration_since(meter.origin)
+                .as_micros();
+            let us = u64::try_from(us).unwrap_or(u64::MAX - 1);
+            meter.first_full_us.store(us, Relaxed);
+        }
+    }
+
+    /// `--when-full drop-newest` after a full `try_send`: counts the full
+    /// buffer and the message, which is discarded.
+    pub fn drop_newest(&mut self, message: T) {
+        self.count_full_only();
+        self.meter.dropped_newest.fetch_add(1, Relaxed);
+        self.high_water.mark = self.meter.capacity;
+        self.meter.high_water.store(self.meter.capacity, Relaxed);
+        drop(message);
+    }
+
+    /// `--when-full drop-oldest` after a full `try_send`: counts the full
+    /// buffer, discards the oldest buffered message and puts this one in.
+    /// Only this sender adds messages, so once one has left (evicted here,
+    /// or taken by a consumer meanwhile) there is room. The lock is only
+    /// tried: a consumer holding it is taking a message (room soon) or
+    /// waiting on an empty buffer (room now), and waiting for it there would
+    /// deadlock.
+    pub fn drop_oldest(&mut self, message: T, evictor: &Evictor<T>) -> Result<(), SendError<T>> {
+        self.count_full_only();
+        self.high_water.mark = self.meter.capacity;
+        self.meter.high_water.store(self.meter.capacity, Relaxed);
+        let mut message = message;
+        loop {
+            if evictor.try_evict().is_none() {
+                std::thread::yield_now();
+            }
+            match self.inner.try_send(message) {
+                Ok(()) => {
+                    self.sent();
+                    return Ok(());
+                }
+                Err(TrySendError::Full(back)) => message = back,
+                Err(TrySendError::Disconnected(back)) => return Err(SendError(back)),
+            }
+        }
     }
 
     /// [`count_full`](Self::count_full) for a block that started earlier: a
@@ -592,9 +659,49 @@ pub struct Received<T> {
     pub waited_until: Option<Instant>,
 }
 
+/// The sender's hold on the receiving side, for `--when-full drop-oldest`:
+/// it takes the oldest message under the same lock as the consumers, so
+/// messages leave in order and each leaves once.
+#[derive(Debug)]
+pub struct Evictor<T> {
+    inner: Arc<Mutex<Receiver<T>>>,
+    meter: Arc<Meter>,
+}
+
+impl<T> Evictor<T> {
+    /// Takes the oldest message out and discards it, if the receivers' lock
+    /// is free: `None` if it was not, else whether there was a message.
+    pub fn try_evict(&self) -> Option<bool> {
+        let receiver = match self.inner.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        let Ok(message) = receiver.try_recv() else {
+            return Some(false);
+        };
+        // Counted as the consumers count: it left the buffer, in its place.
+        let meter = &*self.meter;
+        let position = meter.consumed.load(Relaxed);
+        meter.consumed.store(position + 1, Relaxed);
+        meter.evicted.fetch_add(1, Relaxed);
+        drop(receiver);
+        drop(message);
+        Some(true)
+    }
+}
+
 impl<T> MeteredReceiver<T> {
     pub fn meter(&self) -> Arc<Meter> {
         Arc::clone(&self.meter)
+    }
+
+    /// A hold on the receiving side for the sender (drop-oldest).
+    pub fn evictor(&self) -> Evictor<T> {
+        Evictor {
+            inner: Arc::clone(&self.inner),
+            meter: Arc::clone(&self.meter),
+        }
     }
 
     /// The next message; an error once the buffer is closed and empty.

@@ -11,7 +11,7 @@ use crate::live::buffer::Meter;
 use crate::live::clock::Clock;
 use crate::live::counters::Counters;
 use crate::live::stall::StallLog;
-use crate::model::Tolerance;
+use crate::model::{Tolerance, WhenFull};
 
 /// Everything the threads share, borrowed by each for the whole run.
 #[derive(Debug)]
@@ -28,6 +28,8 @@ pub struct Shared {
     pub tolerance: Tolerance,
     /// Consumer outages (`--stall`) and what they cost; empty by default.
     pub stalls: StallLog,
+    /// What a send that finds the buffer full does; `Block` by default.
+    pub when_full: WhenFull,
 }
 
 impl Shared {
@@ -40,7 +42,14 @@ impl Shared {
             consumers,
             tolerance,
             stalls: StallLog::default(),
+            when_full: WhenFull::Block,
         }
+    }
+
+    /// The same, with another policy for a full buffer.
+    pub fn with_policy(mut self, when_full: WhenFull) -> Shared {
+        self.when_full = when_full;
+        self
     }
 
     /// The same, with consumer outages.

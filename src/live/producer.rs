@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Sender, TrySendError};
 use std::time::{Duration, Instant};
 
-use crate::live::buffer::MeteredSender;
+use crate::live::buffer::{Evictor, MeteredSender};
 use crate::live::clock::Clock;
 use crate::live::control::{Shared, State};
 use crate::live::counters::ProducerState;
@@ -17,8 +17,10 @@ use crate::model::{Arrivals, Gap};
 use crate::traffic::trace::scaled;
 
 /// What the producer does, and when it stops by itself.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Plan {
+    /// What a send that finds the buffer full does.
+    pub when_full: Policy,
     pub arrivals: Source,
     /// Model time after which it stops; `None` for no limit.
     pub duration: Option<Duration>,
@@ -35,6 +37,18 @@ pub struct Report {
     pub stopped_at: Instant,
     /// What `--record` taped, if it was asked for.
     pub taped: Option<Taped>,
+}
+
+/// `--when-full` as the producer carries it out.
+#[derive(Debug)]
+pub enum Policy {
+    /// Count the full buffer and block until there is room (the original).
+    Block,
+    /// Count it and discard the message being offered.
+    DropNewest,
+    /// Count it, discard the oldest buffered message (taken from the
+    /// receiving side, under the consumers' lock) and put this one in.
+    DropOldest(Evictor<u64>),
 }
 
 /// Where the messages' times come from.
@@ -148,6 +162,17 @@ pub fn run(
         // The original's three steps: try, count a full buffer, block.
         match buffer.try_send(produced) {
             Ok(()) => {}
+            // A drop policy never blocks: the message, or the oldest, goes.
+            Err(TrySendError::Full(seq)) if !matches!(plan.when_full, Policy::Block) => {
+                match &plan.when_full {
+                    Policy::DropOldest(evictor) => {
+                        if buffer.drop_oldest(seq, evictor).is_err() {
+                            break; // the consumers are gone: the run was aborted
+                        }
+                    }
+                    _ => buffer.drop_newest(seq),
+                }
+            }
             Err(TrySendError::Full(seq)) => {
                 // A trace's caller has waited since it was due, even if an
                 // earlier blocked caller kept the producer from trying sooner.

@@ -24,6 +24,8 @@ pub struct Reading {
     /// Messages in the buffer: `produced - consumed`, at most the capacity.
     pub depth: u64,
     pub full_count: u64,
+    /// Messages a drop policy discarded (`--when-full`); 0 with `block`.
+    pub dropped: u64,
     /// The most messages ever in the buffer; at least `depth`.
     pub high_water: u64,
     pub producer: ProducerState,
@@ -129,6 +131,7 @@ impl Reading {
             consumed: g.consumed,
             depth: g.depth,
             full_count: g.full_count,
+            dropped: g.dropped,
             high_water: g.high_water,
             producer: c.producer,
             blocked: Blocked {

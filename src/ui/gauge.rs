@@ -61,6 +61,8 @@ pub struct Snapshot {
     /// Messages consumed so far (the latest is `consumed - 1`).
     pub consumed: u64,
     pub full_count: u64,
+    /// Messages a drop policy discarded; 0 with `block`.
+    pub dropped: u64,
     /// Whole seconds of model time since the start.
     pub elapsed_s: u64,
     pub phase: Phase,
@@ -105,7 +107,11 @@ impl Line {
 impl Snapshot {
     /// Messages in the buffer.
     pub fn depth(&self) -> u64 {
-        depth(self.produced, self.consumed, self.capacity)
+        depth(
+            self.produced.saturating_sub(self.dropped),
+            self.consumed,
+            self.capacity,
+        )
     }
 
     /// How far behind the writer is: the time it needs to clear the buffer at
@@ -240,7 +246,11 @@ fn status(s: &Snapshot) -> String {
         s.capacity,
         s.full_count,
         producer_word(s.producer),
-    ) + &s.stalled_until_s.map_or(String::new(), |until| {
+    ) + &(if s.dropped > 0 {
+        format!("  dropped {}", s.dropped)
+    } else {
+        String::new()
+    }) + &s.stalled_until_s.map_or(String::new(), |until| {
         format!("  consumers STALLED until {}", seconds(until))
     })
 }
@@ -334,7 +344,11 @@ pub fn logfmt(s: &Snapshot, t: f64) -> String {
         },
         s.faithful,
         s.schedule_lag_s,
-    ) + &s
+    ) + &(if s.dropped > 0 {
+        format!(" dropped={}", s.dropped)
+    } else {
+        String::new()
+    }) + &s
         .stalled_until_s
         .map_or(String::new(), |until| format!(" stalled_until={until:.1}s"))
 }
@@ -365,6 +379,7 @@ mod tests {
             schedule_lag_s: 0.0004,
             faithful: true,
             stalled_until_s: None,
+            dropped: 0,
         }
     }
 

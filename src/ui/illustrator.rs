@@ -254,6 +254,7 @@ impl<'a> Watch<'a> {
             produced: r.produced,
             consumed: r.consumed,
             full_count: r.full_count,
+            dropped: r.dropped,
             elapsed_s: r.t_s as u64,
             phase,
             producer: r.producer,

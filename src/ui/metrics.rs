@@ -65,6 +65,7 @@ fn route(method: &str, url: &str, view: &View) -> (u16, &'static str, String) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub full: u64,
+    pub dropped: u64,
     pub produced: u64,
     pub consumed: u64,
     pub depth: u64,
@@ -85,6 +86,7 @@ impl View {
     pub fn of(r: &Reading) -> View {
         View {
             full: r.full_count,
+            dropped: r.dropped,
             produced: r.produced,
             consumed: r.consumed,
             depth: r.depth,
@@ -116,9 +118,15 @@ impl View {
             self.full.to_string(),
         );
         metric(
+            "burstbuf_dropped_total",
+            "counter",
+            "Messages a drop policy (--when-full) discarded.",
+            self.dropped.to_string(),
+        );
+        metric(
             "burstbuf_produced_total",
             "counter",
-            "Messages put into the buffer.",
+            "Messages offered to the buffer (dropped ones included).",
             self.produced.to_string(),
         );
         metric(
@@ -177,6 +185,7 @@ impl View {
         json!({
             "cmdline": std::env::args().collect::<Vec<_>>(),
             "buffer_full_total": self.full,
+            "dropped_total": self.dropped,
             "produced_total": self.produced,
             "consumed_total": self.consumed,
             "buffer_depth": self.depth,
@@ -215,6 +224,7 @@ mod tests {
     fn view() -> View {
         View {
             full: 23,
+            dropped: 4,
             produced: 199,
             consumed: 120,
             depth: 79,
@@ -236,6 +246,8 @@ mod tests {
         for line in [
             "# TYPE burstbuf_buffer_full_total counter",
             "burstbuf_buffer_full_total 23",
+            "# TYPE burstbuf_dropped_total counter",
+            "burstbuf_dropped_total 4",
             "burstbuf_produced_total 199",
             "burstbuf_consumed_total 120",
             "# TYPE burstbuf_buffer_depth gauge",
@@ -260,6 +272,7 @@ mod tests {
     fn expvar_json() {
         let value: serde_json::Value = serde_json::from_str(&view().expvar()).unwrap();
         assert_eq!(value["buffer_full_total"], 23);
+        assert_eq!(value["dropped_total"], 4);
         assert_eq!(value["buffer_depth"], 79);
         assert_eq!(value["producer_blocked_seconds"]["p99"], 0.3);
         assert_eq!(value["faithful"], true);

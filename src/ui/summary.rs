@@ -32,6 +32,9 @@ pub struct Summary {
     pub consumed: u64,
     /// Messages left in the buffer when the run was aborted; 0 after a drain.
     pub unconsumed: u64,
+    /// Messages a drop policy (`--when-full`) discarded; always
+    /// `produced = consumed + dropped + unconsumed`.
+    pub dropped: u64,
     /// Times the producer found the buffer full.
     pub full_count: u64,
     /// Whether the consumer saw every message once and in order.
@@ -166,7 +169,7 @@ impl Summary {
         }
         format!(
             "Buffer reached capacity {} times\n\
-             produced {}, consumed {}, left unconsumed {}, ran {:.1}s, {drain}, seed {}\n\
+             produced {}, consumed {}, {}left unconsumed {}, ran {:.1}s, {drain}, seed {}\n\
              {blocked}\n\
              {stalls}\
              lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}, \
@@ -175,6 +178,11 @@ impl Summary {
             self.full_count,
             self.produced,
             self.consumed,
+            if self.dropped > 0 {
+                format!("dropped {}, ", self.dropped)
+            } else {
+                String::new()
+            },
             self.unconsumed,
             self.produce_s,
             self.seed,
@@ -298,6 +306,7 @@ mod tests {
             schedule_lag_s: 0.001,
             schedule_lag_max_s: 0.004,
             stalls: Vec::new(),
+            dropped: 0,
             verdict: Labelled {
                 verdict: Verdict::NotEnoughData,
                 faithful: true,
