@@ -256,3 +256,25 @@ fn one_run_reports_no_interval() {
         "--runs=1",
     ]));
 }
+
+#[test]
+fn several_targets_policies_and_a_stall_on_a_fixed_seed() {
+    // ρ ≈ 0.83 with a 20 s consumer stall at 30 s: each policy's smallest
+    // capacity meeting every target (on the upper bound over 3 runs), the
+    // target that decided it, the bytes, and the stall's rule of thumb
+    // beside what the simulation found.
+    insta::assert_snapshot!(snapshot(&[
+        "sweep",
+        "--seed=42",
+        "--duration=10m",
+        "--runs=3",
+        "--consume-every=100ms",
+        "--capacities=10,30,100,200,300,1000",
+        "--when-full=block,drop-newest,drop-oldest",
+        "--target-full=0.02",
+        "--target-p99=100ms",
+        "--target-drop=0.01",
+        "--message-size=256",
+        "--stall=20s@30s",
+    ]));
+}

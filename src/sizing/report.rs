@@ -113,8 +113,8 @@ impl Recommendation {
                 .map_or("unknown".into(), |n| n.to_string());
             let simulated = match (self.capacity, stall.backlog_peak) {
                 (Some(capacity), Some(peak)) => format!(
-                    "simulated: capacity {capacity}, where its backlog peaked at {} with {} \
-                     send(s) blocked {} in all",
+                    "simulated: capacity {capacity}, where its backlog peaked at {} and {} \
+                     send(s) found the buffer full while it lasted (blocked {} in all)",
                     count(peak, self.runs),
                     count(stall.full_count.unwrap_or(0.0), self.runs),
                     seconds(stall.blocked_s.unwrap_or(0.0))
@@ -315,7 +315,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
     {
         let _ = write!(
             out,
-            "\nStall {} of {} at {}: per point, its backlog peak / sends it blocked / time blocked:\n",
+            "\nStall {} of {} at {}: per point, its backlog peak / sends that found the buffer full / time blocked:\n",
             k + 1,
             seconds(stall.length_s),
             seconds(stall.at_s)

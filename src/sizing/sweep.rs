@@ -898,23 +898,24 @@ pub fn several_recommendations(config: &SweepConfig) -> bool {
     config.traffic.swept() || config.what_if.swept()
 }
 
-/// The first target a row misses, by name; `None` if it meets them all
-/// (each on its upper bound where runs are replicated).
-pub fn missed(row: &Row, config: &SweepConfig) -> Option<&'static str> {
+/// The targets a row misses, by name; `None` if it meets them all (each on
+/// its upper bound where runs are replicated).
+pub fn missed(row: &Row, config: &SweepConfig) -> Option<String> {
+    let mut missed = Vec::new();
     if row.full_share.bound() > config.target_full {
-        return Some("--target-full");
+        missed.push("--target-full");
     }
     if let (Some(target), Some(p99)) = (config.what_if.target_p99, row.blocked_p99_all_s)
         && p99.bound() > target.as_secs_f64()
     {
-        return Some("--target-p99");
+        missed.push("--target-p99");
     }
     if let (Some(target), Some(drop)) = (config.what_if.target_drop, row.drop_share)
         && drop.bound() > target
     {
-        return Some("--target-drop");
+        missed.push("--target-drop");
     }
-    None
+    (!missed.is_empty()).then(|| missed.join(" and "))
 }
 
 /// [`recommend`] among the rows of one load and policy.
@@ -1024,8 +1025,7 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64, policy: WhenFull)
             .filter(|r| r.consumers == row.consumers && r.capacity < row.capacity)
             .max_by_key(|r| r.capacity)
             .and_then(|r| missed(r, config))
-            .unwrap_or("the smallest capacity tried")
-            .to_string()
+            .unwrap_or_else(|| "the smallest capacity tried".to_string())
     });
     let mut other_targets = Vec::new();
     if let Some(p99) = config.what_if.target_p99 {
