@@ -54,6 +54,8 @@
 //!   - [`live::record`]: `--record`: the offered times and service times
 //!     written as a trace, by a writer thread the producer never waits for.
 //!   - [`live::control`]: the run's stop/abort state, and sleeps that it can interrupt.
+//!   - [`live::stall`]: `--stall` live: when consumers may not start a message,
+//!     and what each stall cost (marked by the consumers, no extra thread).
 //!   - [`live::clock`]: model time versus wall time (`--speed`).
 //! - Foundations, pure and shared:
 //!   - [`model`]: the producer's burst pattern and the service times, from a seed.
