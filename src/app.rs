@@ -513,8 +513,10 @@ fn predict(
     service: &Service,
 ) -> Predicted {
     let model = &config.model;
+    // A stall is outside the queueing formulas.
     let exponential = config.trace.is_none()
         && config.service_from.is_none()
+        && model.stalls.is_empty()
         && model.arrivals == ArrivalKind::Exponential
         && model.service == ServiceKind::Exponential;
     let (theory_full_share, theory) = match model.utilisation(1) {
@@ -536,6 +538,8 @@ fn predict(
         Some("the run was aborted".to_owned())
     } else if r.produced > PREDICT_MAX {
         Some(format!("more than {PREDICT_MAX} messages"))
+    } else if config.trace.is_some() && config.when_full != WhenFull::Block {
+        Some("a trace is replayed with blocking only, as yet".to_owned())
     } else {
         None
     };
@@ -561,6 +565,7 @@ fn predict(
                 consumers: config.consumers,
                 horizon: Some(Duration::from_secs_f64(produce_s.max(0.0))),
                 messages: config.messages,
+                when_full: config.when_full,
             },
             &|seq| service.ns(seq),
         ),

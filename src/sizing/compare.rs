@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use crate::model::{ArrivalKind, Model, ServiceKind};
+use crate::model::{ArrivalKind, Model, ServiceKind, WhenFull};
 use crate::sizing::replay::{Replay, replay};
 use crate::sizing::sim::{self, Scenario};
 use crate::traffic::Service;
@@ -45,6 +45,7 @@ pub fn compare(trace: &Trace, service: Duration, consumers: u32, target: f64) ->
         consume_every: service,
         arrivals: ArrivalKind::Exponential,
         service: ServiceKind::Fixed,
+        stalls: Vec::new(),
     };
     let fixed = Service::model(&model, POISSON_SEED);
     // NaN (no gaps) counts as overloaded too.
@@ -74,6 +75,7 @@ pub fn compare(trace: &Trace, service: Duration, consumers: u32, target: f64) ->
                     consumers,
                     horizon: Some(span),
                     messages: None,
+                    when_full: WhenFull::Block,
                 },
                 &|seq| fixed.ns(seq),
             );

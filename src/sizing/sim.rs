@@ -637,6 +637,7 @@ mod tests {
                 consume_every: Duration::from_secs_f64(0.020 * rho),
                 arrivals: ArrivalKind::Exponential,
                 service: ServiceKind::Exponential,
+                stalls: Vec::new(),
             };
             for capacity in [2, 8] {
                 let n = 300_000;
@@ -647,6 +648,7 @@ mod tests {
                     consumers: 2,
                     horizon: None,
                     messages: Some(n),
+                    when_full: WhenFull::Block,
                 });
                 let (simulated, predicted) = (
                     outcome.full_share(),
