@@ -348,12 +348,56 @@ pub fn csv(rows: &[Row]) -> String {
          full_share_ci_high,predicted_full_share,blocked_p50_s,blocked_p99_s,blocked_max_s,\
          blocked_total_s,max_depth,mean_in_buffer_s,throughput",
     );
-    out += if loads { ",load\n" } else { "\n" };
+    // Then the what-if columns, each where it has figures (as in the text).
+    let policies = rows.iter().any(|r| r.when_full.is_some());
+    let drops = rows.iter().any(|r| r.dropped.is_some());
+    let p99_all = rows.iter().any(|r| r.blocked_p99_all_s.is_some());
+    let bytes = rows.iter().any(|r| r.capacity_bytes.is_some());
+    if loads {
+        out += ",load";
+    }
+    if policies {
+        out += ",when_full";
+    }
+    if drops {
+        out += ",dropped,drop_share_mean,drop_share_ci_low,drop_share_ci_high";
+    }
+    if p99_all {
+        out += ",blocked_p99_all_s_mean,blocked_p99_all_s_ci_high";
+    }
+    if bytes {
+        out += ",capacity_bytes,peak_bytes";
+    }
+    out.push('\n');
     let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
+    let whole = |x: Option<u64>| x.map_or(String::new(), |x| x.to_string());
     for r in rows {
+        let mut what_if = String::new();
+        if policies {
+            what_if += &format!(",{}", r.when_full.map_or("", |p| p.name()));
+        }
+        if drops {
+            what_if += &format!(
+                ",{},{},{},{}",
+                opt(r.dropped),
+                opt(r.drop_share.map(|d| d.mean)),
+                opt(r.drop_share.and_then(|d| d.ci_low)),
+                opt(r.drop_share.and_then(|d| d.ci_high))
+            );
+        }
+        if p99_all {
+            what_if += &format!(
+                ",{},{}",
+                opt(r.blocked_p99_all_s.map(|p| p.mean)),
+                opt(r.blocked_p99_all_s.and_then(|p| p.ci_high))
+            );
+        }
+        if bytes {
+            what_if += &format!(",{},{}", whole(r.capacity_bytes), whole(r.peak_bytes));
+        }
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{}{what_if}",
             r.capacity,
             r.consumers,
             r.produced,

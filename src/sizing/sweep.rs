@@ -709,7 +709,8 @@ fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures 
         ),
     };
     let secs = |d: Duration| d.as_secs_f64();
-    let blocked = outcome.full_count > 0;
+    // Under a drop policy a full buffer blocks nobody.
+    let blocked = outcome.blocked.count() > 0;
     // The p99 over all sends, those that did not block counting 0: the
     // blocked sends' quantile that leaves 1% of all sends above it.
     let p99_all_s = if outcome.full_count * 100 <= outcome.produced || when_full != WhenFull::Block
