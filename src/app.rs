@@ -458,6 +458,7 @@ fn summarise(
         consumed: r.consumed,
         unconsumed: r.produced - r.consumed - r.dropped,
         dropped: r.dropped,
+        when_full: config.when_full,
         full_count: r.full_count,
         in_order: consumer.out_of_order == 0,
         aborted,

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::live::record::Recorded;
 use crate::live::stall::StallFigures;
+use crate::model::WhenFull;
 use crate::stats::Verdict;
 use crate::units::seconds;
 
@@ -35,6 +36,8 @@ pub struct Summary {
     /// Messages a drop policy (`--when-full`) discarded; always
     /// `produced = consumed + dropped + unconsumed`.
     pub dropped: u64,
+    /// `--when-full`: `block`, `drop-newest` or `drop-oldest`.
+    pub when_full: WhenFull,
     /// Times the producer found the buffer full.
     pub full_count: u64,
     /// Whether the consumer saw every message once and in order.
@@ -307,6 +310,7 @@ mod tests {
             schedule_lag_max_s: 0.004,
             stalls: Vec::new(),
             dropped: 0,
+            when_full: WhenFull::Block,
             verdict: Labelled {
                 verdict: Verdict::NotEnoughData,
                 faithful: true,
