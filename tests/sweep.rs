@@ -278,3 +278,42 @@ fn several_targets_policies_and_a_stall_on_a_fixed_seed() {
         "--stall=20s@30s",
     ]));
 }
+
+#[test]
+fn bad_what_if_options_exit_2_with_one_line() {
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["sweep", "--stall=5s"],
+        vec!["sweep", "--stall=0s@1s"],
+        vec!["sweep", "--stall=5s@soon"],
+        vec!["--stall=x@1s", "--duration=1s"],
+        vec!["sweep", "--when-full=sometimes"],
+        vec!["sweep", "--target-p99=fast"],
+        vec!["sweep", "--target-drop=1"],
+        vec!["sweep", "--message-size=0"],
+        // The live demo runs one policy.
+        vec!["--when-full=block,drop-newest", "--duration=1s"],
+        // A trace is replayed with blocking and no stalls only, as yet.
+        vec!["sweep", "--arrivals-from=data/access.log", "--stall=1s@1s"],
+        vec![
+            "sweep",
+            "--arrivals-from=data/access.log",
+            "--when-full=block,drop-oldest",
+        ],
+        vec!["--arrivals-from=data/access.log", "--stall=1s@1s"],
+        // The cost guard counts every policy: 5 runs × 2 policies are
+        // refused as 10 runs are (see bad_sweeps_exit_2_with_one_line).
+        vec![
+            "sweep",
+            "--duration=366days",
+            "--runs=5",
+            "--when-full=block,drop-newest",
+        ],
+    ];
+    for args in cases {
+        let output = burstbuf(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
