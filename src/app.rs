@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, mpsc};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use crate::live::producer::{Policy, Source};
 use crate::live::reading::Reading;
 use crate::live::record::{self, Recorded, Tape, Taped, Writing};
 use crate::live::stall::StallLog;
-use crate::live::{consumer, producer};
+use crate::live::{consumer, events, producer};
 use crate::model::{ArrivalKind, Arrivals, ServiceKind, WhenFull};
 use crate::sizing::compare;
 use crate::sizing::replay::{self, Replay};
@@ -600,8 +600,8 @@ fn run_threads(
     let (tape, writing) = record.unzip();
     // The two unbounded event channels the illustrator listens to
     // (unbounded, so watching never blocks the producer).
-    let (produced_tx, produced_rx) = mpsc::channel::<u64>();
-    let (consumed_tx, consumed_rx) = mpsc::channel::<u64>();
+    let (produced_tx, produced_rx) = events::channel();
+    let (consumed_tx, consumed_rx) = events::channel();
     let plan = producer::Plan {
         arrivals: match &config.trace {
             Some(trace) => Source::Trace {

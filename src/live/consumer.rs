@@ -4,11 +4,11 @@
 //! `--consumers N` there are N of these, each with its own clone of the
 //! metered receiver, which counts their busy and idle time.
 
-use std::sync::mpsc::Sender;
 use std::time::Instant;
 
 use crate::live::buffer::MeteredReceiver;
 use crate::live::control::{Shared, State};
+use crate::live::events::Events;
 use crate::model::WhenFull;
 use crate::traffic::Service;
 
@@ -41,7 +41,7 @@ impl Report {
 pub fn run(
     service: Service,
     mut buffer: MeteredReceiver<u64>,
-    events: Sender<u64>,
+    events: Events,
     shared: &Shared,
 ) -> Report {
     let clock = shared.clock;
@@ -101,7 +101,7 @@ pub fn run(
         }
         last = Some(taken.message);
         consumed += 1;
-        let _ = events.send(taken.message);
+        events.send(taken.message);
 
         let spend = service.of(taken.message);
         if !spend.is_zero() {

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod consumer;
 pub mod control;
 pub mod counters;
+pub mod events;
 pub mod producer;
 pub mod reading;
 pub mod record;

@@ -5,13 +5,14 @@
 //! (the arrival schedule, in one place).
 
 use std::sync::Arc;
-use std::sync::mpsc::{Sender, TrySendError};
+use std::sync::mpsc::TrySendError;
 use std::time::{Duration, Instant};
 
 use crate::live::buffer::{Evictor, MeteredSender};
 use crate::live::clock::Clock;
 use crate::live::control::{Shared, State};
 use crate::live::counters::ProducerState;
+use crate::live::events::Events;
 use crate::live::record::{Tape, Taped};
 use crate::model::{Arrivals, Gap};
 use crate::traffic::trace::scaled;
@@ -130,7 +131,7 @@ impl Schedule {
 pub fn run(
     plan: Plan,
     mut buffer: MeteredSender<u64>,
-    events: Sender<u64>,
+    events: Events,
     mut tape: Option<Tape>,
     shared: &Shared,
 ) -> Report {
@@ -191,8 +192,7 @@ pub fn run(
             }
             Err(TrySendError::Disconnected(_)) => break,
         }
-        // If the illustrator has failed the run goes on without it.
-        let _ = events.send(produced);
+        events.send(produced);
         produced += 1;
         if let Some(tape) = &mut tape {
             tape.offered((clock.model_secs(offered) * 1e9).round() as u64);

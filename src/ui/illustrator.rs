@@ -1,7 +1,8 @@
 //! The illustrator thread: the only one that touches the terminal. It hears of
-//! every message produced and consumed on two unbounded channels, keeps only the
-//! latest of each (events are coalesced, so watching never slows the producer),
-//! and draws at most [`FRAME`]⁻¹ times a second, only when the picture changes.
+//! messages produced and consumed on two unbounded channels (whose senders
+//! skip an event while one waits, see [`crate::live::events`], so watching
+//! never slows the producer nor queues without bound), and draws at most
+//! [`FRAME`]⁻¹ times a second, only when the picture changes.
 //! It also turns keys into stop and abort requests (signals have their own
 //! threads, see [`crate::ui::signals`]).
 //!
@@ -14,13 +15,14 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::TryRecvError;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::live::control::{Shared, State};
+use crate::live::events::Feed;
 use crate::live::reading::Reading;
 use crate::stats::Window;
 use crate::ui::gauge::{self, Glyphs, HISTORY_SECONDS, Phase, Snapshot};
@@ -29,29 +31,6 @@ use crate::ui::writer::Writer;
 
 /// The shortest time between two frames: about 30 frames a second.
 pub const FRAME: Duration = Duration::from_millis(33);
-
-/// Events taken from one channel in one turn at most, so that a flat-out
-/// producer cannot keep the illustrator from answering keys.
-const DRAIN_BUDGET: usize = 1 << 14;
-
-/// A turn that took at least this many events means they are pouring in: for
-/// the next frame's worth of time, turns come every [`BUSY_WAIT`] instead of
-/// every frame, so the unbounded channels hold about a millisecond of events,
-/// not a frame's. (A momentary lull must not send the illustrator to sleep for
-/// a whole frame while the producer runs flat out.)
-const BUSY_EVENTS: usize = 64;
-const BUSY_WAIT: Duration = Duration::from_millis(1);
-
-/// How soon the next turn should come, after what this one found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pace {
-    /// Events are still waiting: at once.
-    Now,
-    /// Events are pouring in: after [`BUSY_WAIT`].
-    Soon,
-    /// At the next frame.
-    Later,
-}
 
 /// Model seconds over which the live rates are taken.
 const WINDOW_S: f64 = 5.0;
@@ -68,8 +47,8 @@ pub struct Look {
 /// The receiving ends of the two event channels.
 #[derive(Debug)]
 pub struct Feeds {
-    pub produced: Receiver<u64>,
-    pub consumed: Receiver<u64>,
+    pub produced: Feed,
+    pub consumed: Feed,
 }
 
 /// What the picture is.
@@ -111,40 +90,22 @@ struct Watch<'a> {
     history: VecDeque<(u64, u64)>,
     /// The latest reading of the counters: every figure shown comes from it.
     reading: Reading,
-    /// Counts seen on each channel: the latest sequence number + 1. The
-    /// events say when something moved; the figures come from the reading.
-    produced: u64,
-    consumed: u64,
-    /// Whether each channel is still open.
+    /// Whether each channel is still open. The events only say that
+    /// something moved; the figures come from the reading.
     producing: bool,
     consuming: bool,
-    /// The last turn that found events pouring in.
-    busy_at: Option<Instant>,
 }
 
-/// What draining a channel found.
-#[derive(Debug, PartialEq, Eq)]
-enum Drained {
-    /// Nothing more to read for now.
-    Empty,
-    /// The budget ran out with events still waiting.
-    More,
-    /// The sender is gone and everything it sent has been read.
-    Closed,
-}
-
-/// Reads every waiting event (up to the budget), keeping only the count implied
-/// by the latest: the coalescing that keeps the illustrator cheap. Also returns
-/// how many events it read.
-fn drain(rx: &Receiver<u64>, count: &mut u64, budget: usize) -> (Drained, usize) {
-    for taken in 0..budget {
-        match rx.try_recv() {
-            Ok(seq) => *count = (*count).max(seq + 1),
-            Err(TryRecvError::Empty) => return (Drained::Empty, taken),
-            Err(TryRecvError::Disconnected) => return (Drained::Closed, taken),
+/// Takes every waiting event; says whether the channel is closed (its
+/// senders gone and everything they sent taken).
+fn drain(feed: &Feed) -> bool {
+    loop {
+        match feed.try_recv() {
+            Ok(_) => {}
+            Err(TryRecvError::Empty) => return false,
+            Err(TryRecvError::Disconnected) => return true,
         }
     }
-    (Drained::More, budget)
 }
 
 impl<'a> Watch<'a> {
@@ -157,50 +118,24 @@ impl<'a> Watch<'a> {
             reading: Reading::take(shared),
             shared,
             stops,
-            produced: 0,
-            consumed: 0,
             producing: true,
             consuming: true,
-            busy_at: None,
         }
     }
 
-    /// Takes in all waiting events and signals; says how soon to come back.
-    fn update(&mut self) -> Pace {
-        let (mut more, mut taken) = (false, 0);
-        if self.producing {
-            let (drained, n) = drain(&self.feeds.produced, &mut self.produced, DRAIN_BUDGET);
-            self.producing = drained != Drained::Closed;
-            if !self.producing {
-                // The producer is done: a stop request from now on quits at once.
-                self.shared.control.stop();
-            }
-            more |= drained == Drained::More;
-            taken += n;
+    /// Takes in all waiting events, then reads the counters.
+    fn update(&mut self) {
+        if self.producing && drain(&self.feeds.produced) {
+            self.producing = false;
+            // The producer is done: a stop request from now on quits at once.
+            self.shared.control.stop();
         }
-        if self.consuming {
-            let (drained, n) = drain(&self.feeds.consumed, &mut self.consumed, DRAIN_BUDGET);
-            self.consuming = drained != Drained::Closed;
-            more |= drained == Drained::More;
-            taken += n;
+        if self.consuming && drain(&self.feeds.consumed) {
+            self.consuming = false;
         }
-        // A consumed message was produced, even if its produce event is still on its way.
-        self.produced = self.produced.max(self.consumed);
-        let now = Instant::now();
         // After the events: the reading is at least as far on as they are.
         self.reading = Reading::take(self.shared);
         self.sample();
-
-        if taken >= BUSY_EVENTS {
-            self.busy_at = Some(now);
-        }
-        if more {
-            Pace::Now
-        } else if self.busy_at.is_some_and(|busy| now - busy < FRAME) {
-            Pace::Soon
-        } else {
-            Pace::Later
-        }
     }
 
     /// q, Esc or Ctrl-C: the first stops the producer and drains, the next
@@ -293,7 +228,7 @@ fn live(mut watch: Watch, writer: &Writer) -> io::Result<()> {
     writer.reset();
     let mut next_frame = Instant::now();
     loop {
-        let pace = watch.update();
+        watch.update();
         if let Some(e) = writer.take_error() {
             return Err(e);
         }
@@ -314,12 +249,7 @@ fn live(mut watch: Watch, writer: &Writer) -> io::Result<()> {
         if watch.finished() {
             return Ok(());
         }
-        let until_frame = next_frame.saturating_duration_since(now);
-        let wait = match pace {
-            Pace::Now => Duration::ZERO,
-            Pace::Soon => until_frame.min(BUSY_WAIT),
-            Pace::Later => until_frame,
-        };
+        let wait = next_frame.saturating_duration_since(now);
         // Sleep, then take every key and resize that came meanwhile: keys wait
         // at most a frame. (crossterm's terminal poll rounds its timeout down
         // to whole milliseconds and spins through the rest, about 3% of a
@@ -357,7 +287,7 @@ fn plain(mut watch: Watch, writer: &Writer) -> io::Result<()> {
         .clamp(Duration::from_millis(1), FRAME);
     let mut next_line = 1.0;
     loop {
-        let pace = watch.update();
+        watch.update();
         if let Some(e) = writer.take_error() {
             return Err(e);
         }
@@ -374,52 +304,25 @@ fn plain(mut watch: Watch, writer: &Writer) -> io::Result<()> {
             writer.line(gauge::logfmt(&watch.snapshot(), t));
             next_line = t.floor() + 1.0;
         }
-        match pace {
-            Pace::Now => {}
-            Pace::Soon => thread::sleep(tick.min(BUSY_WAIT)),
-            Pace::Later => thread::sleep(tick),
-        }
+        thread::sleep(tick);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
+    use crate::live::events;
 
     #[test]
-    fn draining_keeps_the_latest_position_only() {
-        let (tx, rx) = mpsc::channel();
-        let mut count = 0;
-        assert_eq!(drain(&rx, &mut count, 100), (Drained::Empty, 0));
-        assert_eq!(count, 0);
-        for seq in 0..10 {
-            tx.send(seq).unwrap();
-        }
-        assert_eq!(drain(&rx, &mut count, 100), (Drained::Empty, 10));
-        assert_eq!(count, 10);
-        assert_eq!(
-            rx.try_recv(),
-            Err(TryRecvError::Empty),
-            "all taken in one turn"
-        );
-        tx.send(10).unwrap();
-        drop(tx);
-        assert_eq!(drain(&rx, &mut count, 100), (Drained::Closed, 1));
-        assert_eq!(count, 11);
-    }
-
-    #[test]
-    fn draining_stops_at_the_budget() {
-        let (tx, rx) = mpsc::channel();
-        for seq in 0..10 {
-            tx.send(seq).unwrap();
-        }
-        let mut count = 0;
-        assert_eq!(drain(&rx, &mut count, 4), (Drained::More, 4));
-        assert_eq!(count, 4);
-        assert_eq!(drain(&rx, &mut count, 100), (Drained::Empty, 6));
-        assert_eq!(count, 10);
+    fn draining_takes_everything_and_sees_the_end() {
+        let (events, feed) = events::channel();
+        assert!(!drain(&feed), "open and empty");
+        events.send(1);
+        assert!(!drain(&feed));
+        assert_eq!(feed.try_recv(), Err(TryRecvError::Empty), "all taken");
+        events.send(2);
+        drop(events);
+        assert!(drain(&feed), "closed once the last event is taken");
     }
 
     #[test]
