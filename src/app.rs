@@ -419,9 +419,10 @@ fn summarise(
     let capacity = config.capacity;
     // The messages this run offered, replayed at the times a never-blocked
     // producer would have offered them, against the same consumers and
-    // service times, with an unbounded buffer.
+    // service times, with an unbounded buffer. Not for a run too long to
+    // replay within a moment: the end of a run must not wait on it.
     let service = service(config);
-    let peak_backlog = match &config.trace {
+    let peak_backlog = (r.produced <= PREDICT_MAX).then(|| match &config.trace {
         Some(trace) => {
             let sent = &trace.offsets[..r.produced as usize];
             replay::replay(
@@ -451,7 +452,7 @@ fn summarise(
             )
             .max_depth
         }
-    };
+    });
     Summary {
         capacity,
         produced: r.produced,
@@ -497,9 +498,9 @@ fn summarise(
     }
 }
 
-/// The most messages the summary simulates for its prediction: the
-/// simulation does tens of millions a second, so this keeps the end of a
-/// long run within a second or so.
+/// The most messages the summary replays or simulates at the end (the peak
+/// backlog, the prediction): tens of millions go by in a second or so, and
+/// the end of a long run must not wait longer.
 const PREDICT_MAX: u64 = 20_000_000;
 
 /// What the sweep's simulation (and, where the model is exponential both

@@ -131,8 +131,9 @@ pub enum Verdict {
     /// ρ < 1: a big enough buffer absorbs the bursts.
     ConsumerKeepsUp {
         utilisation: f64,
-        /// The smallest capacity that would have absorbed every burst of this run.
-        capacity_needed: u64,
+        /// The smallest capacity that would have absorbed every burst of this
+        /// run; `None` where the run was too long to replay at its end.
+        capacity_needed: Option<u64>,
         capacity: u64,
     },
     /// Too little happened to judge (nothing produced or consumed).
@@ -141,7 +142,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// From the run's rates (μ for all `consumers` together), capacity and peak backlog.
-    pub fn new(rates: &Rates, capacity: u64, peak_backlog: u64, consumers: u32) -> Verdict {
+    pub fn new(rates: &Rates, capacity: u64, peak_backlog: Option<u64>, consumers: u32) -> Verdict {
         let (Some(arrival), Some(service), Some(utilisation)) =
             (rates.arrival, rates.service, rates.utilisation())
         else {
@@ -165,7 +166,7 @@ impl Verdict {
         } else {
             Verdict::ConsumerKeepsUp {
                 utilisation,
-                capacity_needed: peak_backlog.max(1),
+                capacity_needed: peak_backlog.map(|peak| peak.max(1)),
                 capacity,
             }
         }
@@ -213,6 +214,14 @@ impl fmt::Display for Verdict {
                 capacity_needed,
                 capacity,
             } => {
+                let Some(capacity_needed) = capacity_needed else {
+                    return write!(
+                        f,
+                        "Verdict: the consumer keeps up (rho = {utilisation:.2}); the run was \
+                         too long to replay for the capacity its bursts needed: size it with \
+                         `burstbuf sweep`."
+                    );
+                };
                 writeln!(
                     f,
                     "Verdict: the consumer keeps up (rho = {utilisation:.2}); a buffer of \
@@ -342,7 +351,7 @@ mod tests {
             arrival: Some(8.0),
             service: Some(3.0),
         };
-        let v = Verdict::new(&rates, 100, 9999, 1);
+        let v = Verdict::new(&rates, 100, Some(9999), 1);
         let Verdict::ConsumerBottleneck {
             writers_needed,
             fill_time_s,
@@ -366,7 +375,7 @@ mod tests {
             service: Some(3.0),
         };
         assert!(matches!(
-            Verdict::new(&even, 100, 0, 1),
+            Verdict::new(&even, 100, Some(0), 1),
             Verdict::ConsumerBottleneck {
                 writers_needed: 1,
                 fill_time_s: None,
@@ -381,20 +390,24 @@ mod tests {
             arrival: Some(2.0),
             service: Some(4.0),
         };
-        let enough = Verdict::new(&rates, 100, 37, 1);
+        let enough = Verdict::new(&rates, 100, Some(37), 1);
         assert_eq!(
             enough,
             Verdict::ConsumerKeepsUp {
                 utilisation: 0.5,
-                capacity_needed: 37,
+                capacity_needed: Some(37),
                 capacity: 100
             }
         );
         assert!(enough.to_string().contains("is enough"), "{enough}");
-        let small = Verdict::new(&rates, 10, 37, 1);
+        let small = Verdict::new(&rates, 10, Some(37), 1);
         assert!(small.to_string().contains("--capacity 37"), "{small}");
+        // A run too long to replay at its end says so instead of a capacity.
+        let unknown = Verdict::new(&rates, 10, None, 1);
+        assert!(unknown.to_string().contains("burstbuf sweep"), "{unknown}");
+        assert!(!unknown.to_string().contains("--capacity"), "{unknown}");
         assert_eq!(
-            Verdict::new(&Rates::default(), 10, 0, 1),
+            Verdict::new(&Rates::default(), 10, Some(0), 1),
             Verdict::NotEnoughData
         );
     }
@@ -408,7 +421,7 @@ mod tests {
                 service: Some(4.0),
             },
             10,
-            0,
+            Some(0),
             2,
         );
         assert!(
@@ -431,7 +444,7 @@ mod tests {
                 service: Some(4.0),
             },
             100,
-            5,
+            Some(5),
             1,
         );
         let json = serde_json::to_value(&v).unwrap();

@@ -70,8 +70,9 @@ pub struct Summary {
     /// The longest a message waited in the buffer (the oldest message's age
     /// at its worst), model seconds, measured from each message's entry.
     pub oldest_item_age_max_s: f64,
-    /// The most messages that would have waited in an unbounded buffer (replayed).
-    pub peak_backlog: u64,
+    /// The most messages that would have waited in an unbounded buffer
+    /// (replayed); `None` for a run too long to replay at its end.
+    pub peak_backlog: Option<u64>,
     /// Whether the run kept the model's pace: neither the producer nor the
     /// consumers ran further behind their ideal schedules, on average, than
     /// the model's tolerance. If not, the figures are the machine's, not the model's.
@@ -304,7 +305,7 @@ mod tests {
             high_water: 100,
             max_catch_up_s: Some(30.03),
             oldest_item_age_max_s: 29.5,
-            peak_backlog: 1200,
+            peak_backlog: Some(1200),
             faithful: true,
             schedule_lag_s: 0.001,
             schedule_lag_max_s: 0.004,
