@@ -701,7 +701,6 @@ fn illustrate(
     let look = Look {
         capacity: config.capacity,
         glyphs: config.glyphs,
-        colour: config.colour,
     };
     let mode = match config.display {
         Display::Live => Mode::Live,

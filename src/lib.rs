@@ -15,59 +15,59 @@
 //!
 //! - [`app`]: `main`'s body: resolve the command line, set up the terminal, spawn
 //!   and join the threads, report.
-//! - [`cli`]: the command line: [`cli::args`] (what clap parses) and
-//!   [`cli::config`] (what it means, checked and resolved into typed configuration).
+//! - `cli`: the command line: `cli::args` (what clap parses) and
+//!   `cli::config` (what it means, checked and resolved into typed configuration).
 //! - [`ui`]: the presentation of a live run.
-//!   - [`ui::illustrator`]: the drawing thread: events in, frames or log lines out; keys.
+//!   - `ui::illustrator`: the drawing thread: events in, frames or log lines out; keys.
 //!   - [`ui::gauge`]: the picture and the log line, as pure functions of a [`ui::gauge::Snapshot`].
 //!   - [`ui::screen`]: writes frames to a terminal, only what changed, one flush per frame.
-//!   - [`ui::terminal`]: entering and restoring the terminal, and the panic hook.
-//!   - [`ui::writer`]: the writer thread: the only one that writes frames and log
+//!   - `ui::terminal`: entering and restoring the terminal, and the panic hook.
+//!   - `ui::writer`: the writer thread: the only one that writes frames and log
 //!     lines; keeps the latest, drops what a slow reader cannot take.
-//!   - [`ui::signals`]: signal threads: SIGINT/SIGTERM counted, SIGHUP, Ctrl-Z and `fg`.
-//!   - [`ui::summary`]: the end-of-run report, as text or JSON.
-//!   - [`ui::metrics`]: `--metrics`: the live counters over HTTP (expvar JSON,
+//!   - `ui::signals`: signal threads: SIGINT/SIGTERM counted, SIGHUP, Ctrl-Z and `fg`.
+//!   - `ui::summary`: the end-of-run report, as text or JSON.
+//!   - `ui::metrics`: `--metrics`: the live counters over HTTP (expvar JSON,
 //!     Prometheus); `ui/metrics/server.rs` is the bounded HTTP server.
 //! - [`sizing`]: answering "how big?" by simulation; shares nothing with the threads.
 //!   - [`sizing::sim`]: the live model as a discrete-event simulation in virtual time.
 //!   - [`sizing::replay`]: a trace replayed against the buffer, each line an
 //!     independent caller (`--arrivals-from`).
-//!   - [`sizing::compare`]: `fit --consume-every`: the capacity a trace needs
+//!   - `sizing::compare`: `fit --consume-every`: the capacity a trace needs
 //!     against a Poisson stream's and the M/M/c/K formula's.
 //!   - [`sizing::sweep`]: `burstbuf sweep`: simulations over capacities and consumer
 //!     counts, `--runs` of each, split across threads.
-//!   - [`sizing::interval`]: the 95% confidence interval of a share over runs.
+//!   - `sizing::interval`: the 95% confidence interval of a share over runs.
 //!   - [`sizing::report`]: the sweep's table (text, CSV, JSON) and recommendation.
-//!   - [`sizing::plot`]: the sweep's text plots, every mark named in the legend.
+//!   - `sizing::plot`: the sweep's text plots, every mark named in the legend.
 //! - [`live`]: the engine.
 //!   - [`live::buffer`]: the metered buffer, a library type any program can use
 //!     ([`metered`], [`MeteredSender`], [`MeteredReceiver`]): `sync_channel` whose
 //!     ends count fulls, blocked time (a lock-free histogram), high-water, busy
 //!     and idle time, and each message's entry time (the oldest's age), read
 //!     at once by `Meter::snapshot`.
-//!   - [`live::producer`], [`live::consumer`]: one module per thread kind
+//!   - `live::producer`, `live::consumer`: one module per thread kind
 //!     (`--consumers N` runs N consumer threads).
 //!   - [`live::counters`]: what else the threads publish: the producer's state,
 //!     and how late each kind of thread woke against its schedule.
-//!   - [`live::reading`]: one reading of all of it, in model time, with the
+//!   - `live::reading`: one reading of all of it, in model time, with the
 //!     faithful-or-flagged verdict; every figure shown comes from one.
-//!   - [`live::record`]: `--record`: the offered times and service times
+//!   - `live::record`: `--record`: the offered times and service times
 //!     written as a trace, by a writer thread the producer never waits for.
-//!   - [`live::control`]: the run's stop/abort state, and sleeps that it can interrupt.
-//!   - [`live::stall`]: `--stall` live: when consumers may not start a message,
+//!   - `live::control`: the run's stop/abort state, and sleeps that it can interrupt.
+//!   - `live::stall`: `--stall` live: when consumers may not start a message,
 //!     and what each stall cost (marked by the consumers, no extra thread).
-//!   - [`live::clock`]: model time versus wall time (`--speed`).
+//!   - `live::clock`: model time versus wall time (`--speed`).
 //! - Foundations, pure and shared:
 //!   - [`model`]: the producer's burst pattern and the service times, from a seed.
 //!   - [`histogram`]: fixed-memory log-linear histograms, atomic and plain.
 //!   - [`stats`]: rates, ρ, the sliding window and the verdict.
-//!   - [`units`]: how times are written for people.
-//!   - [`traffic`]: traffic from files: arrival traces ([`traffic::parse`],
-//!     [`traffic::trace`]), service times ([`traffic::service`]), and
-//!     `burstbuf fit` ([`traffic::fit`]). Uses [`model`] only.
+//!   - `units`: how times are written for people.
+//!   - [`traffic`]: traffic from files: arrival traces (`traffic::parse`,
+//!     [`traffic::trace`]), service times (`traffic::service`), and
+//!     `burstbuf fit` (`traffic::fit`). Uses [`model`] only.
 
 pub mod app;
-pub mod cli;
+pub(crate) mod cli;
 pub mod histogram;
 pub mod live;
 pub mod model;
@@ -75,6 +75,6 @@ pub mod sizing;
 pub mod stats;
 pub mod traffic;
 pub mod ui;
-pub mod units;
+pub(crate) mod units;
 
 pub use live::buffer::{MeteredReceiver, MeteredSender, metered};

@@ -29,7 +29,7 @@ impl Clock {
     }
 
     /// The wall time a span of model time takes; saturates at a century.
-    pub fn to_wall(&self, model: Duration) -> Duration {
+    pub fn to_wall(self, model: Duration) -> Duration {
         Duration::try_from_secs_f64(model.as_secs_f64() / self.speed)
             .unwrap_or(FAR_FUTURE)
             .min(FAR_FUTURE)
@@ -50,7 +50,7 @@ impl Clock {
     }
 
     /// Model seconds in a span of wall time.
-    pub fn to_model_secs(&self, wall: Duration) -> f64 {
+    pub fn to_model_secs(self, wall: Duration) -> f64 {
         wall.as_secs_f64() * self.speed
     }
 

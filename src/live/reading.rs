@@ -36,8 +36,6 @@ pub struct Reading {
     /// Model seconds the consumers spent working on messages, summed, work in
     /// progress included; waiting for the lock or a message is not work.
     pub busy_s: f64,
-    /// Model seconds the consumers spent waiting, summed.
-    pub idle_s: f64,
     pub consumers: u32,
     pub first_full_s: Option<f64>,
     /// Model seconds the oldest message in the buffer has been in it,
@@ -144,7 +142,6 @@ impl Reading {
             },
             blocked_s: model(g.blocked_time),
             busy_s: model(g.busy_time),
-            idle_s: model(g.idle_time),
             consumers: c.consumers.max(1),
             first_full_s: g.first_full.map(model),
             oldest_age_s: g.oldest_age.map(model),

@@ -5,15 +5,15 @@
 //!
 //! - [`sim`]: the simulation.
 //! - [`replay`]: a trace replayed, each line an independent caller.
-//! - [`compare`]: `fit --consume-every`: a trace's capacity against a Poisson stream's.
+//! - `compare`: `fit --consume-every`: a trace's capacity against a Poisson stream's.
 //! - [`sweep`]: the sweep's configuration, its cost guard, the runs split across threads.
-//! - [`interval`]: the 95% interval of a share over runs.
+//! - `interval`: the 95% interval of a share over runs.
 //! - [`report`]: the table (text, CSV, JSON) and the recommendation.
-//! - [`plot`]: the text plots.
+//! - `plot`: the text plots.
 
-pub mod compare;
-pub mod interval;
-pub mod plot;
+pub(crate) mod compare;
+pub(crate) mod interval;
+pub(crate) mod plot;
 pub mod replay;
 pub mod report;
 pub mod sim;

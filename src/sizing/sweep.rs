@@ -3,7 +3,7 @@
 //! seeds `seed`, `seed + 1`, … (the same seeds at every point, so the curves are
 //! smooth and run 0 is comparable with a live run of `seed`). Each point's full
 //! share is given with its 95% interval over the runs (see
-//! [`crate::sizing::interval`]); the recommendation is the fewest consumers, then
+//! `crate::sizing::interval`); the recommendation is the fewest consumers, then
 //! the smallest capacity, whose upper bound meets the target.
 //!
 //! The simulations are split across `threads` scoped threads; each result goes

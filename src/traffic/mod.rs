@@ -3,14 +3,14 @@
 //! (`burstbuf fit`). Pure and foundation-level: it reads files and does
 //! arithmetic, and knows nothing of threads, terminals or clap.
 //!
-//! - [`parse`]: one timestamp per line, in four formats, with line-numbered errors.
+//! - `parse`: one timestamp per line, in four formats, with line-numbered errors.
 //! - [`trace`]: a trace kept compactly (sorted offsets, 8 bytes a line) and shared read-only.
-//! - [`service`]: service times from a file, drawn with the seed or replayed in order.
-//! - [`fit`]: statistics of a trace and the best-fitting bursty and exponential models.
+//! - `service`: service times from a file, drawn with the seed or replayed in order.
+//! - `fit`: statistics of a trace and the best-fitting bursty and exponential models.
 
-pub mod fit;
-pub mod parse;
-pub mod service;
+pub(crate) mod fit;
+pub(crate) mod parse;
+pub(crate) mod service;
 pub mod trace;
 
 pub use parse::{TimeFormat, TraceError};

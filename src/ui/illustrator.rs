@@ -40,8 +40,6 @@ const WINDOW_S: f64 = 5.0;
 pub struct Look {
     pub capacity: u64,
     pub glyphs: Glyphs,
-    /// Alert lines in red (a colour terminal, no `NO_COLOR`).
-    pub colour: bool,
 }
 
 /// The receiving ends of the two event channels.

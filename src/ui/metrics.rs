@@ -15,9 +15,7 @@ use serde_json::json;
 use crate::live::control::Shared;
 use crate::live::reading::Reading;
 
-pub use server::{
-    IO_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, Request, Server, WORKERS, is_loopback_host,
-};
+pub use server::{Request, Server};
 
 /// Upper bounds of the blocked-time histogram's buckets, in model seconds.
 const BUCKETS_S: [f64; 12] = [

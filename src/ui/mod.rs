@@ -3,10 +3,10 @@
 //! owns, the thread that writes, the signals it answers, the end-of-run summary and the metrics endpoint.
 
 pub mod gauge;
-pub mod illustrator;
-pub mod metrics;
+pub(crate) mod illustrator;
+pub(crate) mod metrics;
 pub mod screen;
-pub mod signals;
-pub mod summary;
-pub mod terminal;
-pub mod writer;
+pub(crate) mod signals;
+pub(crate) mod summary;
+pub(crate) mod terminal;
+pub(crate) mod writer;

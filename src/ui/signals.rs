@@ -59,7 +59,8 @@ impl Stops {
     }
 
     /// Stop requests counted so far.
-    pub fn requests(&self) -> u32 {
+    #[cfg(test)]
+    fn requests(&self) -> u32 {
         self.requests.load(Ordering::Acquire)
     }
 }
