@@ -6,8 +6,9 @@
 //! Three std threads share one `sync_channel` (metered: [`live::buffer`]): the
 //! producer `try_send`s and, when the buffer is full, counts that and blocks in
 //! `send`; the consumer `recv`s at a steady pace; the illustrator hears about
-//! both on two unbounded channels and draws the gauge. Stopping is done by dropping senders: the consumer ends when
-//! the buffer is closed and drained, the illustrator when both event channels are.
+//! both on two unbounded channels and draws the gauge. Stopping is done by
+//! dropping senders: the consumer ends when the buffer is closed and drained,
+//! the illustrator when both event channels are.
 //!
 //! # Layout
 //! Three subsystems, each a folder, over a few pure foundations; a module only
@@ -49,6 +50,8 @@
 //!     (`--consumers N` runs N consumer threads).
 //!   - [`live::counters`]: what else the threads publish: the producer's state,
 //!     and how late each kind of thread woke against its schedule.
+//!   - `live::events`: the two event channels to the illustrator, each holding at
+//!     most one waiting event per sending thread.
 //!   - `live::reading`: one reading of all of it, in model time, with the
 //!     faithful-or-flagged verdict; every figure shown comes from one.
 //!   - `live::record`: `--record`: the offered times and service times
