@@ -350,10 +350,34 @@ mod tests {
         assert_eq!(text, expected);
     }
 
+    /// A writer whose socket is already full: its first write blocks until
+    /// the reader reads, whenever the thread gets to run.
+    fn full_pair() -> (Writer, UnixStream) {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        // Big writes, then one-byte ones: the kernel refuses even a byte.
+        for size in [4096, 1] {
+            let chunk = vec![b'-'; size];
+            loop {
+                match a.write(&chunk) {
+                    Ok(_) => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("filling the socket: {e}"),
+                }
+            }
+        }
+        a.set_nonblocking(false).unwrap();
+        let file = File::from(std::os::fd::OwnedFd::from(a));
+        (Writer::start(file, false, true).unwrap(), b)
+    }
+
     #[test]
     fn a_reader_that_never_reads_costs_dropped_lines_not_memory() {
-        let (writer, _reader) = pair();
-        // Far more than the socket buffer holds: the writer blocks for good.
+        // The socket is full before the writer starts, so no write of it can
+        // complete, however late the thread is scheduled. (Relying on 20 MB
+        // overflowing the socket raced: if the thread first ran after the
+        // loop, it wrote the 64 kept lines into the empty socket and was done.)
+        let (writer, _reader) = full_pair();
         let line = "x".repeat(1000);
         for _ in 0..20_000 {
             writer.line(line.clone());
@@ -363,6 +387,8 @@ mod tests {
         assert!(p.dropped > 0);
         drop(p);
         assert_eq!(writer.finish(Duration::from_millis(200)), Finished::Stuck);
+        // Stuck for the right reason: not one write completed.
+        assert_eq!(writer.pending().progress, 0);
     }
 
     #[test]
