@@ -134,9 +134,14 @@ fn a_reader_that_never_reads_costs_neither_memory_nor_signals() {
     ];
     let mut child = spawn(&args, Stdio::piped());
     let pid = child.id();
-    // 8 s: about 8000 log lines of model time, far more than the pipe (about
-    // 400) and the writer's queue (64) hold, even on a starved machine.
-    let (first, peak) = watch_memory(pid, 80);
+    // The baseline is taken at once, before the run has grown anything.
+    let first = status_field(pid, "VmRSS").expect("VmRSS");
+    // The writer blocked on the full pipe is the state this test is about:
+    // wait for that event, not for a guessed delay (a starved writer may not
+    // have filled the pipe within any fixed time). Then 8 s more: about 8000
+    // log lines of model time, far more than the writer's queue (64) holds.
+    wait_until_blocked_writing(pid);
+    let (_, peak) = watch_memory(pid, 80);
     assert!(
         peak < first + MEMORY_BOUND_KB,
         "VmHWM {peak} kB after 8 s, from {first} kB"
