@@ -5,10 +5,10 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use burstbuf::model::{Arrivals, Model};
-use burstbuf::sizing::replay::{Replay, replay};
+use burstbuf::model::{Arrivals, Model, Stall, WhenFull};
+use burstbuf::sizing::replay::{Replay, replay, replay_what_if};
 use burstbuf::sizing::report;
 use burstbuf::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
 use burstbuf::traffic::{Service, TimeFormat, Trace};
@@ -122,6 +122,44 @@ fn main() {
         println!(
             "{:<55} {:>7.1} M messages/s (full {full})",
             format!("replay 10^6 lines, capacity {capacity}, {consumers} consumer(s)"),
+            LINES as f64 / secs / 1e6
+        );
+    }
+
+    // The what-if paths: a stall blocking, and the drop policies (no blocking).
+    let stall = [Stall {
+        at: trace.span() / 2,
+        length: Duration::from_secs(30),
+    }];
+    for (name, when_full, stalls) in [
+        ("block, a 30 s stall", WhenFull::Block, &stall[..]),
+        ("drop-newest", WhenFull::DropNewest, &[][..]),
+        ("drop-oldest", WhenFull::DropOldest, &[][..]),
+        (
+            "drop-oldest, a 30 s stall",
+            WhenFull::DropOldest,
+            &stall[..],
+        ),
+    ] {
+        let mut full = 0;
+        let secs = best(|| {
+            let outcome = replay_what_if(
+                black_box(&Replay {
+                    offsets: &trace.offsets,
+                    load: 1.0,
+                    produce: trace.span(),
+                    capacity: 100,
+                    consumers: 1,
+                }),
+                &fixed,
+                when_full,
+                stalls,
+            );
+            full = outcome.full_count;
+        });
+        println!(
+            "{:<55} {:>7.1} M messages/s (full {full})",
+            format!("replay 10^6 lines, capacity 100, {name}"),
             LINES as f64 / secs / 1e6
         );
     }

@@ -425,7 +425,7 @@ fn summarise(
     let peak_backlog = (r.produced <= PREDICT_MAX).then(|| match &config.trace {
         Some(trace) => {
             let sent = &trace.offsets[..r.produced as usize];
-            replay::replay(
+            replay::replay_what_if(
                 &Replay {
                     offsets: sent,
                     load: config.load,
@@ -434,6 +434,8 @@ fn summarise(
                     consumers: config.consumers,
                 },
                 &service,
+                WhenFull::Block,
+                &config.model.stalls,
             )
             .max_depth
         }
@@ -540,15 +542,13 @@ fn predict(
         Some("the run was aborted".to_owned())
     } else if r.produced > PREDICT_MAX {
         Some(format!("more than {PREDICT_MAX} messages"))
-    } else if config.trace.is_some() && config.when_full != WhenFull::Block {
-        Some("a trace is replayed with blocking only, as yet".to_owned())
     } else {
         None
     };
     let outcome = skipped.is_none().then(|| match &config.trace {
         Some(trace) => {
             let sent = &trace.offsets[..r.produced as usize];
-            replay::replay(
+            replay::replay_what_if(
                 &Replay {
                     offsets: sent,
                     load: config.load,
@@ -557,6 +557,8 @@ fn predict(
                     consumers: config.consumers,
                 },
                 service,
+                config.when_full,
+                &model.stalls,
             )
         }
         None => sim::simulate_with(

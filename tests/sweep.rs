@@ -280,6 +280,24 @@ fn several_targets_policies_and_a_stall_on_a_fixed_seed() {
 }
 
 #[test]
+fn policies_and_a_stall_on_a_trace_side_by_side() {
+    // The same trace (one run: the exact replay) under each policy, with a
+    // 30 s consumer stall 20 min in: the stall's rows and rule of thumb as
+    // for the built-in model.
+    insta::assert_snapshot!(snapshot(&[
+        "sweep",
+        "--seed=42",
+        "--arrivals-from=data/access.log",
+        "--service-from=data/services.txt",
+        "--service-order=replay",
+        "--runs=1",
+        "--capacities=10,50,100,500",
+        "--when-full=block,drop-newest,drop-oldest",
+        "--stall=30s@20m",
+    ]));
+}
+
+#[test]
 fn bad_what_if_options_exit_2_with_one_line() {
     let cases: Vec<Vec<&str>> = vec![
         vec!["sweep", "--stall=5s"],
@@ -292,14 +310,6 @@ fn bad_what_if_options_exit_2_with_one_line() {
         vec!["sweep", "--message-size=0"],
         // The live demo runs one policy.
         vec!["--when-full=block,drop-newest", "--duration=1s"],
-        // A trace is replayed with blocking and no stalls only, as yet.
-        vec!["sweep", "--arrivals-from=data/access.log", "--stall=1s@1s"],
-        vec![
-            "sweep",
-            "--arrivals-from=data/access.log",
-            "--when-full=block,drop-oldest",
-        ],
-        vec!["--arrivals-from=data/access.log", "--stall=1s@1s"],
         // The cost guard counts every policy: 5 runs × 2 policies are
         // refused as 10 runs are (see bad_sweeps_exit_2_with_one_line).
         vec![

@@ -185,6 +185,42 @@ fn the_live_replay_agrees_with_the_sweep() {
 }
 
 #[test]
+fn a_live_trace_takes_a_stall_and_a_drop_policy() {
+    // Four bursts of 20 callers, 5 s apart, capacity 5, a 3 s stall at 4 s:
+    // the drop policy loses messages instead of blocking, every message is
+    // consumed or dropped, the stall is reported, and the summary's
+    // prediction replays the trace with the same policy and stall.
+    let file = TempFile::new("stalled.txt", &bursts(4, 20, 5.0));
+    for policy in ["drop-newest", "drop-oldest"] {
+        let live = json_run(&[
+            "--arrivals-from",
+            file.path(),
+            "--consume-every=100ms",
+            "--capacity=5",
+            "--speed=10",
+            "--stall=3s@4s",
+            &format!("--when-full={policy}"),
+            "--plain",
+        ]);
+        let count = |key: &str| live[key].as_u64().unwrap();
+        assert_eq!(count("produced"), 80, "{live}");
+        // The burst at 5 s meets the stall: 20 callers, room for 5.
+        assert!(count("dropped") >= 15 || !faithful(&live), "{live}");
+        assert_eq!(
+            count("consumed") + count("dropped"),
+            count("produced"),
+            "{live}"
+        );
+        assert_eq!(live["stalls"].as_array().unwrap().len(), 1, "{live}");
+        assert!(live["predicted"]["skipped"].is_null(), "{live}");
+        assert!(
+            live["predicted"]["simulated_full_count"].as_u64().unwrap() > 0,
+            "{live}"
+        );
+    }
+}
+
+#[test]
 fn live_callers_wait_from_their_own_arrival_as_in_the_replay() {
     // A caller every 45 ms against 100 ms of service, capacity 5: once the
     // buffer fills, every later caller waits, and caller i waits about

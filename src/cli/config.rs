@@ -270,13 +270,6 @@ fn check_stalls(
             "invalid value for '--stall <DUR@AT>': at most {MAX_STALLS} stalls allowed"
         )));
     }
-    if policies(model) != [WhenFull::Block] && traffic.arrivals_from.is_some() && sweeping {
-        return Err(invalid(
-            "the argument '--when-full <POLICY>' cannot be used with '--arrivals-from <FILE>' \
-             in a sweep (a trace is replayed with blocking only, as yet)"
-                .into(),
-        ));
-    }
     if !sweeping && policies(model).len() > 1 {
         return Err(invalid(
             "invalid value for '--when-full <POLICY>': the live demo takes one policy (a list \
@@ -287,13 +280,6 @@ fn check_stalls(
     if model.when_full.len() > 3 {
         return Err(invalid(
             "invalid value for '--when-full <POLICY>': each policy at most once".into(),
-        ));
-    }
-    if !model.stall.is_empty() && traffic.arrivals_from.is_some() {
-        return Err(invalid(
-            "the argument '--stall <DUR@AT>' cannot be used with '--arrivals-from <FILE>' \
-             (stalls are simulated against the built-in model's arrivals only)"
-                .into(),
         ));
     }
     Ok(())
@@ -332,7 +318,8 @@ fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, clap::Error> 
                 &args.capacities,
                 &args.consumers,
                 &traffic.loads,
-                args.runs,
+                // Every policy replays every point again.
+                args.runs.saturating_mul(policies(&args.model).len() as u32),
             )
             .map_err(invalid)?;
             cut

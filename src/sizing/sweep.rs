@@ -684,7 +684,7 @@ fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures 
                 resampled = trace.bootstrap(config.duration, config.traffic.block, seed);
                 &resampled[..]
             };
-            replay::replay(
+            replay::replay_what_if(
                 &Replay {
                     offsets,
                     load,
@@ -693,6 +693,8 @@ fn simulate(config: &SweepConfig, point: Point, seed: u64, run: u64) -> Figures 
                     consumers,
                 },
                 &service,
+                when_full,
+                &config.model.stalls,
             )
         }
         None => sim::simulate_with(
