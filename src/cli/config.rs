@@ -185,8 +185,8 @@ fn check(cli: Cli) -> Result<Cli, clap::Error> {
         )));
     }
     match &cli.command {
-        Some(Command::Sweep(args)) => check_stalls(&args.model, &args.traffic, true)?,
-        None => check_stalls(&cli.live.model, &cli.live.traffic, false)?,
+        Some(Command::Sweep(args)) => check_stalls(&args.model, true)?,
+        None => check_stalls(&cli.live.model, false)?,
         _ => {}
     }
     // A sweep over the built-in model is checked here; one over a trace once
@@ -260,11 +260,7 @@ fn stalls(args: &ModelArgs) -> Vec<Stall> {
 }
 
 /// `--stall` is checked against the options it cannot go with.
-fn check_stalls(
-    model: &ModelArgs,
-    traffic: &TrafficArgs,
-    sweeping: bool,
-) -> Result<(), clap::Error> {
+fn check_stalls(model: &ModelArgs, sweeping: bool) -> Result<(), clap::Error> {
     if model.stall.len() > MAX_STALLS {
         return Err(invalid(format!(
             "invalid value for '--stall <DUR@AT>': at most {MAX_STALLS} stalls allowed"
