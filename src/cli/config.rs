@@ -718,6 +718,49 @@ mod tests {
     }
 
     #[test]
+    fn stalls_and_drop_policies_go_with_a_trace() {
+        let file = TempFile::new("whatif.txt", "0\n1\n2\n");
+        let from = format!("--arrivals-from={}", file.path());
+        let config = sweep(&[
+            &from,
+            "--stall=1s@1s",
+            "--when-full=block,drop-newest,drop-oldest",
+        ])
+        .unwrap();
+        assert_eq!(config.model.stalls.len(), 1);
+        assert_eq!(config.what_if.when_full.len(), 3);
+        // The cost guard counts every policy: 100 capacities × 1000 runs
+        // (100 000 simulations, the most allowed) pass alone, not under two policies.
+        let capacities = format!(
+            "--capacities={}",
+            (1..=100)
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(sweep(&[&from, &capacities, "--runs=1000"]).is_ok());
+        let message = sweep(&[
+            &from,
+            &capacities,
+            "--runs=1000",
+            "--when-full=block,drop-newest",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(message.contains("simulations"), "{message}");
+        // Live: one policy and the stalls, with the trace.
+        let cli = parse(&[&from, "--stall=1s@1s", "--when-full=drop-oldest"]).unwrap();
+        match resolve(cli, &Env::default()).unwrap() {
+            Run::Live(config) => {
+                assert_eq!(config.when_full, WhenFull::DropOldest);
+                assert_eq!(config.model.stalls.len(), 1);
+                assert!(config.trace.is_some());
+            }
+            Run::Sweep(_) | Run::Fit(_) => panic!("not live"),
+        }
+    }
+
+    #[test]
     fn a_trace_sets_the_duration_and_may_be_cut_but_not_stretched() {
         // 0 s to 100 s in steps of 10 s: a span of 100 s.
         let text: String = (0..=10).map(|k| format!("{}\n", 1000 + 10 * k)).collect();
