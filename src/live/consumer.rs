@@ -4,6 +4,7 @@
 //! `--consumers N` there are N of these, each with its own clone of the
 //! metered receiver, which counts their busy and idle time.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use crate::live::buffer::MeteredReceiver;
@@ -89,6 +90,10 @@ pub fn run(
         if let Some(at) = taken.waited_until {
             free_at = free_at.max(at);
         }
+        // Where the model took it: a producer blocked on this slot goes on from there.
+        let since_start = free_at.saturating_duration_since(clock.start_instant());
+        let ns = u64::try_from(since_start.as_nanos()).unwrap_or(u64::MAX);
+        shared.counters.last_take_ns.store(ns, Relaxed);
         // Message k must be the k-th taken; where a drop policy may discard
         // messages, each taken must still come after the one before.
         let in_order = if dropping {

@@ -9,6 +9,8 @@
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use crate::live::buffer::Padded;
+
 /// What the producer is doing, for the gauge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -31,6 +33,11 @@ pub struct Counters {
     pub producer_lag: Lag,
     /// How late the consumers woke against theirs, pooled.
     pub consumer_lag: Lag,
+    /// When, on its ideal schedule, a consumer took its latest message: wall
+    /// nanoseconds since the start. A blocked producer's next gap starts
+    /// there, where the model frees the slot, not when the machine got round
+    /// to waking it. Written on every take, read after a block: a line of its own.
+    pub(crate) last_take_ns: Padded<AtomicU64>,
 }
 
 impl Default for Counters {
@@ -39,6 +46,7 @@ impl Default for Counters {
             producer_state: AtomicU8::new(ProducerState::Sending as u8),
             producer_lag: Lag::default(),
             consumer_lag: Lag::default(),
+            last_take_ns: Padded(AtomicU64::new(0)),
         }
     }
 }

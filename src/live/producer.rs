@@ -5,6 +5,7 @@
 //! (the arrival schedule, in one place).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::TrySendError;
 use std::time::{Duration, Instant};
 
@@ -188,7 +189,12 @@ pub fn run(
                 }
                 counters.set_producer_state(ProducerState::Sending);
                 unblocked = Instant::now();
-                schedule.unblocked_at(unblocked);
+                // The slot freed when a consumer took a message on its ideal
+                // schedule; a late wake of either thread is the machine's,
+                // not the model's, and must not shift the rest of the run.
+                let took = Duration::from_nanos(counters.last_take_ns.load(Relaxed));
+                let freed = clock.start_instant().checked_add(took).unwrap_or(unblocked);
+                schedule.unblocked_at(freed.max(offered).min(unblocked));
             }
             Err(TrySendError::Disconnected(_)) => break,
         }
