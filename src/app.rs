@@ -25,11 +25,11 @@ use crate::live::{consumer, events, producer};
 use crate::model::{ArrivalKind, Arrivals, ServiceKind, WhenFull};
 use crate::sizing::compare;
 use crate::sizing::replay::{self, Replay};
-use crate::sizing::sim::{self, Scenario};
+use crate::sizing::sim::{self, Outcome, Scenario};
 use crate::sizing::sweep;
 use crate::stats::{self, Rates, Verdict};
 use crate::traffic::trace::scaled;
-use crate::traffic::{self, Service};
+use crate::traffic::{self, Service, Trace};
 use crate::ui::illustrator::{self, Feeds, Look, Mode};
 use crate::ui::signals::{self, Stops, Suspend};
 use crate::ui::summary::{Blocked, Labelled, Predicted, Summary};
@@ -424,18 +424,13 @@ fn summarise(
     let service = service(config);
     let peak_backlog = (r.produced <= PREDICT_MAX).then(|| match &config.trace {
         Some(trace) => {
-            let sent = &trace.offsets[..r.produced as usize];
-            replay::replay_what_if(
-                &Replay {
-                    offsets: sent,
-                    load: config.load,
-                    produce: Duration::from_nanos(sent.last().copied().unwrap_or(0)),
-                    capacity: u64::MAX,
-                    consumers: config.consumers,
-                },
-                &service,
+            replay_sent(
+                config,
+                trace,
+                r.produced,
+                u64::MAX,
                 WhenFull::Block,
-                &config.model.stalls,
+                &service,
             )
             .max_depth
         }
@@ -546,21 +541,14 @@ fn predict(
         None
     };
     let outcome = skipped.is_none().then(|| match &config.trace {
-        Some(trace) => {
-            let sent = &trace.offsets[..r.produced as usize];
-            replay::replay_what_if(
-                &Replay {
-                    offsets: sent,
-                    load: config.load,
-                    produce: Duration::from_nanos(sent.last().copied().unwrap_or(0)),
-                    capacity: config.capacity,
-                    consumers: config.consumers,
-                },
-                service,
-                config.when_full,
-                &model.stalls,
-            )
-        }
+        Some(trace) => replay_sent(
+            config,
+            trace,
+            r.produced,
+            config.capacity,
+            config.when_full,
+            service,
+        ),
         None => sim::simulate_with(
             &Scenario {
                 model,
@@ -581,6 +569,31 @@ fn predict(
         theory,
         skipped,
     }
+}
+
+/// The trace's lines this run sent, replayed against `capacity` slots with
+/// the run's consumers, load and stalls.
+fn replay_sent(
+    config: &Config,
+    trace: &Trace,
+    sent: u64,
+    capacity: u64,
+    when_full: WhenFull,
+    service: &Service,
+) -> Outcome {
+    let offsets = &trace.offsets[..sent as usize];
+    replay::replay_what_if(
+        &Replay {
+            offsets,
+            load: config.load,
+            produce: Duration::from_nanos(offsets.last().copied().unwrap_or(0)),
+            capacity,
+            consumers: config.consumers,
+        },
+        service,
+        when_full,
+        &config.model.stalls,
+    )
 }
 
 /// The service times of the run: the model's, or `--service-from`'s.
