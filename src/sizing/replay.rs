@@ -385,24 +385,28 @@ mod tests {
         (full, blocked_total, blocked_max, max_depth)
     }
 
+    /// `n` arrivals in clusters, with ties, so the buffer fills and drains.
+    fn clustered(rng: &mut StdRng, n: usize) -> Vec<u64> {
+        let mut t = 0u64;
+        (0..n)
+            .map(|_| {
+                t += match rng.random_range(0..4) {
+                    0 => 0,
+                    1 => rng.random_range(0..10),
+                    _ => rng.random_range(0..200),
+                };
+                t
+            })
+            .collect()
+    }
+
     #[test]
     fn the_simulation_is_the_recurrence_on_random_traces() {
         let mut rng = StdRng::seed_from_u64(11);
         let mut rounds_with_full = 0;
         for round in 0..300 {
             let n = rng.random_range(1..400);
-            // Clustered arrivals with ties, so the buffer fills and drains.
-            let mut t = 0u64;
-            let offsets: Vec<u64> = (0..n)
-                .map(|_| {
-                    t += match rng.random_range(0..4) {
-                        0 => 0,
-                        1 => rng.random_range(0..10),
-                        _ => rng.random_range(0..200),
-                    };
-                    t
-                })
-                .collect();
+            let offsets = clustered(&mut rng, n);
             let k = rng.random_range(1..20) as usize;
             let c = rng.random_range(1..4) as usize;
             let d = rng.random_range(0..300);
@@ -628,17 +632,8 @@ mod tests {
         let (mut rounds_with_drops, mut stalled_blocks) = (0, 0);
         for round in 0..300 {
             let n = rng.random_range(1..300);
-            let mut t = 0u64;
-            let offsets: Vec<u64> = (0..n)
-                .map(|_| {
-                    t += match rng.random_range(0..4) {
-                        0 => 0,
-                        1 => rng.random_range(0..10),
-                        _ => rng.random_range(0..200),
-                    };
-                    t
-                })
-                .collect();
+            let offsets = clustered(&mut rng, n);
+            let t = offsets.last().copied().unwrap_or(0);
             let k = rng.random_range(1..20) as usize;
             let c = rng.random_range(1..4) as usize;
             let d = rng.random_range(0..300);
