@@ -285,14 +285,20 @@ fn help_and_version() {
     assert!(stdout_of(&version).starts_with("burstbuf "));
 }
 
-/// Starts a plain run with piped output and waits for its first log line, so
-/// it is under way before a test signals it or closes its pipe.
+/// Starts a plain run with piped output and waits for a log line that counts
+/// two messages produced, so it is under way (with a message left in the
+/// buffer while the consumer works on the first) before a test signals it or
+/// closes its pipe. A loaded machine may take a while to get there; how long
+/// does not matter.
 fn under_way(args: &[&str]) -> (Child, BufReader<ChildStdout>) {
     let mut child = spawn(args, Stdio::piped());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    assert!(first.starts_with("t="), "{first}");
+    let mut line = String::new();
+    while line.is_empty() || figure(&line.replace('=', " "), "produced") < 2 {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "ended early");
+        assert!(line.starts_with("t="), "{line}");
+    }
     (child, stdout)
 }
 

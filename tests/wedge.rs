@@ -225,8 +225,12 @@ fn back_to_back_signals_abort() {
     ];
     let mut child = spawn(&args, Stdio::piped());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    // Under way: a log line that counts a message produced.
+    let mut line = String::new();
+    while !line.contains("produced=") || line.contains("produced=0 ") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "ended early");
+    }
     let pid = child.id();
     let sent = StdCommand::new("sh")
         .arg("-c")
@@ -271,7 +275,23 @@ fn serving(extra: &[&str]) -> (Child, SocketAddr, BufReader<ChildStderr>, Stdout
         .and_then(|rest| rest.split('/').next())
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
+    wait_until_produced(addr);
     (child, addr, stderr, stdout)
+}
+
+/// Waits until the run has produced a message: one stopped before the
+/// producer's first has nothing to account for, and a loaded machine may
+/// take a while to schedule the producer.
+fn wait_until_produced(addr: SocketAddr) {
+    let start = Instant::now();
+    loop {
+        let vars: serde_json::Value = serde_json::from_str(&get_ok(addr, "/debug/vars")).unwrap();
+        if vars["produced_total"].as_u64().is_some_and(|n| n > 0) {
+            return;
+        }
+        assert!(start.elapsed() < WATCHDOG, "nothing was ever produced");
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// One request; the status code and the body, or `None` if refused or closed.
@@ -483,6 +503,7 @@ fn out_of_descriptors_the_endpoint_degrades_and_the_run_goes_on() {
     assert!(child.try_wait().unwrap().is_none(), "the run ended");
     drop(idle);
     get_ok(addr, "/metrics");
+    wait_until_produced(addr);
     signal(&child, "TERM");
     let (code, _) = exit_within(&mut child);
     let stdout = stdout.join().unwrap();
