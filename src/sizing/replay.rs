@@ -202,11 +202,7 @@ fn replay_blocking(replay: &Replay, service: &Service, stalls: &mut Stalls) -> O
         dropped: 0,
         blocked,
         max_depth,
-        mean_wait_s: if produced == 0 {
-            0.0
-        } else {
-            wait_total as f64 / 1e9 / produced as f64
-        },
+        mean_wait_s: mean_s(wait_total, produced),
         produce_s: produce as f64 / 1e9,
         end_s: end as f64 / 1e9,
         stalls: std::mem::take(&mut stalls.effects),
@@ -312,11 +308,7 @@ fn replay_dropping(
         dropped,
         blocked: Histogram::default(),
         max_depth,
-        mean_wait_s: if produced == 0 {
-            0.0
-        } else {
-            wait_total as f64 / 1e9 / produced as f64
-        },
+        mean_wait_s: mean_s(wait_total, produced),
         produce_s: produce as f64 / 1e9,
         end_s: end as f64 / 1e9,
         stalls: std::mem::take(&mut stalls.effects),
@@ -336,6 +328,15 @@ fn ring_slot(ring: &[u64], head: usize, len: usize, i: usize, k: usize) -> u64 {
         head + len - back
     };
     ring[index]
+}
+
+/// The mean of `n` waits that add up to `total_ns`, in seconds; 0 for none.
+fn mean_s(total_ns: u128, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        total_ns as f64 / 1e9 / n as f64
+    }
 }
 
 #[cfg(test)]

@@ -690,10 +690,10 @@ fn heading(config: &SweepConfig, points: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Model;
-    use crate::sizing::sweep::{WhatIf, rows};
+    use crate::sizing::sweep::rows;
     use std::time::Duration;
 
+    /// The sweep's test configuration, printed as `format`.
     fn config(
         capacities: &[u64],
         consumers: &[u32],
@@ -701,18 +701,9 @@ mod tests {
         format: TableFormat,
     ) -> SweepConfig {
         SweepConfig {
-            model: Model::original(),
-            seed: 3,
-            duration: Duration::from_secs(600),
-            capacities: capacities.to_vec(),
-            consumers: consumers.to_vec(),
-            target_full: 0.01,
             format,
-            runs,
             threads: 2,
-            progress: false,
-            what_if: WhatIf::default(),
-            traffic: Default::default(),
+            ..crate::sizing::sweep::tests::config(capacities, consumers, runs)
         }
     }
 

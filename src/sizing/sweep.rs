@@ -1123,7 +1123,7 @@ pub fn run(config: &SweepConfig) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn config(capacities: &[u64], consumers: &[u32], runs: u32) -> SweepConfig {
