@@ -77,32 +77,30 @@ fn consume(messages: impl Iterator<Item = u64>) {
     assert_eq!(expected, MESSAGES);
 }
 
+/// Nanoseconds a message: fill the buffer, empty it, again and again, on
+/// one thread (both channels have these methods, by the same names).
+macro_rules! one_thread {
+    ($channel:expr) => {{
+        let (tx, rx) = $channel;
+        let start = Instant::now();
+        for round in 0..ROUNDS {
+            for n in 0..CAPACITY as u64 {
+                tx.try_send(black_box(round + n)).unwrap();
+            }
+            for _ in 0..CAPACITY {
+                black_box(rx.try_recv().unwrap());
+            }
+        }
+        (per_message(start, ROUNDS * CAPACITY as u64), 0)
+    }};
+}
+
 fn bare_one_thread() -> (f64, u64) {
-    let (tx, rx) = mpsc::sync_channel::<u64>(CAPACITY);
-    let start = Instant::now();
-    for round in 0..ROUNDS {
-        for n in 0..CAPACITY as u64 {
-            tx.try_send(black_box(round + n)).unwrap();
-        }
-        for _ in 0..CAPACITY {
-            black_box(rx.try_recv().unwrap());
-        }
-    }
-    (per_message(start, ROUNDS * CAPACITY as u64), 0)
+    one_thread!(mpsc::sync_channel::<u64>(CAPACITY))
 }
 
 fn metered_one_thread() -> (f64, u64) {
-    let (tx, rx) = metered::sync_channel::<u64>(CAPACITY);
-    let start = Instant::now();
-    for round in 0..ROUNDS {
-        for n in 0..CAPACITY as u64 {
-            tx.try_send(black_box(round + n)).unwrap();
-        }
-        for _ in 0..CAPACITY {
-            black_box(rx.try_recv().unwrap());
-        }
-    }
-    (per_message(start, ROUNDS * CAPACITY as u64), 0)
+    one_thread!(metered::sync_channel::<u64>(CAPACITY))
 }
 
 fn per_message(start: Instant, messages: u64) -> f64 {

@@ -99,17 +99,45 @@ impl<T> SyncSender<T> {
     /// is gone, giving the message back, as std's.
     pub fn send(&self, message: T) -> Result<(), SendError<T>> {
         let side = &*self.side;
-        let offered = Instant::now();
-        let (mut state, at) = match side.acquire(offered) {
-            Ok(acquired) => acquired,
+        match side.try_offer(message) {
+            Tried::In => Ok(()),
+            Tried::Disconnected(message) => Err(SendError(message)),
+            Tried::Full(mut state, message, at, offered) => match side.policy {
+                Policy::Block => {
+                    side.counters.blocking.enter(at);
+                    side.block(&mut state, message, at, offered)
+                }
+                Policy::DropOldest if side.counters.capacity > 0 => {
+                    // Held past the lock: if it is the last hold on the
+                    // receivers, the buffer's messages drop with it.
+                    let Some(receivers) = side.receivers.upgrade() else {
+                        return Err(SendError(message));
+                    };
+                    let mut evicted = Evicted {
+                        first: None,
+                        more: Vec::new(),
+                    };
+                    let sent =
+                        side.replace_oldest(&mut state, message, offered, &receivers, &mut evicted);
+                    drop(state);
+                    drop((evicted.first, evicted.more, receivers));
+                    sent
+                }
+                // A rendezvous channel holds nothing older: the new one goes.
+                Policy::DropNewest | Policy::DropOldest => {
+                    side.dropped_newest(&mut state, offered);
+                    drop(state);
+                    drop(message);
+                    Ok(())
+                }
+            },
             // Another send is blocked on a full buffer: so is this one.
-            Err(at) => {
-                side.counters.count_full(at);
+            Tried::HolderBlocked(message, at, offered) => {
                 side.counters.blocking.enter(at);
                 let mut state = lock(&side.state);
                 // Room may have come while it waited for its turn.
                 side.stamp(Instant::now());
-                return match state.inner.try_send(message) {
+                match state.inner.try_send(message) {
                     Ok(()) => {
                         side.unblocked(&mut state, at);
                         side.entered(&mut state, offered);
@@ -122,52 +150,6 @@ impl<T> SyncSender<T> {
                         side.unblocked(&mut state, at);
                         Err(SendError(message))
                     }
-                };
-            }
-        };
-        side.stamp(at);
-        match state.inner.try_send(message) {
-            Ok(()) => {
-                side.entered(&mut state, offered);
-                Ok(())
-            }
-            Err(TrySendError::Disconnected(message)) => Err(SendError(message)),
-            Err(TrySendError::Full(message)) => {
-                side.counters.count_full(at);
-                state.high_water.mark = side.counters.capacity;
-                match side.policy {
-                    Policy::Block => {
-                        side.counters.blocking.enter(at);
-                        side.block(&mut state, message, at, offered)
-                    }
-                    Policy::DropOldest if side.counters.capacity > 0 => {
-                        // Held past the lock: if it is the last hold on the
-                        // receivers, the buffer's messages drop with it.
-                        let Some(receivers) = side.receivers.upgrade() else {
-                            return Err(SendError(message));
-                        };
-                        let mut evicted = Evicted {
-                            first: None,
-                            more: Vec::new(),
-                        };
-                        let sent = side.replace_oldest(
-                            &mut state,
-                            message,
-                            offered,
-                            &receivers,
-                            &mut evicted,
-                        );
-                        drop(state);
-                        drop((evicted.first, evicted.more, receivers));
-                        sent
-                    }
-                    // A rendezvous channel holds nothing older: the new one goes.
-                    Policy::DropNewest | Policy::DropOldest => {
-                        side.dropped_newest(&mut state, offered);
-                        drop(state);
-                        drop(message);
-                        Ok(())
-                    }
                 }
             }
         }
@@ -176,27 +158,12 @@ impl<T> SyncSender<T> {
     /// std's `try_send`: never waits for room. A full buffer is counted
     /// (the full-count) and the message handed back, whatever the policy.
     pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
-        let side = &*self.side;
-        let offered = Instant::now();
-        let (mut state, at) = match side.acquire(offered) {
-            Ok(acquired) => acquired,
-            Err(at) => {
-                side.counters.count_full(at);
-                return Err(TrySendError::Full(message));
-            }
-        };
-        side.stamp(at);
-        match state.inner.try_send(message) {
-            Ok(()) => {
-                side.entered(&mut state, offered);
-                Ok(())
-            }
-            Err(TrySendError::Full(message)) => {
-                side.counters.count_full(at);
-                state.high_water.mark = side.counters.capacity;
+        match self.side.try_offer(message) {
+            Tried::In => Ok(()),
+            Tried::Full(_, message, ..) | Tried::HolderBlocked(message, ..) => {
                 Err(TrySendError::Full(message))
             }
-            Err(e) => Err(e),
+            Tried::Disconnected(message) => Err(TrySendError::Disconnected(message)),
         }
     }
 
@@ -213,7 +180,47 @@ impl<T> SyncSender<T> {
     }
 }
 
+/// What the first step of a send found.
+enum Tried<'a, T> {
+    /// The message went in.
+    In,
+    /// The buffer was full (counted, at the instant given): the sending
+    /// lock is still held. Then the instant the message was offered.
+    Full(MutexGuard<'a, SendState<T>>, T, Instant, Instant),
+    /// Another send holds the lock, blocked on a full buffer: this one found
+    /// it full too (counted, at the instant given).
+    HolderBlocked(T, Instant, Instant),
+    /// Every receiver is gone.
+    Disconnected(T),
+}
+
 impl<T> SendSide<T> {
+    /// The first step of every send: `try_send` under the sending lock, a
+    /// full buffer counted (the full-count).
+    fn try_offer(&self, message: T) -> Tried<'_, T> {
+        let offered = Instant::now();
+        let (mut state, at) = match self.acquire(offered) {
+            Ok(acquired) => acquired,
+            Err(at) => {
+                self.counters.count_full(at);
+                return Tried::HolderBlocked(message, at, offered);
+            }
+        };
+        self.stamp(at);
+        match state.inner.try_send(message) {
+            Ok(()) => {
+                self.entered(&mut state, offered);
+                Tried::In
+            }
+            Err(TrySendError::Full(message)) => {
+                self.counters.count_full(at);
+                state.high_water.mark = self.counters.capacity;
+                Tried::Full(state, message, at, offered)
+            }
+            Err(TrySendError::Disconnected(message)) => Tried::Disconnected(message),
+        }
+    }
+
     /// The sending lock, and the time it was had (`now`, unless it had to
     /// wait); `Err` with the time if it is held by a send blocked on a full
     /// buffer. Another holder only does a `try_send` or an eviction, so it
