@@ -86,8 +86,8 @@
 //! `sync_channel` used the same way (`cargo bench -p burstbuf-metered`).
 //!
 //! # Features
-//! - `prometheus`: [`Snapshot::to_prometheus`], the text exposition format.
-//! - `recorder`: [`Recorder`] writes the channel's arrivals and service times
+//! - `prometheus`: `Snapshot::to_prometheus`, the text exposition format.
+//! - `recorder`: `Recorder` writes the channel's arrivals and service times
 //!   as the files `burstbuf sweep --arrivals-from FILE --service-from FILE`
 //!   replays, so a service can be sized by its own traffic.
 //!
@@ -107,7 +107,7 @@ mod meter;
 pub mod prometheus;
 mod receiver;
 #[cfg(feature = "recorder")]
-mod recorder;
+pub mod recorder;
 mod sender;
 mod tally;
 
@@ -118,7 +118,7 @@ pub use histogram::Histogram;
 pub use meter::{Meter, Snapshot};
 pub use receiver::{IntoIter, Iter, Receiver, TryIter};
 #[cfg(feature = "recorder")]
-pub use recorder::{QUEUED, Recorded, Recorder};
+pub use recorder::{Recorded, Recorder};
 pub use sender::SyncSender;
 pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
