@@ -31,40 +31,86 @@ const TRIES: usize = 15;
 /// One-thread rounds: fill and empty the buffer this many times.
 const ROUNDS: u64 = 20_000;
 
-/// Nanoseconds a message, flat out through a bare `sync_channel`, and the full-count.
-fn bare_flat_out() -> (f64, u64) {
+/// One flat-out run: nanoseconds a message of wall time and of the two
+/// threads' CPU time (where the system says), and the full-count.
+struct Run {
+    wall: f64,
+    cpu: Option<f64>,
+    full: u64,
+}
+
+/// Flat out through a bare `sync_channel`.
+fn bare_flat_out() -> Run {
     let (tx, rx) = mpsc::sync_channel::<u64>(CAPACITY);
     let full = AtomicU64::new(0);
     let start = Instant::now();
-    thread::scope(|s| {
-        s.spawn(|| {
-            for n in 0..MESSAGES {
-                if let Err(TrySendError::Full(n)) = tx.try_send(n) {
-                    full.fetch_add(1, Relaxed);
-                    tx.send(n).unwrap();
+    let cpu = thread::scope(|s| {
+        let producer = s.spawn(|| {
+            on_cpu(|| {
+                for n in 0..MESSAGES {
+                    if let Err(TrySendError::Full(n)) = tx.try_send(n) {
+                        full.fetch_add(1, Relaxed);
+                        tx.send(n).unwrap();
+                    }
                 }
-            }
-            drop(tx);
+                drop(tx);
+            })
         });
-        s.spawn(move || consume(rx.iter()));
+        let consumer = s.spawn(move || on_cpu(|| consume(rx.iter())));
+        both(producer.join().unwrap(), consumer.join().unwrap())
     });
-    (per_message(start, MESSAGES), full.load(Relaxed))
+    Run {
+        wall: per_message(start, MESSAGES),
+        cpu,
+        full: full.load(Relaxed),
+    }
 }
 
 /// The same through the metered channel.
-fn metered_flat_out() -> (f64, u64) {
+fn metered_flat_out() -> Run {
     let (tx, rx) = metered::sync_channel::<u64>(CAPACITY);
     let meter = tx.meter();
     let start = Instant::now();
-    thread::scope(|s| {
-        s.spawn(move || {
-            for n in 0..MESSAGES {
-                tx.send(n).unwrap();
-            }
+    let cpu = thread::scope(|s| {
+        let producer = s.spawn(move || {
+            on_cpu(|| {
+                for n in 0..MESSAGES {
+                    tx.send(n).unwrap();
+                }
+            })
         });
-        s.spawn(move || consume(rx.iter()));
+        let consumer = s.spawn(move || on_cpu(|| consume(rx.iter())));
+        both(producer.join().unwrap(), consumer.join().unwrap())
     });
-    (per_message(start, MESSAGES), meter.snapshot().full_count)
+    Run {
+        wall: per_message(start, MESSAGES),
+        cpu,
+        full: meter.snapshot().full_count,
+    }
+}
+
+/// Nanoseconds this thread has run on a CPU, from Linux's
+/// `/proc/thread-self/sched`; `None` where there is no such file. Unlike
+/// wall time it does not grow while other programs have the CPU.
+fn cpu_ns() -> Option<f64> {
+    let sched = std::fs::read_to_string("/proc/thread-self/sched").ok()?;
+    let line = sched
+        .lines()
+        .find(|l| l.starts_with("se.sum_exec_runtime"))?;
+    let ms: f64 = line.split(':').nth(1)?.trim().parse().ok()?;
+    Some(ms * 1e6)
+}
+
+/// The CPU time `work` took on this thread.
+fn on_cpu(work: impl FnOnce()) -> Option<f64> {
+    let before = cpu_ns();
+    work();
+    Some(cpu_ns()? - before?)
+}
+
+/// Both threads' CPU time, a message.
+fn both(producer: Option<f64>, consumer: Option<f64>) -> Option<f64> {
+    Some((producer? + consumer?) / MESSAGES as f64)
 }
 
 /// Takes every message, checking each is the next.
@@ -91,15 +137,19 @@ macro_rules! one_thread {
                 black_box(rx.try_recv().unwrap());
             }
         }
-        (per_message(start, ROUNDS * CAPACITY as u64), 0)
+        Run {
+            wall: per_message(start, ROUNDS * CAPACITY as u64),
+            cpu: None,
+            full: 0,
+        }
     }};
 }
 
-fn bare_one_thread() -> (f64, u64) {
+fn bare_one_thread() -> Run {
     one_thread!(mpsc::sync_channel::<u64>(CAPACITY))
 }
 
-fn metered_one_thread() -> (f64, u64) {
+fn metered_one_thread() -> Run {
     one_thread!(metered::sync_channel::<u64>(CAPACITY))
 }
 
@@ -117,38 +167,46 @@ fn best(runs: &[f64]) -> f64 {
 }
 
 /// Runs both sides interleaved and prints the comparison.
-fn compare(what: &str, bare: fn() -> (f64, u64), metered: fn() -> (f64, u64)) {
+fn compare(what: &str, bare: fn() -> Run, metered: fn() -> Run) {
     let (mut bares, mut metereds) = (Vec::new(), Vec::new());
-    let (mut bare_full, mut metered_full) = (0, 0);
     for _ in 0..TRIES {
-        let (ns, full) = bare();
-        bares.push(ns);
-        bare_full += full;
-        let (ns, full) = metered();
-        metereds.push(ns);
-        metered_full += full;
+        bares.push(bare());
+        metereds.push(metered());
     }
-    let (best_bare, best_metered) = (best(&bares), best(&metereds));
-    let (bare, metered) = (median(bares), median(metereds));
     println!("{what}, {TRIES} runs of each, interleaved:");
-    println!("  bare sync_channel({CAPACITY}): {bare:7.1} ns/message median, {best_bare:7.1} best");
-    println!("  metered:              {metered:7.1} ns/message median, {best_metered:7.1} best");
+    let wall = |runs: &[Run]| runs.iter().map(|r| r.wall).collect::<Vec<_>>();
+    versus("wall time", &wall(&bares), &wall(&metereds));
+    let cpu = |runs: &[Run]| runs.iter().map(|r| r.cpu).collect::<Option<Vec<_>>>();
+    if let (Some(bare), Some(metered)) = (cpu(&bares), cpu(&metereds)) {
+        versus("CPU time, both threads", &bare, &metered);
+    }
+    let full = |runs: &[Run]| runs.iter().map(|r| r.full).sum::<u64>();
+    if full(&bares) + full(&metereds) > 0 {
+        let share = |full: u64| full as f64 / (TRIES as u64 * MESSAGES) as f64 * 100.0;
+        println!(
+            "  sends that found the buffer full: bare {:.1}%, metered {:.1}%",
+            share(full(&bares)),
+            share(full(&metereds))
+        );
+    }
+}
+
+/// One figure of both sides: medians and bests, their ratio and difference.
+fn versus(figure: &str, bare: &[f64], metered: &[f64]) {
+    let (best_bare, best_metered) = (best(bare), best(metered));
+    let (bare, metered) = (median(bare.to_vec()), median(metered.to_vec()));
     println!(
-        "  metered / bare: {:.2}x median to median ({:.2}x best to best); \
+        "  {figure}: bare {bare:.1} ns/message median ({best_bare:.1} best), \
+         metered {metered:.1} ({best_metered:.1})"
+    );
+    println!(
+        "    metered / bare: {:.2}x median to median ({:.2}x best to best); \
          {:+.1} ns/message median to median ({:+.1} best to best)",
         metered / bare,
         best_metered / best_bare,
         metered - bare,
         best_metered - best_bare,
     );
-    if bare_full + metered_full > 0 {
-        let share = |full: u64| full as f64 / (TRIES as u64 * MESSAGES) as f64 * 100.0;
-        println!(
-            "  sends that found the buffer full: bare {:.1}%, metered {:.1}%",
-            share(bare_full),
-            share(metered_full)
-        );
-    }
 }
 
 fn main() {

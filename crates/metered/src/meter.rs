@@ -35,7 +35,7 @@ impl Meter {
 /// contradict each other. In every snapshot
 ///
 /// - `sent == received + dropped + depth`,
-/// - `depth <= high_water <= capacity` (unless the capacity is 0),
+/// - `depth <= high_water <= capacity`,
 /// - `blocked.count() <= full_count`,
 /// - `oldest_age.is_some() == (depth > 0)` and `oldest_age <= oldest_age_max`,
 ///
@@ -103,14 +103,10 @@ pub(crate) struct Counters {
     /// Messages that went into the buffer. Written only by the sender that
     /// holds the sending lock, on every message.
     pub(crate) entered: Padded<AtomicU64>,
-    /// Messages a receiver took. Written only by the receiver that holds the
-    /// receiving end, on every message.
-    pub(crate) received: Padded<AtomicU64>,
-    /// Messages that left the buffer without being received (drop-oldest
-    /// evictions), written by the sender that evicts, which holds the
-    /// receiving end. `received + discarded` is the number of messages that
-    /// have left, so the next to leave: the head's sequence number.
-    pub(crate) discarded: AtomicU64,
+    /// Messages that have left the buffer, written only under the
+    /// receiving end (by a receiver, or a sender evicting): one line, read
+    /// together by the receiver of each message.
+    pub(crate) left: Padded<Left>,
     /// Messages a drop-newest send discarded (they never went in).
     pub(crate) dropped_newest: AtomicU64,
     /// Set once the last receiver is gone: whatever was still in the buffer
@@ -134,6 +130,24 @@ pub(crate) struct Counters {
     /// The longest any message waited in the buffer, in nanoseconds: the
     /// oldest message's age at its worst (it is worst just before it leaves).
     pub(crate) oldest_max_ns: Padded<AtomicU64>,
+}
+
+/// What has left the buffer. `received + discarded` is the number of
+/// messages that have left, so the next to leave: the head's sequence number.
+#[derive(Debug, Default)]
+pub(crate) struct Left {
+    /// Messages a receiver took.
+    pub(crate) received: AtomicU64,
+    /// Messages that left without being received: drop-oldest evictions.
+    pub(crate) discarded: AtomicU64,
+}
+
+impl Left {
+    /// How many have left: the next to leave. Read by the holder of the
+    /// receiving end, it is exact.
+    pub(crate) fn count(&self) -> u64 {
+        self.received.load(Relaxed) + self.discarded.load(Relaxed)
+    }
 }
 
 /// A value on a cache line of its own (128 bytes covers adjacent-line
@@ -230,8 +244,7 @@ impl Counters {
             full_count: AtomicU64::new(0),
             first_full_us: AtomicU64::new(u64::MAX),
             entered: Padded::default(),
-            received: Padded::default(),
-            discarded: AtomicU64::new(0),
+            left: Padded::default(),
             dropped_newest: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             blocked: AtomicHistogram::new(),
@@ -270,7 +283,10 @@ impl Counters {
             let us = u64::try_from(us).unwrap_or(u64::MAX - 1);
             self.first_full_us.store(us, Relaxed);
         }
-        self.high_water.store(self.capacity, Relaxed);
+        // Stored once: a line the receivers read is not written on every full.
+        if self.high_water.load(Relaxed) != self.capacity {
+            self.high_water.store(self.capacity, Relaxed);
+        }
     }
 
     /// Every counter, read once. The counts that make the depth are read
@@ -289,8 +305,8 @@ impl Counters {
         // after the last receive). Read later, a receive in between would
         // be taken for a message left behind.
         let closed = self.closed.load(Acquire);
-        let received = self.received.load(Relaxed);
-        let discarded = self.discarded.load(Relaxed);
+        let received = self.left.received.load(Relaxed);
+        let discarded = self.left.discarded.load(Relaxed);
         let left = received + discarded;
         // Acquire, with the sender's Release: a message counted as in has
         // its stamp stored.

@@ -98,7 +98,8 @@ impl<T> RecvSide<T> {
         };
         // It left in its place, under the receiving end like a receive.
         let c = &*self.counters;
-        c.discarded.store(c.discarded.load(Relaxed) + 1, Relaxed);
+        let discarded = &c.left.discarded;
+        discarded.store(discarded.load(Relaxed) + 1, Relaxed);
         Eviction::Evicted(message)
     }
 }
@@ -277,13 +278,10 @@ impl<T> Receiver<T> {
     /// so it is the next in order) and returns the time it was taken.
     fn took(&self) -> Instant {
         let c = &*self.side.counters;
-        let received = c.received.load(Relaxed);
+        let received = c.left.received.load(Relaxed);
         // Its stamp, read while no other receiver can take the next message
         // (so the slot is not reused yet): how long it waited.
-        let entered = c
-            .stamps
-            .slot(received + c.discarded.load(Relaxed))
-            .load(Relaxed);
+        let entered = c.stamps.slot(c.left.count()).load(Relaxed);
         let now = Instant::now();
         if entered != ENTERING {
             let waited = nanos_since(c.origin, now).saturating_sub(entered);
@@ -292,7 +290,7 @@ impl<T> Receiver<T> {
             }
         }
         // Only the holder of the receiving end writes it: a load and a store do.
-        c.received.store(received + 1, Relaxed);
+        c.left.received.store(received + 1, Relaxed);
         now
     }
 

@@ -394,7 +394,7 @@ impl HighWater {
         if self.mark >= c.capacity || entered - self.left_seen <= self.mark {
             return;
         }
-        self.left_seen = c.received.load(Relaxed) + c.discarded.load(Relaxed);
+        self.left_seen = c.left.count();
         let depth = entered.saturating_sub(self.left_seen).min(c.capacity);
         if depth > self.mark {
             self.mark = depth;
