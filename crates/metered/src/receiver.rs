@@ -28,6 +28,12 @@ use crate::sender::Eviction;
 /// is `Send` but not `Sync`: a clone belongs to one thread at a time, so its
 /// busy time is that thread's. The channel stays open to senders until the
 /// last clone is dropped.
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// let (_tx, rx) = metered::sync_channel::<u8>(1);
+/// shared(&rx); // clone it instead
+/// ```
 pub struct Receiver<T> {
     side: Arc<RecvSide<T>>,
     /// This receiver's idle and busy time.
