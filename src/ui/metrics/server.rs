@@ -1,38 +1,50 @@
 //! A small HTTP/1.1 server with limits, over `httparse`: the endpoint is
-//! reachable by other programs, so none of them may hurt the run.
+//! reachable by other programs, so none of them may hurt the run, and none
+//! may keep a scrape from being answered.
 //!
-//! - At most [`MAX_CONNECTIONS`] connections at once: [`WORKERS`] threads
-//!   answer, the rest wait in a bounded queue; past that a connection gets 503
-//!   and is closed. The threads are made once; none is spawned per connection.
+//! One thread does everything, over non-blocking sockets: it accepts, reads
+//! each connection's request head as it arrives, answers, and looks up every
+//! [`POLL`] while connections are open (every [`TICK`] while none are, and
+//! at once again while connections keep arriving). No
+//! connection waits for another, so each limit below is measured from that
+//! connection's own accept, whatever the others do.
+//!
+//! - At most [`MAX_CONNECTIONS`] connections at once. Past that a connection
+//!   gets 503 at once and is closed; nothing queues behind a busy slot.
+//! - The request head must be complete within [`HEAD_TIMEOUT`] of the
+//!   connection's accept, and fit in [`MAX_HEAD`] bytes (else 431); a
+//!   connection that sends nothing, or too slowly, is closed at that deadline.
 //! - One request per connection (`Connection: close`): a client that pipelines
 //!   requests and never reads gets one answer, then the connection is closed.
-//! - The request head must fit in [`MAX_HEAD`] bytes (else 431) and arrive
-//!   within [`IO_TIMEOUT`]; the answer must be taken within [`IO_TIMEOUT`].
-//!   Every wait looks up each [`TICK`] to see whether the run is over, so no
-//!   client delays the end of the run by more than a tick.
+//!   The answer must be taken within [`ANSWER_TIMEOUT`].
+//! - A scrape therefore gets 200 within a poll or two of its accept, or 503
+//!   when all slots are taken; the run ends within a [`TICK`].
 //! - Out of descriptors, `accept` fails: one line on stderr, the endpoint
 //!   waits a tick and tries again; nothing else notices.
 //! - Unless `--metrics-public`, a request whose `Host` is not a loopback name
-//!   or address gets 421 (a web page reaching it by DNS rebinding).
+//!   or address gets 421 (a web page reaching it by DNS rebinding); a request
+//!   with two `Host` headers gets 400 (RFC 9112 §3.2).
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::mpsc::{self, RecvTimeoutError, TrySendError};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Connections held at once: being answered or waiting.
+/// Connections held at once: being read or answered.
 pub const MAX_CONNECTIONS: usize = 32;
-/// Threads answering.
-pub const WORKERS: usize = 4;
 /// The most a request head may take.
 pub const MAX_HEAD: usize = 8 * 1024;
-/// How long a request head may take to arrive, and an answer to be taken.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often every wait looks up to see whether the run is over.
+/// How long after its accept a connection may take to send a complete request head.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long an answer may take to be taken once it is ready.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the server looks at its connections while it has any.
+pub const POLL: Duration = Duration::from_millis(5);
+/// How often it looks for a connection, and whether the run is over, while it has none.
 pub const TICK: Duration = Duration::from_millis(50);
+/// How soon it looks again after it has just accepted some.
+const FLOOD_POLL: Duration = Duration::from_millis(1);
 /// Headers parsed at most; a head with more gets 431.
 const MAX_HEADERS: usize = 32;
 
@@ -52,86 +64,100 @@ pub struct Server {
     listener: TcpListener,
     /// `--metrics-public`: answer whatever `Host` a request names.
     public: bool,
+    limits: Limits,
+}
+
+/// The deadlines a connection is held to; the constants, except in tests
+/// that need a deadline no machine can miss.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    head: Duration,
+    answer: Duration,
 }
 
 impl Server {
     pub fn bind(addr: SocketAddr, public: bool) -> io::Result<Server> {
         let listener = TcpListener::bind(addr)?;
-        // Polled, so the accepting thread can see the run end.
+        // Polled, so the one thread can also read, write and see the run end.
         listener.set_nonblocking(true)?;
-        Ok(Server { listener, public })
+        Ok(Server {
+            listener,
+            public,
+            limits: Limits {
+                head: HEAD_TIMEOUT,
+                answer: ANSWER_TIMEOUT,
+            },
+        })
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
     }
 
-    /// Accepts and answers until `done` is set, then returns within a tick or two.
-    pub fn serve(self, answer: &(dyn Fn(&Request) -> Answer + Sync), done: &AtomicBool) {
-        let (tx, rx) = mpsc::sync_channel::<TcpStream>(MAX_CONNECTIONS - WORKERS);
-        let rx = Arc::new(Mutex::new(rx));
-        let public = self.public;
-        thread::scope(|s| {
-            let mut workers = 0;
-            for i in 0..WORKERS {
-                let rx = Arc::clone(&rx);
-                let spawned = thread::Builder::new()
-                    .name(format!("metrics-{i}"))
-                    .spawn_scoped(s, move || {
-                        while !done.load(Relaxed) {
-                            let next = rx
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .recv_timeout(TICK);
-                            match next {
-                                Ok(stream) => handle(stream, answer, public, done),
-                                Err(RecvTimeoutError::Timeout) => {}
-                                Err(RecvTimeoutError::Disconnected) => return,
-                            }
-                        }
-                    });
-                workers += usize::from(spawned.is_ok());
-            }
-            if workers == 0 {
-                let _ = writeln!(
-                    io::stderr(),
-                    "burstbuf: metrics: could not start a thread; the endpoint is off"
-                );
-                return;
-            }
-            self.accept(&tx, done);
-        });
-    }
-
-    fn accept(&self, queue: &mpsc::SyncSender<TcpStream>, done: &AtomicBool) {
+    /// Accepts and answers until `done` is set, then returns within a [`TICK`].
+    pub fn serve(self, answer: &dyn Fn(&Request) -> Answer, done: &AtomicBool) {
+        let mut held: Vec<Connection> = Vec::with_capacity(MAX_CONNECTIONS);
         let mut warned = false;
         while !done.load(Relaxed) {
+            let accepted = self.accept(&mut held, &mut warned);
+            let now = Instant::now();
+            held.retain_mut(|c| c.advance(answer, self.public, now) == Next::Keep);
+            thread::sleep(match accepted {
+                // Out of descriptors: give them time to come back.
+                Accepted::Failed => TICK,
+                // A flood: the kernel's queue of connections waiting to be
+                // accepted is short, and one that finds it full waits a
+                // second to try again; empty it often.
+                Accepted::Some => FLOOD_POLL,
+                Accepted::None if held.is_empty() => TICK,
+                Accepted::None => POLL,
+            });
+        }
+    }
+
+    /// Takes every connection waiting: into a free slot, or a 503 at once.
+    fn accept(&self, held: &mut Vec<Connection>, warned: &mut bool) -> Accepted {
+        let mut accepted = Accepted::None;
+        loop {
             match self.listener.accept() {
                 Ok((stream, _)) => {
-                    if let Err(TrySendError::Full(stream)) = queue.try_send(stream) {
+                    let now = Instant::now();
+                    accepted = Accepted::Some;
+                    if held.len() < MAX_CONNECTIONS && stream.set_nonblocking(true).is_ok() {
+                        held.push(Connection::new(stream, now, self.limits));
+                    } else {
                         refuse(stream);
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(TICK),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return accepted,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted || is_transient(&e) => {}
                 Err(e) => {
-                    // Out of descriptors (EMFILE, ENFILE) or memory, or a
-                    // connection reset before it was accepted: say so once,
-                    // wait, and try again; the run goes on regardless.
-                    if !warned && !is_transient(&e) {
-                        warned = true;
+                    // Out of descriptors (EMFILE, ENFILE) or memory: say so
+                    // once, wait, and try again; the run goes on regardless.
+                    if !*warned {
+                        *warned = true;
                         let _ = writeln!(
                             io::stderr(),
                             "burstbuf: metrics: cannot accept connections ({e}); retrying"
                         );
                     }
-                    thread::sleep(TICK);
+                    return Accepted::Failed;
                 }
             }
         }
     }
 }
 
+/// What one round of accepting found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accepted {
+    None,
+    Some,
+    /// `accept` itself failed.
+    Failed,
+}
+
+/// A connection reset before it was accepted: nothing to report.
 fn is_transient(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -139,130 +165,200 @@ fn is_transient(e: &io::Error) -> bool {
     )
 }
 
-/// Too many connections: a 503, written only if it fits at once.
-fn refuse(mut stream: TcpStream) {
-    if stream.set_nonblocking(true).is_ok() {
-        let _ = stream.write(
-            b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\
-              Content-Length: 0\r\nRetry-After: 1\r\n\r\n",
-        );
-    }
-}
+/// The answer to a connection past [`MAX_CONNECTIONS`].
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\
+                      Content-Length: 0\r\nRetry-After: 1\r\n\r\n";
 
-/// What reading the head found.
-#[derive(Debug, PartialEq, Eq)]
-enum Head {
-    /// A whole head of this many bytes.
-    Complete,
-    /// The head is larger than [`MAX_HEAD`] or has too many headers.
-    TooLarge,
-    Malformed,
-    /// The client went away, took too long, or the run ended.
-    Gone,
-}
-
-fn handle(
-    mut stream: TcpStream,
-    answer: &(dyn Fn(&Request) -> Answer + Sync),
-    public: bool,
-    done: &AtomicBool,
-) {
-    if stream.set_nonblocking(false).is_err()
-        || stream.set_read_timeout(Some(TICK)).is_err()
-        || stream.set_write_timeout(Some(TICK)).is_err()
-    {
+/// All slots taken: a 503, written only if it fits at once, then closed.
+fn refuse(stream: TcpStream) {
+    if stream.set_nonblocking(true).is_err() {
         return;
     }
-    let mut buf = [0u8; MAX_HEAD];
-    let deadline = Instant::now() + IO_TIMEOUT;
-    let (head, len) = read_head(&mut stream, &mut buf, deadline, done);
-    let response = match head {
-        Head::Gone => return,
-        Head::TooLarge => plain(431, "request header fields too large\n"),
-        Head::Malformed => plain(400, "bad request\n"),
-        Head::Complete => {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut request = httparse::Request::new(&mut headers);
-            match request.parse(&buf[..len]) {
-                Ok(httparse::Status::Complete(_)) => respond(&request, answer, public),
-                _ => plain(400, "bad request\n"),
-            }
-        }
-    };
-    let deadline = Instant::now() + IO_TIMEOUT;
-    write_all(&mut stream, &response, deadline, done);
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-}
-
-/// Reads until the head is whole (`\r\n\r\n`), too large, or the time is up.
-fn read_head(
-    stream: &mut impl Read,
-    buf: &mut [u8; MAX_HEAD],
-    deadline: Instant,
-    done: &AtomicBool,
-) -> (Head, usize) {
-    let mut len = 0;
-    loop {
-        if done.load(Relaxed) || Instant::now() >= deadline {
-            return (Head::Gone, len);
-        }
-        if len == buf.len() {
-            return (Head::TooLarge, len);
-        }
-        match stream.read(&mut buf[len..]) {
-            Ok(0) => return (Head::Gone, len),
-            Ok(n) => {
-                len += n;
-                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                match httparse::Request::new(&mut headers).parse(&buf[..len]) {
-                    Ok(httparse::Status::Complete(end)) => return (Head::Complete, end),
-                    Ok(httparse::Status::Partial) => {}
-                    Err(httparse::Error::TooManyHeaders) => return (Head::TooLarge, len),
-                    Err(_) => return (Head::Malformed, len),
-                }
-            }
-            Err(e) if worth_retrying(&e) => {}
-            Err(_) => return (Head::Gone, len),
+    let _ = (&stream).write(BUSY);
+    let _ = stream.shutdown(Shutdown::Write);
+    // What the client has already sent is read away (a few reads at most),
+    // so that closing sends a FIN, not a reset that could beat the 503 to it.
+    let mut sink = [0u8; 1024];
+    for _ in 0..8 {
+        match (&stream).read(&mut sink) {
+            Ok(1..) => {}
+            _ => break,
         }
     }
 }
 
-/// A socket timeout or an interrupted call: try again, while time allows.
-fn worth_retrying(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-    )
+/// One held connection: its head as it arrives, then its answer as it leaves.
+#[derive(Debug)]
+struct Connection {
+    stream: TcpStream,
+    /// When the head must be complete: its accept plus the head limit.
+    head_deadline: Instant,
+    limits: Limits,
+    phase: Phase,
 }
 
-/// Writes the whole answer unless the client stops taking it for too long.
-fn write_all(stream: &mut impl Write, mut bytes: &[u8], deadline: Instant, done: &AtomicBool) {
-    while !bytes.is_empty() {
-        if done.load(Relaxed) || Instant::now() >= deadline {
-            return;
+#[derive(Debug)]
+enum Phase {
+    /// The request head so far.
+    Reading(Vec<u8>),
+    /// The answer, how much of it is written, and when it must have been taken.
+    Answering {
+        bytes: Vec<u8>,
+        written: usize,
+        deadline: Instant,
+    },
+}
+
+/// Whether a connection stays after a look at it.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    Keep,
+    Close,
+}
+
+impl Connection {
+    fn new(stream: TcpStream, accepted: Instant, limits: Limits) -> Connection {
+        Connection {
+            stream,
+            head_deadline: accepted + limits.head,
+            limits,
+            phase: Phase::Reading(Vec::new()),
         }
-        match stream.write(bytes) {
-            Ok(0) => return,
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if worth_retrying(&e) => {}
-            Err(_) => return,
+    }
+
+    /// Reads what has arrived, answers once the head is whole, writes what
+    /// the client takes; never waits.
+    fn advance(&mut self, answer: &dyn Fn(&Request) -> Answer, public: bool, now: Instant) -> Next {
+        if let Phase::Reading(head) = &mut self.phase {
+            match read_available(&mut self.stream, head) {
+                Err(()) => return Next::Close,
+                Ok(()) => match respond_to(head, public, answer) {
+                    Some(bytes) => {
+                        self.phase = Phase::Answering {
+                            bytes,
+                            written: 0,
+                            deadline: now + self.limits.answer,
+                        }
+                    }
+                    // Read just now, so a head that arrived in time is
+                    // answered even if this look comes after the deadline.
+                    None if now >= self.head_deadline => return Next::Close,
+                    None => return Next::Keep,
+                },
+            }
+        }
+        let Phase::Answering {
+            bytes,
+            written,
+            deadline,
+        } = &mut self.phase
+        else {
+            return Next::Keep;
+        };
+        loop {
+            if *written == bytes.len() {
+                let _ = self.stream.shutdown(Shutdown::Write);
+                return Next::Close;
+            }
+            match self.stream.write(&bytes[*written..]) {
+                Ok(0) => return Next::Close,
+                Ok(n) => *written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return if now >= *deadline {
+                        Next::Close
+                    } else {
+                        Next::Keep
+                    };
+                }
+                Err(_) => return Next::Close,
+            }
+        }
+    }
+}
+
+/// Appends what has arrived to `head`, up to [`MAX_HEAD`] bytes; `Err` if the
+/// client closed or the connection failed before the head was whole.
+fn read_available(stream: &mut impl Read, head: &mut Vec<u8>) -> Result<(), ()> {
+    let mut chunk = [0u8; 2048];
+    while head.len() < MAX_HEAD {
+        let room = (MAX_HEAD - head.len()).min(chunk.len());
+        match stream.read(&mut chunk[..room]) {
+            Ok(0) => return Err(()),
+            Ok(n) => {
+                head.extend_from_slice(&chunk[..n]);
+                // Parsed as it grows: a complete head is answered at once,
+                // even if a pipelining client has sent more behind it.
+                if !matches!(parse(head), Parsed::Partial) {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(_) => return Err(()),
+        }
+    }
+    Ok(())
+}
+
+/// What the bytes of a request head say so far.
+#[derive(Debug, PartialEq, Eq)]
+enum Parsed {
+    /// More may come.
+    Partial,
+    /// A whole head.
+    Complete,
+    /// Larger than [`MAX_HEAD`] or with more than [`MAX_HEADERS`] headers: 431.
+    TooLarge,
+    /// Not HTTP: 400.
+    Malformed,
+}
+
+fn parse(head: &[u8]) -> Parsed {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    match httparse::Request::new(&mut headers).parse(head) {
+        Ok(httparse::Status::Complete(_)) => Parsed::Complete,
+        Ok(httparse::Status::Partial) if head.len() >= MAX_HEAD => Parsed::TooLarge,
+        Ok(httparse::Status::Partial) => Parsed::Partial,
+        Err(httparse::Error::TooManyHeaders) => Parsed::TooLarge,
+        Err(_) => Parsed::Malformed,
+    }
+}
+
+/// The whole answer to the bytes of a request head as far as they have
+/// arrived, or `None` while more may come. Pure, so any bytes can be tried.
+fn respond_to(head: &[u8], public: bool, answer: &dyn Fn(&Request) -> Answer) -> Option<Vec<u8>> {
+    match parse(head) {
+        Parsed::Partial => None,
+        Parsed::TooLarge => Some(plain(431, "request header fields too large\n")),
+        Parsed::Malformed => Some(plain(400, "bad request\n")),
+        Parsed::Complete => {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut request = httparse::Request::new(&mut headers);
+            Some(match request.parse(head) {
+                Ok(httparse::Status::Complete(_)) => respond(&request, answer, public),
+                _ => plain(400, "bad request\n"),
+            })
         }
     }
 }
 
 fn respond(
     request: &httparse::Request,
-    answer: &(dyn Fn(&Request) -> Answer + Sync),
+    answer: &dyn Fn(&Request) -> Answer,
     public: bool,
 ) -> Vec<u8> {
     let method = request.method.unwrap_or("");
     let target = request.path.unwrap_or("");
-    let host = request
+    let mut hosts = request
         .headers
         .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("host"))
+        .filter(|h| h.name.eq_ignore_ascii_case("host"))
         .map(|h| String::from_utf8_lossy(h.value).into_owned());
+    let (host, another) = (hosts.next(), hosts.next());
     match (&host, request.version) {
+        // More than one Host: which one is meant is anyone's guess (RFC 9112 §3.2).
+        _ if another.is_some() => return plain(400, "more than one Host header\n"),
         // HTTP/1.1 requires a Host (RFC 9112 §3.2).
         (None, Some(1)) => return plain(400, "no Host header\n"),
         (Some(host), _) if !public && !is_loopback_host(host) => {
@@ -346,6 +442,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn loopback_hosts() {
@@ -376,38 +473,40 @@ mod tests {
         }
     }
 
-    fn head_of(bytes: &[u8]) -> (Head, usize) {
-        let done = AtomicBool::new(false);
-        let mut buf = [0u8; MAX_HEAD];
-        read_head(
-            &mut io::Cursor::new(bytes.to_vec()),
-            &mut buf,
-            Instant::now() + Duration::from_secs(600),
-            &done,
-        )
+    /// What reading `bytes` (then the end of the stream) leaves: the head
+    /// read, and what it says; `None` if the client closed before it was whole.
+    fn head_of(bytes: &[u8]) -> Option<(Vec<u8>, Parsed)> {
+        let mut head = Vec::new();
+        read_available(&mut io::Cursor::new(bytes.to_vec()), &mut head).ok()?;
+        let parsed = parse(&head);
+        Some((head, parsed))
     }
 
     #[test]
     fn heads_are_bounded() {
         let request = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\nGET /x";
-        assert_eq!(head_of(request), (Head::Complete, request.len() - 6));
+        assert_eq!(head_of(request).unwrap().1, Parsed::Complete);
         let mut endless = b"GET /metrics HTTP/1.1\r\nX: ".to_vec();
         endless.resize(100_000, b'a');
-        assert_eq!(head_of(&endless).0, Head::TooLarge);
-        assert_eq!(head_of(b"GET /metrics HTTP/1.1\r\nHost").0, Head::Gone);
-        assert_eq!(head_of(b"\x00\x01 nonsense\r\n\r\n").0, Head::Malformed);
+        let (head, parsed) = head_of(&endless).unwrap();
+        assert_eq!((head.len(), parsed), (MAX_HEAD, Parsed::TooLarge));
+        assert_eq!(head_of(b"GET /metrics HTTP/1.1\r\nHost"), None);
+        assert_eq!(
+            head_of(b"\x00\x01 nonsense\r\n\r\n").unwrap().1,
+            Parsed::Malformed
+        );
         let many: String = (0..100).map(|i| format!("X{i}: y\r\n")).collect();
         let many = format!("GET / HTTP/1.1\r\n{many}\r\n");
-        assert_eq!(head_of(many.as_bytes()).0, Head::TooLarge);
+        assert_eq!(head_of(many.as_bytes()).unwrap().1, Parsed::TooLarge);
+    }
+
+    fn echo(r: &Request) -> Answer {
+        (200, "text/plain", format!("{} {}", r.method, r.path))
     }
 
     fn answer_to(head: &str, public: bool) -> String {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut request = httparse::Request::new(&mut headers);
-        assert!(request.parse(head.as_bytes()).unwrap().is_complete());
-        let answer =
-            |r: &Request| -> Answer { (200, "text/plain", format!("{} {}", r.method, r.path)) };
-        String::from_utf8(respond(&request, &answer, public)).unwrap()
+        let answer = respond_to(head.as_bytes(), public, &echo).expect("a whole head");
+        String::from_utf8(answer).unwrap()
     }
 
     #[test]
@@ -426,9 +525,233 @@ mod tests {
     }
 
     #[test]
+    fn two_host_headers_are_a_bad_request() {
+        // Whichever the server went by, a proxy in front may have gone by the other.
+        for public in [false, true] {
+            for hosts in [
+                "Host: localhost\r\nHost: evil.com\r\n",
+                "Host: localhost\r\nhost: localhost\r\n",
+                "host: evil.com\r\nHOST: 127.0.0.1\r\n",
+            ] {
+                for version in ["1.1", "1.0"] {
+                    let head = format!("GET /metrics HTTP/{version}\r\n{hosts}\r\n");
+                    let answer = answer_to(&head, public);
+                    assert!(answer.starts_with("HTTP/1.1 400 "), "{head:?}: {answer}");
+                    assert!(answer.ends_with("more than one Host header\n"), "{answer}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn head_has_the_length_of_get_and_no_body() {
         let head = answer_to("HEAD /m HTTP/1.1\r\nHost: localhost\r\n\r\n", false);
         assert!(head.contains("Content-Length: 6\r\n"), "{head}");
         assert!(head.ends_with("\r\n\r\n"), "{head}");
+    }
+
+    /// What any bytes get: nothing yet (only while a head may still be
+    /// coming), or one whole answer whose status line is one line.
+    fn check_any_head(bytes: &[u8]) {
+        for public in [false, true] {
+            match respond_to(bytes, public, &echo) {
+                None => assert!(
+                    bytes.len() < MAX_HEAD && parse(bytes) == Parsed::Partial,
+                    "no answer to {bytes:?}"
+                ),
+                Some(answer) => {
+                    let text = String::from_utf8_lossy(&answer);
+                    let (status_line, rest) = text.split_once("\r\n").expect("a status line");
+                    let status: u16 = status_line
+                        .strip_prefix("HTTP/1.1 ")
+                        .and_then(|s| s.get(..3))
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or_else(|| panic!("{status_line:?}"));
+                    assert!(matches!(status, 200 | 400 | 421 | 431), "{text}");
+                    assert!(rest.contains("Connection: close\r\n"), "{text}");
+                    assert!(rest.contains("\r\n\r\n"), "{text}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_get_an_answer_or_wait_for_more(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2 * MAX_HEAD)
+        ) {
+            check_any_head(&bytes);
+        }
+
+        #[test]
+        fn any_lines_get_an_answer_or_wait_for_more(
+            method in "[A-Z]{0,8}|GET|HEAD|POST",
+            target in "[ -~]{0,40}|/metrics|/debug/vars\\?x=1",
+            version in "HTTP/1\\.[01]|HTTP/[0-9]\\.[0-9]|[ -~]{0,10}",
+            headers in proptest::collection::vec("[ -~\t]{0,60}|[Hh][Oo][Ss][Tt]: [ -~]{0,20}", 0..40),
+            end in proptest::option::of("\r\n|\n"),
+        ) {
+            let mut head = format!("{method} {target} {version}\r\n");
+            for line in &headers {
+                head.push_str(line);
+                head.push_str("\r\n");
+            }
+            if let Some(end) = end {
+                head.push_str(&end);
+            }
+            check_any_head(head.as_bytes());
+        }
+    }
+
+    /// A connected pair on loopback: the client's end and the server's.
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        (client, server)
+    }
+
+    const LIMITS: Limits = Limits {
+        head: HEAD_TIMEOUT,
+        answer: ANSWER_TIMEOUT,
+    };
+
+    #[test]
+    fn a_connection_that_sends_nothing_is_closed_at_its_accept_plus_the_limit() {
+        // The clock is the test's: looks at chosen moments, no sleeping.
+        let (_client, server) = pair();
+        let accepted = Instant::now();
+        let mut c = Connection::new(server, accepted, LIMITS);
+        let just_before = accepted + HEAD_TIMEOUT - Duration::from_millis(1);
+        assert_eq!(c.advance(&echo, false, accepted), Next::Keep);
+        assert_eq!(c.advance(&echo, false, just_before), Next::Keep);
+        assert_eq!(
+            c.advance(&echo, false, accepted + HEAD_TIMEOUT),
+            Next::Close
+        );
+    }
+
+    /// Waits until `n` bytes sent by the client have reached `server`'s socket.
+    fn arrived(server: &TcpStream, n: usize) {
+        let start = Instant::now();
+        let mut buf = vec![0u8; n];
+        while !matches!(server.peek(&mut buf), Ok(got) if got == n) {
+            assert!(start.elapsed() < Duration::from_secs(60), "never arrived");
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_head_sent_in_time_is_answered_even_if_looked_at_late() {
+        let (mut client, server) = pair();
+        let accepted = Instant::now();
+        let request = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        client.write_all(request).unwrap();
+        arrived(&server, request.len());
+        let mut c = Connection::new(server, accepted, LIMITS);
+        // The first look comes long after the deadline: the head is there, so it is answered.
+        assert_eq!(
+            c.advance(&echo, false, accepted + 10 * HEAD_TIMEOUT),
+            Next::Close
+        );
+        drop(c);
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    }
+
+    #[test]
+    fn a_head_that_is_still_partial_at_the_deadline_is_closed() {
+        let (mut client, server) = pair();
+        let accepted = Instant::now();
+        let partial = b"GET /metrics HTTP/1.1\r\nHo";
+        client.write_all(partial).unwrap();
+        arrived(&server, partial.len());
+        let mut c = Connection::new(server, accepted, LIMITS);
+        assert_eq!(c.advance(&echo, false, accepted), Next::Keep);
+        assert!(matches!(&c.phase, Phase::Reading(head) if head.len() == partial.len()));
+        assert_eq!(
+            c.advance(&echo, false, accepted + HEAD_TIMEOUT),
+            Next::Close
+        );
+        drop(c); // as the server does with a connection it closes
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).unwrap();
+        assert!(answer.is_empty(), "closed without an answer");
+    }
+
+    /// A server on a free loopback port with `limits`, until dropped.
+    struct Running {
+        addr: SocketAddr,
+        done: Arc<AtomicBool>,
+        thread: Option<thread::JoinHandle<()>>,
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.done.store(true, Relaxed);
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    fn running(limits: Limits) -> Running {
+        let mut server = Server::bind("127.0.0.1:0".parse().unwrap(), false).unwrap();
+        server.limits = limits;
+        let addr = server.local_addr().unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        let thread = thread::spawn(move || server.serve(&echo, &flag));
+        Running {
+            addr,
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    /// One GET: the status, or `None` if the connection ended without one.
+    fn status(addr: SocketAddr) -> Option<u16> {
+        let mut stream = TcpStream::connect(addr).ok()?;
+        // Only a hang would use this up.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .ok()?;
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).ok()?;
+        String::from_utf8_lossy(&answer)
+            .split(' ')
+            .nth(1)?
+            .parse()
+            .ok()
+    }
+
+    #[test]
+    fn with_every_slot_held_a_new_connection_gets_503_without_waiting_for_one() {
+        // Deadlines no test outlives: only a refusal at once can answer the probe.
+        let server = running(Limits {
+            head: Duration::from_secs(3600),
+            answer: Duration::from_secs(3600),
+        });
+        let mut idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| TcpStream::connect(server.addr).unwrap())
+            .collect();
+        // Accepted in the order they connected: the idle ones first.
+        assert_eq!(status(server.addr), Some(503));
+        assert_eq!(status(server.addr), Some(503));
+        // One slot freed: answered again (once the server has seen it go).
+        drop(idle.pop());
+        let start = Instant::now();
+        while status(server.addr) != Some(200) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no slot came back"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 }
