@@ -8,6 +8,7 @@
 //! (nanoseconds since the Unix epoch) a line, plus one bit saying whether it was
 //! written at whole-second resolution (for spreading ties, see [`super::trace`]).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Read};
 
@@ -83,11 +84,30 @@ pub struct TraceError {
 
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = printable(&self.file);
         match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some(line) => write!(f, "{file}:{line}: {}", self.message),
+            None => write!(f, "{file}: {}", self.message),
         }
     }
+}
+
+/// A file's name as a one-line message shows it: control characters (a
+/// newline, an escape that a terminal would act on) written as escapes
+/// (`\n`, `\u{1b}`), everything else as it is.
+pub fn printable(name: &str) -> Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return Cow::Borrowed(name);
+    }
+    let mut shown = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    Cow::Owned(shown)
 }
 
 impl std::error::Error for TraceError {}
@@ -114,13 +134,14 @@ impl TraceError {
 /// most 0.8 GB, and a bound on what a mistaken `-` on a pipe can make us keep.
 pub const MAX_LINES: u64 = 100_000_000;
 
-/// Calls `each` with every data line (not blank, not a `#` comment) and its
-/// 1-based number, with the line end (`\n` or `\r\n`) and a leading UTF-8 BOM
-/// removed. Reads in large chunks; never holds more than one chunk and one line.
+/// Calls `each` with every data line (not blank, not a `#` comment), its
+/// 1-based number and whether it had a line end (only the last line may not),
+/// with the line end (`\n` or `\r\n`) and a leading UTF-8 BOM removed. Reads
+/// in large chunks; never holds more than one chunk and one line.
 pub fn for_each_line<R: Read>(
     mut reader: R,
     file: &str,
-    mut each: impl FnMut(&[u8], u64) -> Result<(), TraceError>,
+    mut each: impl FnMut(&[u8], u64, bool) -> Result<(), TraceError>,
 ) -> Result<(), TraceError> {
     const CHUNK: usize = 1 << 18;
     /// A longer line is not a timestamp line; refusing it bounds the memory.
@@ -145,7 +166,7 @@ pub fn for_each_line<R: Read>(
                 line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
                 first = false;
             }
-            visit(line, number, &mut each)?;
+            visit(line, number, true, &mut each)?;
             start += at + 1;
         }
         if read == 0 {
@@ -156,7 +177,7 @@ pub fn for_each_line<R: Read>(
                 if first {
                     line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
                 }
-                visit(line, number, &mut each)?;
+                visit(line, number, false, &mut each)?;
             }
             return Ok(());
         }
@@ -178,19 +199,32 @@ pub fn for_each_line<R: Read>(
 fn visit(
     line: &[u8],
     number: u64,
-    each: &mut impl FnMut(&[u8], u64) -> Result<(), TraceError>,
+    ended: bool,
+    each: &mut impl FnMut(&[u8], u64, bool) -> Result<(), TraceError>,
 ) -> Result<(), TraceError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let trimmed = line.trim_ascii_start();
     if trimmed.is_empty() || trimmed[0] == b'#' || trimmed.trim_ascii_end().is_empty() {
         return Ok(());
     }
-    each(trimmed, number)
+    each(trimmed, number, ended)
 }
+
+/// Said of a last line without a line end that cannot be right: a file cut
+/// off while it was written (a full disk, a killed writer) ends that way.
+pub const CUT_OFF: &str = "the last line has no line end: is the file cut off?";
+
+/// The earliest and latest times a trace may hold: within 2^62 ns (146
+/// years) of 1970, so that a time doubled (the sort key, see
+/// [`super::trace`]) still fits an `i64`.
+pub const LIMIT_NS: i64 = i64::MAX / 2;
 
 /// Reads every timestamp of a file; the format is `forced`, or detected from
 /// the first data line (tried as epoch seconds, RFC 3339, then CLF). Calls
-/// `each` with every stamp, in file order, and returns the format.
+/// `each` with every stamp, in file order, and returns the format. A time
+/// outside [`LIMIT_NS`], and a last line without a line end that does not
+/// parse or is earlier than a line before it (a number cut short), are
+/// errors that name the line.
 pub fn read_stamps<R: Read>(
     reader: R,
     file: &str,
@@ -199,17 +233,25 @@ pub fn read_stamps<R: Read>(
 ) -> Result<TimeFormat, TraceError> {
     let mut format = forced;
     let mut lines = 0u64;
-    for_each_line(reader, file, |line, number| {
+    let mut latest = i64::MIN;
+    for_each_line(reader, file, |line, number, ended| {
+        let cut_off = |message: String| {
+            let message = if ended {
+                message
+            } else {
+                format!("{message}; {CUT_OFF}")
+            };
+            TraceError::at(file, number, message)
+        };
         let f = match format {
             Some(f) => f,
             None => {
                 let detected = detect(line);
                 let Some(f) = detected else {
-                    return Err(TraceError::at(
-                        file,
-                        number,
+                    return Err(cut_off(
                         "expected a time: epoch seconds (1456589246.25), RFC 3339 \
-                         (2026-11-30T12:00:00Z) or a Common Log Format line",
+                         (2026-11-30T12:00:00Z) or a Common Log Format line"
+                            .into(),
                     ));
                 };
                 format = Some(f);
@@ -218,7 +260,25 @@ pub fn read_stamps<R: Read>(
         };
         let stamp = f
             .parse(line)
-            .ok_or_else(|| TraceError::at(file, number, format!("expected {}", f.expected())))?;
+            .ok_or_else(|| cut_off(format!("expected {}", f.expected())))?;
+        if !(-LIMIT_NS..=LIMIT_NS).contains(&stamp.ns) {
+            return Err(TraceError::at(
+                file,
+                number,
+                "expected a time between the years 1824 and 2116",
+            ));
+        }
+        if !ended && stamp.ns < latest {
+            return Err(TraceError::at(
+                file,
+                number,
+                format!(
+                    "earlier than a line before it, and {CUT_OFF} (if the line is whole, \
+                     end it with a newline)"
+                ),
+            ));
+        }
+        latest = latest.max(stamp.ns);
         lines += 1;
         if lines > MAX_LINES {
             return Err(TraceError::at(
@@ -230,7 +290,14 @@ pub fn read_stamps<R: Read>(
         each(stamp);
         Ok(())
     })?;
-    format.ok_or_else(|| TraceError::file(file, "expected at least one timestamp line"))
+    // Even with a format given: a trace of no lines has no start.
+    match format {
+        Some(format) if lines > 0 => Ok(format),
+        _ => Err(TraceError::file(
+            file,
+            "expected at least one timestamp line",
+        )),
+    }
 }
 
 /// The format of a first data line: a number is epoch seconds, unless it has
@@ -297,12 +364,14 @@ fn epoch(line: &[u8], unit_ns: u64) -> Option<Stamp> {
     if n == 0 {
         return None;
     }
-    let mut ns = i64::try_from(whole.checked_mul(unit_ns)?).ok()?;
+    // Saturated, not refused: too large a time is then refused with the
+    // range of times allowed, not as a number of the wrong form.
+    let mut ns = i64::try_from(u128::from(whole) * u128::from(unit_ns)).unwrap_or(i64::MAX);
     let mut rest = &line[n..];
     let mut whole_seconds = true;
     if let Some(after) = rest.strip_prefix(b".") {
         let (frac, m) = fraction(after, unit_ns)?;
-        ns = ns.checked_add(frac as i64)?;
+        ns = ns.saturating_add(frac as i64);
         rest = &after[m..];
         whole_seconds = false;
     }
@@ -350,7 +419,11 @@ fn instant(
     }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_s;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos as i64)
+    // Saturated, as for epoch times: refused later, with the range allowed.
+    Some(
+        secs.saturating_mul(1_000_000_000)
+            .saturating_add(nanos as i64),
+    )
 }
 
 /// `2026-11-30T12:00:00.125Z` or with a `±HH:MM` offset, as the first field.
@@ -564,7 +637,7 @@ mod tests {
 
     fn lines(text: &[u8]) -> Vec<(String, u64)> {
         let mut out = Vec::new();
-        for_each_line(text, "f", |line, n| {
+        for_each_line(text, "f", |line, n, _| {
             out.push((String::from_utf8_lossy(line).into_owned(), n));
             Ok(())
         })
@@ -658,11 +731,148 @@ mod tests {
                 None,
                 "trace.log: expected at least one",
             ),
+            (
+                "# only a comment\n\n",
+                Some(TimeFormat::Epoch),
+                "trace.log: expected at least one",
+            ),
         ];
         for (text, forced, message) in cases {
             let error = read(text, *forced).unwrap_err();
             assert!(error.starts_with(message), "{text:?}: {error}");
             assert!(!error.contains('\n'), "one line: {error}");
+        }
+    }
+
+    #[test]
+    fn names_are_shown_on_one_line() {
+        assert_eq!(printable("plain/name.log"), "plain/name.log");
+        assert_eq!(printable("a\nb\r\t\x1b[2Jc"), "a\\nb\\r\\t\\u{1b}[2Jc");
+        assert_eq!(printable("caf\u{e9} \"q\" \\"), "caf\u{e9} \"q\" \\");
+        let e = TraceError::file("x\ny", "no such file");
+        assert_eq!(e.to_string(), "x\\ny: no such file");
+    }
+
+    #[test]
+    fn a_time_out_of_range_names_its_line() {
+        for text in [
+            "1\n9000000000\n",
+            "2026-11-30T12:00:00Z\n3026-11-30T12:00:00Z\n",
+            "h - - [10/Oct/2000:13:55:36 -0700]\nh - - [10/Oct/1800:13:55:36 -0700]\n",
+        ] {
+            let error = read(text, None).unwrap_err();
+            assert_eq!(
+                error, "trace.log:2: expected a time between the years 1824 and 2116",
+                "{text:?}"
+            );
+        }
+        // The edges of the range are read.
+        assert!(read("1824-01-01T00:00:00Z\n2116-01-01T00:00:00Z\n", None).is_ok());
+    }
+
+    #[test]
+    fn a_last_line_without_a_line_end_must_be_whole() {
+        // Whole, it is read like any other.
+        assert_eq!(read("1\n2\n3", None).unwrap().1, [S, 2 * S, 3 * S]);
+        // Cut off where it does not parse: its number, and why that may be.
+        let error = read("1\n2\n3x", None).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "trace.log:3: expected epoch seconds such as 1456589246 or 1456589246.25; {CUT_OFF}"
+            )
+        );
+        let error = read("2026-11-30T12:00:00.125Z\n2026-11-30T12:00:0", None).unwrap_err();
+        assert!(
+            error.starts_with("trace.log:2: expected an RFC 3339"),
+            "{error}"
+        );
+        assert!(error.ends_with(CUT_OFF), "{error}");
+        // Cut off where it still parses, as a disk filling up leaves a
+        // recording: a number cut short is decades earlier than the lines
+        // before it, and is not read as a time.
+        let cut = "1796045114.626436011\n1796045114.726436011\n17960";
+        let error = read(cut, None).unwrap_err();
+        assert!(
+            error.starts_with("trace.log:3: earlier than a line before it"),
+            "{error}"
+        );
+        assert!(error.contains(CUT_OFF), "{error}");
+        // With a line end the same line is a (sorted) time like any other.
+        assert!(read(&format!("{cut}\n"), None).is_ok());
+    }
+
+    /// Any input gives stamps or one line naming the file (and the line, if
+    /// one is to blame); never a panic.
+    fn check_any_trace(bytes: &[u8]) {
+        for forced in [
+            None,
+            Some(TimeFormat::Epoch),
+            Some(TimeFormat::EpochMs),
+            Some(TimeFormat::Rfc3339),
+            Some(TimeFormat::Clf),
+        ] {
+            let mut stamps = Vec::new();
+            match read_stamps(bytes, "t", forced, |s| stamps.push(s.ns)) {
+                Ok(format) => {
+                    assert!(!stamps.is_empty());
+                    assert!(forced.is_none_or(|f| f == format));
+                    assert!(stamps.iter().all(|ns| (-LIMIT_NS..=LIMIT_NS).contains(ns)));
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    assert!(text.starts_with("t:") && !text.contains('\n'), "{text:?}");
+                    assert!(!e.message.is_empty(), "{text:?}");
+                }
+            }
+            // And the whole reading of a trace (sorting, spreading ties).
+            match crate::traffic::Trace::from_reader(bytes, "t", forced) {
+                Ok(trace) => {
+                    assert_eq!(trace.lines(), stamps.len() as u64);
+                    assert!(trace.offsets.windows(2).all(|w| w[0] <= w[1]));
+                }
+                Err(e) => assert!(!e.to_string().contains('\n'), "{e}"),
+            }
+        }
+    }
+
+    /// Pieces of every format, so that random lines come near real ones.
+    const PIECES: &str = "(1456589246|17960|2026-11-30T12:00:00|\\.125|Z|[+-]01:00|\\[10/Oct/2000:13:55:36 -0700\\]|[0-9]{1,20}|[ \t,;#.:/TZ-]|[a-zA-Z]{1,4}|\\xef\\xbb\\xbf){0,8}";
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_stamps_or_one_line(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)
+        ) {
+            check_any_trace(&bytes);
+        }
+
+        #[test]
+        fn any_lines_are_stamps_or_one_line(
+            lines in proptest::collection::vec(PIECES, 0..30),
+            ends in proptest::collection::vec("\n|\r\n|\n\n", 30),
+            last_end in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            for (i, line) in lines.iter().enumerate() {
+                text.push_str(line);
+                if i + 1 < lines.len() || last_end {
+                    text.push_str(&ends[i]);
+                }
+            }
+            check_any_trace(text.as_bytes());
+        }
+
+        #[test]
+        fn any_line_parses_or_not_without_a_panic(
+            line in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            piece in PIECES,
+        ) {
+            for format in [TimeFormat::Epoch, TimeFormat::EpochMs, TimeFormat::Rfc3339, TimeFormat::Clf] {
+                let _ = format.parse(&line);
+                let _ = format.parse(piece.as_bytes());
+            }
+            let _ = detect(&line);
         }
     }
 }

@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::parse::{TraceError, for_each_line};
+use super::parse::{CUT_OFF, TraceError, for_each_line};
 use crate::model::{ServiceKind, ServiceTimes, splitmix64};
 
 /// How the file's times are used.
@@ -82,7 +82,7 @@ impl EmpiricalService {
 
     pub fn from_reader<R: Read>(reader: R, name: &str) -> Result<EmpiricalService, TraceError> {
         let mut times = Vec::new();
-        for_each_line(reader, name, |line, number| {
+        for_each_line(reader, name, |line, number, ended| {
             match parse_time(line.trim_ascii()) {
                 Some(ns) if (times.len() as u64) < super::parse::MAX_LINES => {
                     times.push(ns);
@@ -96,9 +96,15 @@ impl EmpiricalService {
                 None => Err(TraceError {
                     file: name.into(),
                     line: Some(number),
-                    message: "expected a service time such as 12ms, 1.5s or 0.25 (seconds), \
-                              at most a year"
-                        .into(),
+                    message: format!(
+                        "expected a service time such as 12ms, 1.5s or 0.25 (seconds), \
+                         at most a year{}",
+                        if ended {
+                            String::new()
+                        } else {
+                            format!("; {CUT_OFF}")
+                        }
+                    ),
                 }),
             }
         })?;
@@ -268,5 +274,55 @@ mod tests {
             (0..100).any(|k| other.ns(k) != sample.ns(k)),
             "the seed matters"
         );
+    }
+
+    #[test]
+    fn a_last_line_cut_off_says_so() {
+        assert_eq!(read("12ms\n3ms").unwrap(), [12_000_000, 3_000_000]);
+        let e = read("12ms\n3mx").unwrap_err();
+        assert!(e.starts_with("svc.txt:2: expected a service time"), "{e}");
+        assert!(e.ends_with(CUT_OFF), "{e}");
+    }
+
+    /// Any input gives service times of at most a year, or one line naming
+    /// the file (and the line, if one is to blame); never a panic.
+    fn check_any_service(bytes: &[u8]) {
+        match EmpiricalService::from_reader(bytes, "svc") {
+            Ok(s) => {
+                assert!(!s.times.is_empty());
+                assert!(s.times.iter().all(|&t| t <= 366 * 86_400 * 1_000_000_000));
+                let _ = s.mean();
+            }
+            Err(e) => {
+                let text = e.to_string();
+                assert!(text.starts_with("svc:") && !text.contains('\n'), "{text:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_service_times_or_one_line(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)
+        ) {
+            check_any_service(&bytes);
+        }
+
+        #[test]
+        fn any_lines_are_service_times_or_one_line(
+            lines in proptest::collection::vec(
+                "([0-9]{0,14}|\\.|[0-9]{1,3}\\.[0-9]{0,20}|ns|us|µs|ms|s|m|min|h|d| |#|[a-z]{1,3}){0,5}",
+                0..30,
+            ),
+            crlf in proptest::bool::ANY,
+            last_end in proptest::bool::ANY,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = lines.join(end);
+            if last_end {
+                text.push_str(end);
+            }
+            check_any_service(text.as_bytes());
+        }
     }
 }
