@@ -202,8 +202,13 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
         }
     };
     // The files of --record, created before anything starts: a path that
-    // cannot be written is a usage error.
-    let record = match config.record.as_deref().map(record::create).transpose() {
+    // cannot be written, a file that would be replaced (without
+    // --overwrite) or the run's own input is a usage error.
+    let inputs: Vec<&str> = (config.trace.iter().map(|t| t.name.as_str()))
+        .chain(config.service_from.iter().map(|(s, _)| s.name.as_str()))
+        .collect();
+    let create = |prefix| record::create(prefix, config.overwrite, &inputs);
+    let record = match config.record.as_deref().map(create).transpose() {
         Ok(record) => record,
         Err(why) => {
             let _ = writeln!(io::stderr(), "error: {why}");

@@ -100,18 +100,33 @@ fn a_flat_out_recording_accounts_for_every_message() {
         .arg("--record")
         .arg(&prefix);
     let output = cmd.timeout(WATCHDOG).output().unwrap();
-    let (arrivals, services) = (format!("{prefix}.arrivals"), format!("{prefix}.services"));
+    let s: Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let recorded = &s["recorded"];
+    // Where the summary says they are: under their own names if complete,
+    // else under `.incomplete` ones.
+    let (arrivals, services) = (
+        recorded["arrivals"].as_str().unwrap_or_default().to_owned(),
+        recorded["services"].as_str().unwrap_or_default().to_owned(),
+    );
     let lines = |path: &str| {
-        let text = std::fs::read_to_string(path).unwrap();
-        text.lines().filter(|l| !l.starts_with('#')).count() as u64
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        Ok::<_, String>(text.lines().filter(|l| !l.starts_with('#')).count() as u64)
     };
     let (arrival_lines, service_lines) = (lines(&arrivals), lines(&services));
-    let _ = std::fs::remove_file(&arrivals);
-    let _ = std::fs::remove_file(&services);
+    for suffix in [".arrivals", ".services"] {
+        let _ = std::fs::remove_file(format!("{prefix}{suffix}"));
+        let _ = std::fs::remove_file(format!("{prefix}{suffix}.incomplete"));
+    }
     assert!(output.status.success(), "{output:?}");
-    let s: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(s["produced"], messages, "{s}");
-    let recorded = &s["recorded"];
+    let expected = if recorded["complete"] == true {
+        ""
+    } else {
+        ".incomplete"
+    };
+    assert_eq!(arrivals, format!("{prefix}.arrivals{expected}"), "{s}");
+    assert_eq!(services, format!("{prefix}.services{expected}"), "{s}");
+    let (arrival_lines, service_lines) = (arrival_lines.unwrap(), service_lines.unwrap());
     assert_eq!(recorded["messages"], messages, "{s}");
     if !recorded["error"].is_null() {
         // A machine too loaded to write the files within the run's patience:

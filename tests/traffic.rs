@@ -378,6 +378,228 @@ fn a_record_prefix_that_cannot_be_written_stops_the_run_with_exit_2() {
     assert!(output.stdout.is_empty());
 }
 
+/// A `--record` prefix in the temporary directory; its files, whole or
+/// partial, are removed when dropped.
+struct Prefix(String);
+
+impl Prefix {
+    fn new(name: &str) -> Prefix {
+        let path =
+            std::env::temp_dir().join(format!("burstbuf-traffic-{}-{name}", std::process::id()));
+        let prefix = Prefix(path.to_str().unwrap().to_owned());
+        prefix.clean();
+        prefix
+    }
+
+    fn file(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.0)
+    }
+
+    fn clean(&self) {
+        for suffix in [
+            ".arrivals",
+            ".services",
+            ".arrivals.incomplete",
+            ".services.incomplete",
+        ] {
+            let _ = std::fs::remove_file(self.file(suffix));
+        }
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        self.clean();
+    }
+}
+
+/// A usage error: exit 2, one line on stderr (returned), nothing on stdout.
+fn refused(output: std::process::Output) -> String {
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(output.stdout.is_empty(), "nothing starts: {output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr
+}
+
+#[test]
+fn a_recording_replaces_no_file_unless_overwrite() {
+    let prefix = Prefix::new("keep");
+    std::fs::write(prefix.file(".arrivals"), "1700000000\n").unwrap();
+    let args = [
+        "--messages=3",
+        "--speed=100",
+        "--plain",
+        "--record",
+        &prefix.0,
+    ];
+    let stderr = refused(burstbuf(&args).output().unwrap());
+    assert_eq!(
+        stderr,
+        format!(
+            "error: --record: {} exists; add --overwrite to replace it, or choose another PREFIX\n",
+            prefix.file(".arrivals")
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(prefix.file(".arrivals")).unwrap(),
+        "1700000000\n"
+    );
+    assert!(!std::path::Path::new(&prefix.file(".services")).exists());
+    // --overwrite: replaced by a whole recording.
+    let live = json_run(&[&args[..], &["--overwrite"]].concat());
+    assert_eq!(live["recorded"]["complete"], true, "{live}");
+    let replaced = std::fs::read_to_string(prefix.file(".arrivals")).unwrap();
+    assert!(replaced.starts_with("# burstbuf --record"), "{replaced}");
+    // --overwrite means nothing without --record.
+    assert_eq!(
+        burstbuf(&["--overwrite"]).output().unwrap().status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_recording_never_writes_over_its_own_input() {
+    let prefix = Prefix::new("own");
+    std::fs::write(prefix.file(".arrivals"), bursts(3, 2, 1.0)).unwrap();
+    std::fs::write(prefix.file(".services"), "10ms\n").unwrap();
+    let before = std::fs::read(prefix.file(".arrivals")).unwrap();
+    for (input, name) in [
+        (["--arrivals-from", &prefix.file(".arrivals")], ".arrivals"),
+        (["--service-from", &prefix.file(".services")], ".services"),
+    ] {
+        for overwrite in [&[][..], &["--overwrite"]] {
+            let mut args = vec!["--plain", "--messages=2", "--record", &prefix.0];
+            args.extend(input);
+            args.extend(overwrite);
+            let stderr = refused(burstbuf(&args).output().unwrap());
+            assert!(
+                stderr.contains(&format!(
+                    "--record: {} is this run's own input",
+                    prefix.file(name)
+                )),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    // Read from stdin, the same file is still recognised.
+    let stdin = std::fs::File::open(prefix.file(".arrivals")).unwrap();
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin!("burstbuf"))
+        .args([
+            "--plain",
+            "--arrivals-from=-",
+            "--overwrite",
+            "--record",
+            &prefix.0,
+        ])
+        .stdin(stdin)
+        .output()
+        .unwrap();
+    let stderr = refused(output);
+    assert!(stderr.contains("is this run's own input (-)"), "{stderr}");
+    assert_eq!(std::fs::read(prefix.file(".arrivals")).unwrap(), before);
+}
+
+#[test]
+fn a_recording_that_fails_is_left_under_names_that_say_so() {
+    // A file size limit of one block: the recording fails as on a full disk
+    // (EFBIG instead of ENOSPC), with no root and no special file system.
+    // SIGXFSZ is ignored, as a shell user would see it: the write fails.
+    let prefix = Prefix::new("full");
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f 1 && exec '{}' --seed=7 --speed=100 --plain --json --record '{}'",
+            assert_cmd::cargo::cargo_bin!("burstbuf").display(),
+            prefix.0
+        ))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let live: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let recorded = &live["recorded"];
+    assert_eq!(recorded["complete"], false, "{live}");
+    let error = recorded["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(&prefix.file(".arrivals.incomplete: ")),
+        "{error}"
+    );
+    assert_eq!(recorded["arrivals"], prefix.file(".arrivals.incomplete"));
+    assert_eq!(recorded["services"], prefix.file(".services.incomplete"));
+    // Nothing under the names a replay reads.
+    for name in [".arrivals", ".services"] {
+        assert!(!std::path::Path::new(&prefix.file(name)).exists(), "{name}");
+    }
+    assert!(std::path::Path::new(&prefix.file(".arrivals.incomplete")).exists());
+    // The text summary says the same.
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.is_empty() || !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_trace_cut_off_in_its_last_line_is_not_read_as_a_time() {
+    // As a full disk leaves a recording: the last number cut short.
+    let cut = TempFile::new(
+        "cut.arrivals",
+        "1796045114.626436011\n1796045114.726436011\n17960",
+    );
+    for args in [
+        vec!["fit", cut.path()],
+        vec!["sweep", "--arrivals-from", cut.path()],
+    ] {
+        let stderr = refused(burstbuf(&args).output().unwrap());
+        assert!(
+            stderr.starts_with(&format!(
+                "error: {}:3: earlier than a line before it",
+                cut.path()
+            )),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("no line end"), "{stderr}");
+    }
+    let garbled = TempFile::new("garbled.arrivals", "1796045114.6\n1796045114.7x");
+    let stderr = refused(burstbuf(&["fit", garbled.path()]).output().unwrap());
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {}:2: expected epoch seconds",
+            garbled.path()
+        )),
+        "{stderr}"
+    );
+    // A time out of range names its line too.
+    let late = TempFile::new("late.arrivals", "1\n9000000000\n");
+    let stderr = refused(burstbuf(&["fit", late.path()]).output().unwrap());
+    assert_eq!(
+        stderr,
+        format!(
+            "error: {}:2: expected a time between the years 1824 and 2116\n",
+            late.path()
+        )
+    );
+}
+
+#[test]
+fn control_characters_in_paths_stay_on_one_line() {
+    let output = burstbuf(&[
+        "--record",
+        "/nonexistent-burstbuf-dir/a\nb\x1b[2J",
+        "--plain",
+    ])
+    .output()
+    .unwrap();
+    let stderr = refused(output);
+    assert!(
+        stderr.contains("--record: /nonexistent-burstbuf-dir/a\\nb\\u{1b}[2J.arrivals"),
+        "{stderr}"
+    );
+    let stderr = refused(burstbuf(&["fit", "no\nsuch\rfile"]).output().unwrap());
+    assert!(stderr.starts_with("error: no\\nsuch\\rfile: "), "{stderr}");
+}
+
 #[test]
 fn fit_warns_when_a_poisson_sized_buffer_would_be_too_small() {
     let output = burstbuf(&["fit", "data/access.log", "--consume-every=300ms", "--json"])

@@ -221,6 +221,10 @@ pub struct LiveArgs {
     #[arg(long, value_name = "PREFIX")]
     pub record: Option<String>,
 
+    /// Let --record replace files that exist (never this run's own input files)
+    #[arg(long, requires = "record")]
+    pub overwrite: bool,
+
     /// For tests: make this thread panic shortly after the start
     #[arg(long, hide = true, value_enum, value_name = "THREAD")]
     pub test_panic: Option<Worker>,

@@ -421,6 +421,8 @@ pub struct Config {
     pub test_panic: Option<Worker>,
     /// `--record PREFIX`: where to write the run's arrivals and service times.
     pub record: Option<String>,
+    /// `--overwrite`: `--record` may replace files that exist.
+    pub overwrite: bool,
     /// `--arrivals-from`: replayed instead of the model's arrivals, up to
     /// `messages` (the `--duration` cut).
     pub trace: Option<Arc<Trace>>,
@@ -463,6 +465,7 @@ impl Config {
             consumers: cli.consumers,
             test_panic: cli.test_panic,
             record: cli.record,
+            overwrite: cli.overwrite,
             trace: None,
             service_from: None,
             load: 1.0,

@@ -27,9 +27,22 @@
 //! answering would block it in `write` forever, and the run must still end.
 //! The summary waits for it a bounded time ([`Writing::finish`]) and then
 //! says the files are incomplete.
+//!
+//! Nothing is overwritten and nothing is left half-written under a name a
+//! replay would read:
+//! - Before anything starts ([`create`]), a file that exists at either name
+//!   is refused unless `--overwrite`, and a name that is the run's own input
+//!   (`--arrivals-from`, `--service-from`, by device and inode) always is.
+//! - Each file is written as `NAME.incomplete` in the same directory and
+//!   renamed to `NAME` only once the recording is complete. A recording
+//!   that fails (a full disk), loses offered times or is still being
+//!   written when the run must end keeps the `.incomplete` names, and the
+//!   summary says so and where they are.
 
-use std::fs::File;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -37,6 +50,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::traffic::Service;
+use crate::traffic::parse::printable;
 
 /// Offered times per chunk.
 const CHUNK: usize = 4096;
@@ -111,22 +125,102 @@ impl Tape {
 /// The files written, for the summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recorded {
+    /// Where each file is now: `PREFIX.arrivals` if complete, else `PREFIX.arrivals.incomplete`.
     pub arrivals: String,
     pub services: String,
     /// Lines written to each file.
     pub messages: u64,
     /// Offered times the writer could not take in time (then `complete` is false).
     pub lost: u64,
+    /// Both files are whole and under their own names.
     pub complete: bool,
-    /// Why a file could not be written, if it could not.
+    /// Why a file could not be written or renamed, if it could not.
     pub error: Option<String>,
+}
+
+/// The suffix a file carries while it is written, and keeps if it never becomes whole.
+pub const INCOMPLETE: &str = ".incomplete";
+
+/// One of the two files: its name, and the name it is written under until complete.
+#[derive(Debug, Clone)]
+struct Destination {
+    path: String,
+    partial: String,
+}
+
+impl Destination {
+    fn new(path: String) -> Destination {
+        let partial = format!("{path}{INCOMPLETE}");
+        Destination { path, partial }
+    }
+
+    /// Both names: the one it is written under, and the one it is kept under.
+    fn names(&self) -> [&String; 2] {
+        [&self.partial, &self.path]
+    }
+
+    /// Opens the partial name for writing: a new file, unless `overwrite`.
+    fn open(&self, overwrite: bool) -> Result<BufWriter<File>, String> {
+        let mut options = OpenOptions::new();
+        options.write(true);
+        if overwrite {
+            options.create(true).truncate(true);
+        } else {
+            // Not there a moment ago; if it appeared since, it is not ours to replace.
+            options.create_new(true);
+        }
+        options
+            .open(&self.partial)
+            .map(BufWriter::new)
+            .map_err(|e| format!("--record: {}: {e}", printable(&self.partial)))
+    }
+
+    /// The file is whole: from its partial name to its own. Without
+    /// `overwrite`, a file that appeared there during the run is not
+    /// replaced: a hard link fails where a rename would replace.
+    fn publish(&self, overwrite: bool) -> io::Result<()> {
+        if overwrite {
+            return fs::rename(&self.partial, &self.path);
+        }
+        match fs::hard_link(&self.partial, &self.path) {
+            Ok(()) => fs::remove_file(&self.partial),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(io::Error::new(
+                e.kind(),
+                "a file of that name appeared during the run; add --overwrite to replace it",
+            )),
+            // A file system without hard links: the check before the run has to do.
+            Err(_) if fs::symlink_metadata(&self.path).is_err() => {
+                fs::rename(&self.partial, &self.path)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Whether `path` is the file `input` names (`-`: standard input), by
+/// device and inode, so that another name for it (a link, `./x`) is caught.
+fn same_file(path: &str, input: &str) -> bool {
+    let Ok(output) = fs::metadata(path) else {
+        return false; // not there, so not the input
+    };
+    let input = if input == "-" {
+        io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(File::from)
+            .and_then(|stdin| stdin.metadata())
+    } else {
+        fs::metadata(input)
+    };
+    input.is_ok_and(|input| input.dev() == output.dev() && input.ino() == output.ino())
 }
 
 /// The writer's end: the two files, opened before the run starts.
 #[derive(Debug)]
 pub struct Recorder {
-    arrivals_path: String,
-    services_path: String,
+    arrivals_to: Destination,
+    services_to: Destination,
+    overwrite: bool,
     arrivals: BufWriter<File>,
     services: BufWriter<File>,
     from_tape: Receiver<Vec<u64>>,
@@ -134,17 +228,34 @@ pub struct Recorder {
     epoch_ns: u128,
 }
 
-/// Opens `PREFIX.arrivals` and `PREFIX.services` for writing; an error names the file.
-pub fn create(prefix: &str) -> Result<(Tape, Recorder), String> {
-    let open = |path: &str| {
-        File::create(path)
-            .map(BufWriter::new)
-            .map_err(|e| format!("--record: {path}: {e}"))
-    };
-    let arrivals_path = format!("{prefix}.arrivals");
-    let services_path = format!("{prefix}.services");
-    let arrivals = open(&arrivals_path)?;
-    let services = open(&services_path)?;
+/// Checks `PREFIX.arrivals` and `PREFIX.services` against what exists and
+/// against the run's `inputs`, and opens them (under their partial names)
+/// for writing; an error is one line naming the file.
+pub fn create(prefix: &str, overwrite: bool, inputs: &[&str]) -> Result<(Tape, Recorder), String> {
+    let arrivals_to = Destination::new(format!("{prefix}.arrivals"));
+    let services_to = Destination::new(format!("{prefix}.services"));
+    let names = || arrivals_to.names().into_iter().chain(services_to.names());
+    // The run's own input first: refused whatever --overwrite says.
+    for path in names() {
+        if let Some(input) = inputs.iter().find(|input| same_file(path, input)) {
+            return Err(format!(
+                "--record: {} is this run's own input ({}); choose another PREFIX",
+                printable(path),
+                printable(input)
+            ));
+        }
+    }
+    if !overwrite && let Some(path) = names().find(|path| fs::symlink_metadata(path).is_ok()) {
+        return Err(format!(
+            "--record: {} exists; add --overwrite to replace it, or choose another PREFIX",
+            printable(path)
+        ));
+    }
+    let arrivals = arrivals_to.open(overwrite)?;
+    let services = services_to.open(overwrite).inspect_err(|_| {
+        // Ours, just made, and empty: nothing to leave behind.
+        let _ = fs::remove_file(&arrivals_to.partial);
+    })?;
     let (to_writer, from_tape) = mpsc::sync_channel(QUEUED);
     let epoch_ns = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -158,8 +269,9 @@ pub fn create(prefix: &str) -> Result<(Tape, Recorder), String> {
             taped: 0,
         },
         Recorder {
-            arrivals_path,
-            services_path,
+            arrivals_to,
+            services_to,
+            overwrite,
             arrivals,
             services,
             from_tape,
@@ -171,22 +283,26 @@ pub fn create(prefix: &str) -> Result<(Tape, Recorder), String> {
 /// A recorder at work on its own thread.
 #[derive(Debug)]
 pub struct Writing {
-    arrivals: String,
-    services: String,
+    arrivals_to: Destination,
+    services_to: Destination,
+    overwrite: bool,
     taped: Sender<Taped>,
     done: Receiver<Recorded>,
 }
 
 impl Writing {
-    /// Tells the writer what was taped (it then writes the service times)
-    /// and waits at most `patience` for it to finish.
+    /// Tells the writer what was taped (it then writes the service times),
+    /// waits at most `patience` for it to finish, and gives each file its
+    /// own name if the recording is complete.
     pub fn finish(self, taped: Taped, patience: Duration) -> Recorded {
         let _ = self.taped.send(taped);
-        match self.done.recv_timeout(patience) {
+        let mut recorded = match self.done.recv_timeout(patience) {
             Ok(recorded) => recorded,
+            // The writer may go on writing until the process exits: the
+            // files keep their partial names, renamed by nobody.
             Err(why) => Recorded {
-                arrivals: self.arrivals,
-                services: self.services,
+                arrivals: self.arrivals_to.partial.clone(),
+                services: self.services_to.partial.clone(),
                 messages: taped.messages,
                 lost: taped.lost,
                 complete: false,
@@ -197,7 +313,26 @@ impl Writing {
                     RecvTimeoutError::Disconnected => "the writer thread failed".to_owned(),
                 }),
             },
+        };
+        if recorded.complete {
+            for (to, now) in [
+                (&self.arrivals_to, &mut recorded.arrivals),
+                (&self.services_to, &mut recorded.services),
+            ] {
+                match to.publish(self.overwrite) {
+                    Ok(()) => now.clone_from(&to.path),
+                    Err(e) => {
+                        recorded.complete = false;
+                        recorded.error.get_or_insert(format!(
+                            "{}: cannot rename it to {}: {e}",
+                            printable(&to.partial),
+                            printable(&to.path)
+                        ));
+                    }
+                }
+            }
         }
+        recorded
     }
 }
 
@@ -207,7 +342,8 @@ impl Recorder {
     pub fn start(mut self, service: Service) -> io::Result<Writing> {
         let (taped_tx, taped_rx) = mpsc::channel();
         let (done_tx, done_rx) = mpsc::channel();
-        let (arrivals, services) = (self.arrivals_path.clone(), self.services_path.clone());
+        let (arrivals_to, services_to) = (self.arrivals_to.clone(), self.services_to.clone());
+        let overwrite = self.overwrite;
         thread::Builder::new()
             .name("recorder".into())
             .spawn(move || {
@@ -220,8 +356,9 @@ impl Recorder {
                 let _ = done_tx.send(self.finish(written, taped, &service));
             })?;
         Ok(Writing {
-            arrivals,
-            services,
+            arrivals_to,
+            services_to,
+            overwrite,
             taped: taped_tx,
             done: done_rx,
         })
@@ -269,14 +406,15 @@ impl Recorder {
             self.services.flush()
         })();
         let error = match (arrivals, services) {
-            (Err(e), _) => Some(format!("{}: {e}", self.arrivals_path)),
-            (_, Err(e)) => Some(format!("{}: {e}", self.services_path)),
+            (Err(e), _) => Some(format!("{}: {e}", printable(&self.arrivals_to.partial))),
+            (_, Err(e)) => Some(format!("{}: {e}", printable(&self.services_to.partial))),
             _ => None,
         };
+        // Where they are; `Writing::finish` renames them if complete.
         Recorded {
             complete: taped.lost == 0 && error.is_none(),
-            arrivals: self.arrivals_path,
-            services: self.services_path,
+            arrivals: self.arrivals_to.partial,
+            services: self.services_to.partial,
             messages: taped.messages,
             lost: taped.lost,
             error,
@@ -329,13 +467,54 @@ mod tests {
     use super::*;
     use crate::model::Model;
     use crate::traffic::{EmpiricalService, Trace};
+    use std::path::Path;
+
+    /// A prefix in the temporary directory; its files, whole or partial, go when dropped.
+    struct Prefix(String);
+
+    impl Prefix {
+        fn new(name: &str) -> Prefix {
+            let path = std::env::temp_dir().join(format!("burstbuf-{name}-{}", std::process::id()));
+            let prefix = Prefix(path.to_str().unwrap().to_owned());
+            prefix.clean();
+            prefix
+        }
+
+        fn file(&self, suffix: &str) -> String {
+            format!("{}{suffix}", self.0)
+        }
+
+        fn clean(&self) {
+            for suffix in [".arrivals", ".services"] {
+                let _ = fs::remove_file(self.file(suffix));
+                let _ = fs::remove_file(self.file(&format!("{suffix}{INCOMPLETE}")));
+            }
+        }
+    }
+
+    impl Drop for Prefix {
+        fn drop(&mut self) {
+            self.clean();
+        }
+    }
+
+    fn exists(path: &str) -> bool {
+        fs::symlink_metadata(path).is_ok()
+    }
+
+    /// Tapes `messages` offered times and finishes, with patience for any machine.
+    fn record(tape: Tape, writing: Writing, messages: u64) -> Recorded {
+        let mut tape = tape;
+        for ns in 0..messages {
+            tape.offered(ns * 1000);
+        }
+        writing.finish(tape.finish(), Duration::from_secs(60))
+    }
 
     #[test]
     fn a_recording_reads_back_as_the_same_trace_and_services() {
-        let dir = std::env::temp_dir();
-        let prefix = dir.join(format!("burstbuf-record-unit-{}", std::process::id()));
-        let prefix = prefix.to_str().unwrap();
-        let (mut tape, recorder) = create(prefix).unwrap();
+        let prefix = Prefix::new("record-unit");
+        let (mut tape, recorder) = create(&prefix.0, false, &[]).unwrap();
         let service = Service::model(&Model::original(), 7);
         let writing = recorder.start(service.clone()).unwrap();
         // More than a chunk, with ties (a burst) and gaps.
@@ -343,6 +522,9 @@ mod tests {
         for &ns in &offered {
             tape.offered(ns);
         }
+        // Written under the partial name meanwhile.
+        assert!(exists(&prefix.file(".arrivals.incomplete")));
+        assert!(!exists(&prefix.file(".arrivals")));
         let taped = tape.finish();
         assert_eq!(
             taped,
@@ -357,22 +539,23 @@ mod tests {
             recorded.complete && recorded.error.is_none(),
             "{recorded:?}"
         );
+        // Complete: under its own names, and nothing else left.
+        assert_eq!(recorded.arrivals, prefix.file(".arrivals"));
+        assert_eq!(recorded.services, prefix.file(".services"));
+        assert!(!exists(&prefix.file(".arrivals.incomplete")));
+        assert!(!exists(&prefix.file(".services.incomplete")));
 
         let trace = Trace::read(&recorded.arrivals, None).unwrap();
         assert_eq!(&trace.offsets[..], &offered[..]);
         let services = EmpiricalService::read(&recorded.services).unwrap();
         let expected: Vec<u64> = (0..10_000).map(|seq| service.ns(seq)).collect();
         assert_eq!(&services.times[..], &expected[..]);
-        let _ = std::fs::remove_file(&recorded.arrivals);
-        let _ = std::fs::remove_file(&recorded.services);
     }
 
     #[test]
     fn a_writer_that_does_not_finish_is_given_up_and_the_files_called_incomplete() {
-        let prefix =
-            std::env::temp_dir().join(format!("burstbuf-record-stuck-{}", std::process::id()));
-        let prefix = prefix.to_str().unwrap();
-        let (mut tape, recorder) = create(prefix).unwrap();
+        let prefix = Prefix::new("record-stuck");
+        let (mut tape, recorder) = create(&prefix.0, false, &[]).unwrap();
         let writing = recorder
             .start(Service::model(&Model::original(), 7))
             .unwrap();
@@ -392,16 +575,17 @@ mod tests {
                 .contains("still being written"),
             "{recorded:?}"
         );
+        // Left under the names that say so; nothing under the real ones.
+        assert_eq!(recorded.arrivals, prefix.file(".arrivals.incomplete"));
+        assert_eq!(recorded.services, prefix.file(".services.incomplete"));
+        assert!(!exists(&prefix.file(".arrivals")));
         drop(tape);
-        let _ = std::fs::remove_file(format!("{prefix}.arrivals"));
-        let _ = std::fs::remove_file(format!("{prefix}.services"));
     }
 
     #[test]
     fn a_writer_that_falls_behind_costs_chunks_not_the_producer() {
-        let prefix =
-            std::env::temp_dir().join(format!("burstbuf-record-lost-{}", std::process::id()));
-        let (mut tape, recorder) = create(prefix.to_str().unwrap()).unwrap();
+        let prefix = Prefix::new("record-lost");
+        let (mut tape, recorder) = create(&prefix.0, false, &[]).unwrap();
         // Nobody writes: the queue fills and the rest is counted as lost.
         for ns in 0..(CHUNK * (QUEUED + 3)) as u64 {
             tape.offered(ns);
@@ -410,7 +594,133 @@ mod tests {
         drop(recorder);
         let taped = tape.finish();
         assert_eq!(taped.messages, (CHUNK * (QUEUED + 3)) as u64);
-        let _ = std::fs::remove_file(format!("{}.arrivals", prefix.to_str().unwrap()));
-        let _ = std::fs::remove_file(format!("{}.services", prefix.to_str().unwrap()));
+    }
+
+    #[test]
+    fn lost_times_keep_the_partial_names() {
+        let prefix = Prefix::new("record-holes");
+        let (tape, recorder) = create(&prefix.0, false, &[]).unwrap();
+        let writing = recorder
+            .start(Service::model(&Model::original(), 7))
+            .unwrap();
+        let mut tape = tape;
+        tape.offered(0);
+        tape.lost = 5; // as if the writer had fallen behind
+        let recorded = writing.finish(tape.finish(), Duration::from_secs(60));
+        assert!(
+            !recorded.complete && recorded.error.is_none(),
+            "{recorded:?}"
+        );
+        assert_eq!(recorded.arrivals, prefix.file(".arrivals.incomplete"));
+        assert!(!exists(&prefix.file(".arrivals")) && !exists(&prefix.file(".services")));
+    }
+
+    #[test]
+    fn a_full_disk_leaves_the_files_under_names_that_say_so() {
+        let Ok(full) = File::options().write(true).open("/dev/full") else {
+            return; // no /dev/full here: the end-to-end test covers a write that fails
+        };
+        let prefix = Prefix::new("record-full");
+        let (tape, mut recorder) = create(&prefix.0, false, &[]).unwrap();
+        // Every write to the arrivals fails as on a full disk.
+        recorder.arrivals = BufWriter::new(full);
+        let writing = recorder
+            .start(Service::model(&Model::original(), 7))
+            .unwrap();
+        let recorded = record(tape, writing, 10_000);
+        assert!(!recorded.complete, "{recorded:?}");
+        let error = recorded.error.as_deref().unwrap();
+        assert!(
+            error.starts_with(&prefix.file(".arrivals.incomplete: ")),
+            "{error}"
+        );
+        assert_eq!(recorded.arrivals, prefix.file(".arrivals.incomplete"));
+        assert_eq!(recorded.services, prefix.file(".services.incomplete"));
+        assert!(!exists(&prefix.file(".arrivals")) && !exists(&prefix.file(".services")));
+    }
+
+    #[test]
+    fn existing_files_are_kept_unless_overwrite_and_the_input_always() {
+        let prefix = Prefix::new("record-exists");
+        let theirs = prefix.file(".services");
+        fs::write(&theirs, "12ms\n").unwrap();
+        let refused = create(&prefix.0, false, &[]).unwrap_err();
+        assert_eq!(
+            refused,
+            format!(
+                "--record: {theirs} exists; add --overwrite to replace it, or choose another PREFIX"
+            )
+        );
+        // Nothing was made on the way.
+        assert!(!exists(&prefix.file(".arrivals.incomplete")));
+        assert_eq!(fs::read_to_string(&theirs).unwrap(), "12ms\n");
+        // A partial file left by a run that was killed: the same.
+        fs::remove_file(&theirs).unwrap();
+        fs::write(prefix.file(".arrivals.incomplete"), "1\n").unwrap();
+        assert!(
+            create(&prefix.0, false, &[])
+                .unwrap_err()
+                .contains(".arrivals.incomplete exists")
+        );
+        // --overwrite replaces them, once the recording is whole.
+        fs::write(&theirs, "12ms\n").unwrap();
+        let (tape, recorder) = create(&prefix.0, true, &[]).unwrap();
+        assert_eq!(
+            fs::read_to_string(&theirs).unwrap(),
+            "12ms\n",
+            "untouched until the end"
+        );
+        let writing = recorder
+            .start(Service::model(&Model::original(), 7))
+            .unwrap();
+        let recorded = record(tape, writing, 3);
+        assert!(recorded.complete, "{recorded:?}");
+        assert_eq!(EmpiricalService::read(&theirs).unwrap().times.len(), 3);
+
+        // The run's own input, by any name, is refused even with --overwrite.
+        let input = prefix.file(".arrivals");
+        let other_name = format!(
+            "{}/./{}",
+            std::env::temp_dir().display(),
+            Path::new(&input).file_name().unwrap().to_str().unwrap()
+        );
+        for overwrite in [false, true] {
+            let refused = create(&prefix.0, overwrite, &[&other_name]).unwrap_err();
+            assert_eq!(
+                refused,
+                format!(
+                    "--record: {input} is this run's own input ({other_name}); choose another PREFIX"
+                )
+            );
+        }
+        let before = fs::read(&input).unwrap();
+        assert!(create(&prefix.0, true, &["/nonexistent", &other_name]).is_err());
+        assert_eq!(fs::read(&input).unwrap(), before, "the input is untouched");
+    }
+
+    #[test]
+    fn a_file_that_appears_during_the_run_is_not_replaced() {
+        let prefix = Prefix::new("record-race");
+        let (tape, recorder) = create(&prefix.0, false, &[]).unwrap();
+        let writing = recorder
+            .start(Service::model(&Model::original(), 7))
+            .unwrap();
+        // Someone else writes the same name meanwhile.
+        fs::write(prefix.file(".arrivals"), "theirs\n").unwrap();
+        let recorded = record(tape, writing, 3);
+        assert!(!recorded.complete, "{recorded:?}");
+        assert!(
+            recorded
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("appeared during the run"),
+            "{recorded:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(prefix.file(".arrivals")).unwrap(),
+            "theirs\n"
+        );
+        assert_eq!(recorded.arrivals, prefix.file(".arrivals.incomplete"));
     }
 }

@@ -9,6 +9,7 @@ use crate::live::record::Recorded;
 use crate::live::stall::StallFigures;
 use crate::model::WhenFull;
 use crate::stats::Verdict;
+use crate::traffic::parse::printable;
 use crate::units::seconds;
 
 /// What blocking on a full buffer cost the producer, in model seconds.
@@ -256,8 +257,14 @@ impl Summary {
 fn record_line(r: &Recorded) -> String {
     let mut line = format!(
         "recorded {} messages to {} and {}",
-        r.messages, r.arrivals, r.services
+        r.messages,
+        printable(&r.arrivals),
+        printable(&r.services)
     );
+    if !r.complete {
+        // Left under the `.incomplete` names, which say so to whoever lists them.
+        line += ", not a whole recording";
+    }
     if r.lost > 0 {
         line += &format!(
             "; INCOMPLETE: {} offered times were lost (the disk did not keep up), \
@@ -439,5 +446,33 @@ mod tests {
         assert_eq!(value["verdict"]["kind"], "not_enough_data");
         assert_eq!(value["faithful"], true);
         assert_eq!(value["schedule_lag_s"], 0.001);
+    }
+
+    #[test]
+    fn the_record_line_says_where_the_files_are_and_whether_they_are_whole() {
+        let whole = Recorded {
+            arrivals: "run.arrivals".into(),
+            services: "run.services".into(),
+            messages: 7,
+            lost: 0,
+            complete: true,
+            error: None,
+        };
+        assert_eq!(
+            record_line(&whole),
+            "recorded 7 messages to run.arrivals and run.services\n"
+        );
+        let failed = Recorded {
+            arrivals: "a\nb.arrivals.incomplete".into(),
+            services: "a\nb.services.incomplete".into(),
+            complete: false,
+            error: Some("a\\nb.arrivals.incomplete: No space left on device".into()),
+            ..whole
+        };
+        assert_eq!(
+            record_line(&failed),
+            "recorded 7 messages to a\\nb.arrivals.incomplete and a\\nb.services.incomplete, \
+             not a whole recording; FAILED: a\\nb.arrivals.incomplete: No space left on device\n"
+        );
     }
 }
