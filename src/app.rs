@@ -251,7 +251,15 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     } else {
         Target::Stdout
     };
-    let writer = Writer::start(target.open()?, config.colour, target == Target::Stdout)?;
+    // The live gauge goes through the terminal's own non-blocking
+    // descriptor: a terminal that stops reading cannot hold the writer in a
+    // write that the end of the run could not take back.
+    let out = if live {
+        terminal::output()?
+    } else {
+        target.open()?
+    };
+    let writer = Writer::start(out, config.colour, target == Target::Stdout)?;
     let clock = Clock::start(config.speed);
     // The buffer under study. The one place the capacity is a `usize`: at
     // most MAX_CAPACITY, it fits.
@@ -304,7 +312,12 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
         PATIENCE_DRAINED
     };
     let finished = writer.finish(patience);
-    if stops.hung_up() || (live && finished == Finished::Stuck) {
+    // A terminal that takes nothing (its reader stopped: a stopped tmux):
+    // the writer gives up what it has not written, so that the bytes that
+    // restore the terminal come after all it wrote. Only a writer stuck in a
+    // blocking write cannot, and then nothing more is written there.
+    let stuck = live && finished == Finished::Stuck && !writer.abandon(PATIENCE);
+    if stops.hung_up() || stuck {
         terminal::forsake();
     }
     drop(guard);

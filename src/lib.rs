@@ -22,7 +22,8 @@
 //!   - `ui::illustrator`: the drawing thread: events in, frames or log lines out; keys.
 //!   - [`ui::gauge`]: the picture and the log line, as pure functions of a [`ui::gauge::Snapshot`].
 //!   - [`ui::screen`]: writes frames to a terminal, only what changed, one flush per frame.
-//!   - `ui::terminal`: entering and restoring the terminal, and the panic hook.
+//!   - `ui::terminal`: entering and restoring the terminal, and the panic hook;
+//!     the gauge's own non-blocking descriptor, so a stalled terminal is given back too.
 //!   - `ui::writer`: the writer thread: the only one that writes frames and log
 //!     lines; keeps the latest, drops what a slow reader cannot take.
 //!   - `ui::signals`: signal threads: SIGINT/SIGTERM counted, SIGHUP, Ctrl-Z and `fg`.

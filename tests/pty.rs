@@ -23,6 +23,9 @@ struct Session {
     output: Arc<Mutex<Vec<u8>>>,
     /// Tells the reader thread to let go of its copy of the terminal after its next read.
     stop_reading: Arc<AtomicBool>,
+    /// While set, the reader thread reads nothing after its next read: the
+    /// terminal's queue fills, as when its reader (tmux, ssh) is stopped.
+    stall: Arc<AtomicBool>,
     /// Closed by the reader thread when it has read everything (end of file)
     /// or let go: after that, `output` is complete.
     read_all: mpsc::Receiver<()>,
@@ -56,7 +59,9 @@ fn start(args: &[&str], rows: u16, cols: u16, env: &[(&str, &str)]) -> Session {
     let mut reader = pair.master.try_clone_reader().unwrap();
     let output = Arc::new(Mutex::new(Vec::new()));
     let stop_reading = Arc::new(AtomicBool::new(false));
+    let stall = Arc::new(AtomicBool::new(false));
     let (sink, stop) = (Arc::clone(&output), Arc::clone(&stop_reading));
+    let stalled = Arc::clone(&stall);
     let (done, read_all) = mpsc::channel::<()>();
     thread::spawn(move || {
         // Dropped when this thread ends, which closes the channel.
@@ -67,6 +72,9 @@ fn start(args: &[&str], rows: u16, cols: u16, env: &[(&str, &str)]) -> Session {
             if stop.load(Ordering::Relaxed) {
                 break; // drops this copy of the master
             }
+            while stalled.load(Ordering::Relaxed) {
+                thread::sleep(Duration::from_millis(5));
+            }
         }
     });
     let writer = pair.master.take_writer().unwrap();
@@ -76,6 +84,7 @@ fn start(args: &[&str], rows: u16, cols: u16, env: &[(&str, &str)]) -> Session {
         writer,
         output,
         stop_reading,
+        stall,
         read_all,
     }
 }
@@ -144,17 +153,19 @@ impl Session {
     }
 
     /// The alternate screen was entered and left, the cursor shown again, and
-    /// raw mode is off (line editing and echo are back).
+    /// raw mode is off (line editing and echo are back). Left and shown
+    /// last: after the last time the screen was entered and the cursor hidden.
     fn assert_restored(&self) {
         let text = self.text();
         let entered = text
-            .find("\x1b[?1049h")
+            .rfind("\x1b[?1049h")
             .expect("entered the alternate screen");
         let left = text
             .rfind("\x1b[?1049l")
             .expect("left the alternate screen");
+        let hidden = text.rfind("\x1b[?25l").expect("hid the cursor");
         let shown = text.rfind("\x1b[?25h").expect("showed the cursor");
-        assert!(entered < left && entered < shown, "{text:?}");
+        assert!(entered < left && hidden < shown, "{text:?}");
         let stty = format!(" {} ", self.stty().replace('\n', " "));
         assert!(
             stty.contains(" icanon ") && stty.contains(" echo "),
@@ -331,6 +342,64 @@ fn a_closed_terminal_exits_with_129_at_once() {
     };
     assert_eq!(status.exit_code(), 129, "{status:?}");
     eprintln!("exit 129 {:?} after the terminal closed", closed.elapsed());
+}
+
+/// Bytes the process has written so far (`wchar` of /proc/PID/io).
+fn written(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("wchar: "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_abort_while_the_terminal_takes_nothing_still_gives_it_back() {
+    // The terminal's reader stops, as a stopped tmux does: the queue fills
+    // and the gauge's writes wait. Then INT and TERM: the run ends, and the
+    // bytes that leave the alternate screen and show the cursor must be the
+    // last the terminal gets from it when its reader comes back.
+    let mut s = start(&["--speed=50", "--seed=7", "--duration=0s"], 30, 120, &[]);
+    s.wait_for("P:");
+    let pid = s.child.process_id().unwrap();
+    s.stall.store(true, Ordering::Relaxed);
+    // Stalled: the frames change all the time at this speed, so a second
+    // in which the program could write nothing means the queue is full.
+    let (mut last, mut flat_since) = (written(pid), Instant::now());
+    let stalling = Instant::now();
+    while flat_since.elapsed() < Duration::from_secs(1) {
+        assert!(
+            stalling.elapsed() < PATIENCE,
+            "the terminal never filled up"
+        );
+        thread::sleep(Duration::from_millis(50));
+        let now = written(pid);
+        if now != last {
+            (last, flat_since) = (now, Instant::now());
+        }
+    }
+    s.signal("INT");
+    s.signal("TERM");
+    let signalled = Instant::now();
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(
+            signalled.elapsed() < Duration::from_secs(10),
+            "still running after INT and TERM, its terminal stalled"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    let took = signalled.elapsed();
+    // The reader comes back and reads everything the program left.
+    s.stall.store(false, Ordering::Relaxed);
+    let (status, _) = s.wait_exit();
+    assert_eq!(status.exit_code(), 130, "{:?}", s.text());
+    s.assert_restored();
+    // The summary comes after, on the screen the shell will use.
+    let text = s.text();
+    let left = text.rfind("\x1b[?1049l").unwrap();
+    assert!(text[left..].contains("aborted"), "{:?}", &text[left..]);
+    eprintln!("exit {took:?} after INT and TERM with the terminal stalled");
 }
 
 /// The process's state letter from /proc/PID/stat: `T` when stopped.

@@ -11,7 +11,11 @@
 //! The thread is detached: at the end `app` waits for it only while it makes
 //! progress ([`Writer::finish`]), and the process may exit with it still
 //! blocked in `write`. It writes to its own duplicate of the descriptor, so it
-//! never holds the lock of `io::stdout()` that others need.
+//! never holds the lock of `io::stdout()` that others need. On the live
+//! terminal that descriptor is non-blocking ([`crate::ui::terminal::output`]):
+//! a write the terminal does not take is tried again every few milliseconds,
+//! so the writer can be told to give up ([`Writer::abandon`]) and the
+//! terminal be restored after it.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -24,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::ui::gauge::Line;
 use crate::ui::screen::Screen;
+use crate::ui::terminal::RETRY;
 
 /// Log lines that may wait for a slow reader before the oldest is dropped.
 pub const MAX_LINES: usize = 64;
@@ -67,6 +72,10 @@ struct Pending {
     idle: bool,
     /// Suspended (Ctrl-Z): nothing is written until resumed.
     paused: bool,
+    /// Told to give up: what is not written yet never will be.
+    abandoned: bool,
+    /// The thread has ended: it will write nothing more.
+    stopped: bool,
 }
 
 impl Pending {
@@ -135,7 +144,7 @@ impl Writer {
     /// Replaces any frame not yet written.
     pub fn frame(&self, lines: Vec<Line>) {
         let mut p = self.pending();
-        if p.failed {
+        if p.failed || p.abandoned {
             return;
         }
         p.frame = Some(lines);
@@ -152,7 +161,7 @@ impl Writer {
     /// one if [`MAX_LINES`] already wait.
     pub fn line(&self, line: String) {
         let mut p = self.pending();
-        if p.failed {
+        if p.failed || p.abandoned {
             return;
         }
         if p.lines.len() >= MAX_LINES {
@@ -206,6 +215,25 @@ impl Writer {
         self.inner.wake.notify_all();
     }
 
+    /// Gives up on what is not written yet, even in the middle of a frame
+    /// the terminal is not taking, and waits at most `patience` for the
+    /// thread to end. True if it has: nothing more will be written, so
+    /// whatever is written next comes after all of it. (False only if it is
+    /// stuck in a blocking write.)
+    pub fn abandon(&self, patience: Duration) -> bool {
+        let mut p = self.pending();
+        p.abandoned = true;
+        p.frame = None;
+        p.lines.clear();
+        self.inner.wake.notify_all();
+        let (p, _) = self
+            .inner
+            .wake
+            .wait_timeout_while(p, patience, |p| !p.stopped)
+            .unwrap_or_else(|e| e.into_inner());
+        p.stopped
+    }
+
     /// No more will come. Waits until everything is written, for as long as
     /// writes keep completing, but no longer than `patience` without one.
     pub fn finish(&self, patience: Duration) -> Finished {
@@ -237,12 +265,55 @@ enum Work {
 }
 
 fn write_loop(inner: &Inner) {
+    write_all_work(inner);
+    let mut p = lock(&inner.pending);
+    p.stopped = true;
+    p.idle = true;
+    inner.wake.notify_all();
+}
+
+/// Writes `bytes` whole to `out`: on a non-blocking descriptor the terminal
+/// may not take them at once, and then they are tried again every
+/// [`RETRY`] until it does, or until the writer is abandoned (then
+/// `Ok(false)`). A part taken counts as progress for [`Writer::finish`].
+fn write_out(inner: &Inner, out: &mut File, bytes: &[u8]) -> io::Result<bool> {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match out.write(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                rest = &rest[n..];
+                if !rest.is_empty() {
+                    lock(&inner.pending).progress += 1;
+                    inner.wake.notify_all();
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let p = lock(&inner.pending);
+                if p.abandoned {
+                    return Ok(false);
+                }
+                // Woken early by `abandon`.
+                let _ = inner.wake.wait_timeout(p, RETRY);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    out.flush().map(|()| true)
+}
+
+/// The thread's work until it is closed and done, fails or is abandoned.
+fn write_all_work(inner: &Inner) {
     let mut screen = Screen::new(inner.colour);
     let mut bytes = Vec::with_capacity(1 << 14);
     loop {
         let work = {
             let mut p = lock(&inner.pending);
             loop {
+                if p.abandoned {
+                    return;
+                }
                 if p.has_work() && !p.paused {
                     break;
                 }
@@ -274,21 +345,20 @@ fn write_loop(inner: &Inner) {
                 Ok(())
             }
         };
-        let written = made.and_then(|()| {
-            let mut out = lock(&inner.out);
-            out.write_all(&bytes).and_then(|()| out.flush())
-        });
+        let written = made.and_then(|()| write_out(inner, &mut lock(&inner.out), &bytes));
         let mut p = lock(&inner.pending);
         p.progress += 1;
-        if let Err(e) = written {
-            // Give up on this output: keep nothing, so memory stays bounded.
-            p.error = Some(e);
-            p.failed = true;
-            p.frame = None;
-            p.lines.clear();
-            p.idle = true;
-            inner.wake.notify_all();
-            return;
+        match written {
+            Ok(true) => {}
+            Ok(false) => return, // abandoned
+            Err(e) => {
+                // Give up on this output: keep nothing, so memory stays bounded.
+                p.error = Some(e);
+                p.failed = true;
+                p.frame = None;
+                p.lines.clear();
+                return;
+            }
         }
         inner.wake.notify_all();
     }
@@ -353,6 +423,11 @@ mod tests {
     /// A writer whose socket is already full: its first write blocks until
     /// the reader reads, whenever the thread gets to run.
     fn full_pair() -> (Writer, UnixStream) {
+        full_pair_blocking(true)
+    }
+
+    /// The same; `blocking: false` as the live terminal's own descriptor is.
+    fn full_pair_blocking(blocking: bool) -> (Writer, UnixStream) {
         let (mut a, b) = UnixStream::pair().unwrap();
         a.set_nonblocking(true).unwrap();
         // Big writes, then one-byte ones: the kernel refuses even a byte.
@@ -366,7 +441,7 @@ mod tests {
                 }
             }
         }
-        a.set_nonblocking(false).unwrap();
+        a.set_nonblocking(!blocking).unwrap();
         let file = File::from(std::os::fd::OwnedFd::from(a));
         (Writer::start(file, false, true).unwrap(), b)
     }
@@ -389,6 +464,30 @@ mod tests {
         assert_eq!(writer.finish(Duration::from_millis(200)), Finished::Stuck);
         // Stuck for the right reason: not one write completed.
         assert_eq!(writer.pending().progress, 0);
+    }
+
+    #[test]
+    fn a_writer_on_a_terminal_that_takes_nothing_can_be_abandoned() {
+        // Non-blocking and full, as the live terminal's descriptor is when
+        // its reader has stopped: the writer tries again and again.
+        let (writer, mut reader) = full_pair_blocking(false);
+        let frame = vec![Line {
+            text: "frame".into(),
+            alert: false,
+        }];
+        writer.frame(frame.clone());
+        assert_eq!(writer.finish(Duration::from_millis(200)), Finished::Stuck);
+        // Patience for any machine: it lets go within a retry or two.
+        assert!(writer.abandon(Duration::from_secs(60)));
+        // It has ended: whatever the reader takes now, nothing more comes.
+        reader.set_nonblocking(true).unwrap();
+        let mut taken = Vec::new();
+        let _ = reader.read_to_end(&mut taken);
+        assert!(taken.iter().all(|&b| b == b'-'), "only the filling came");
+        writer.frame(frame);
+        assert_eq!(writer.finish(Duration::from_secs(60)), Finished::Done);
+        let mut more = [0u8; 16];
+        assert!(matches!(reader.read(&mut more), Err(e) if e.kind() == io::ErrorKind::WouldBlock));
     }
 
     #[test]
