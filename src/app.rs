@@ -230,7 +230,7 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
         let _ = writeln!(
             io::stderr(),
             "burstbuf: replaying {} ({}): {} of {} lines over {}, {} out of order (sorted){}",
-            trace.name,
+            crate::traffic::parse::printable(&trace.name),
             trace.format.name(),
             config.messages.unwrap_or(trace.lines()),
             trace.lines(),

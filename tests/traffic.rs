@@ -598,6 +598,15 @@ fn control_characters_in_paths_stay_on_one_line() {
     );
     let stderr = refused(burstbuf(&["fit", "no\nsuch\rfile"]).output().unwrap());
     assert!(stderr.starts_with("error: no\\nsuch\\rfile: "), "{stderr}");
+    // A file that is read, named in a one-line error about an option.
+    let odd = TempFile::new("odd\nname.log", "1700000000\n1700000001\n");
+    let output = burstbuf(&["sweep", "--arrivals-from", odd.path(), "--duration=1h"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("odd\\nname.log"), "{stderr}");
 }
 
 #[test]

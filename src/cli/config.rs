@@ -14,6 +14,7 @@ use super::args::{
 };
 use crate::model::{ArrivalKind, Model, ServiceKind, Stall, WhenFull};
 use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
+use crate::traffic::parse::printable;
 use crate::traffic::{EmpiricalService, ServiceOrder, TimeFormat, Trace};
 use crate::ui::gauge::Glyphs;
 use crate::ui::metrics;
@@ -140,7 +141,7 @@ fn trace_duration(trace: &Trace, given: Option<Duration>) -> Result<Duration, cl
             "invalid value '{}' for '--duration <DUR>': longer than the trace {} \
              ({}); leave --duration out to replay all of it",
             humantime::format_duration(d),
-            trace.name,
+            printable(&trace.name),
             humantime::format_duration(span)
         ))),
         Some(d) => Ok(d),
