@@ -502,6 +502,19 @@ mod tests {
         fs::symlink_metadata(path).is_ok()
     }
 
+    /// A recording of the original model's service times, started under `prefix`.
+    fn started(prefix: &Prefix, overwrite: bool) -> (Tape, Writing) {
+        let (tape, recorder) = create(&prefix.0, overwrite, &[]).unwrap();
+        let service = Service::model(&Model::original(), 7);
+        (tape, recorder.start(service).unwrap())
+    }
+
+    /// Why a recording that must have failed did.
+    fn failure(recorded: &Recorded) -> &str {
+        assert!(!recorded.complete, "{recorded:?}");
+        recorded.error.as_deref().expect("an error")
+    }
+
     /// Tapes `messages` offered times and finishes, with patience for any machine.
     fn record(tape: Tape, writing: Writing, messages: u64) -> Recorded {
         let mut tape = tape;
@@ -555,10 +568,7 @@ mod tests {
     #[test]
     fn a_writer_that_does_not_finish_is_given_up_and_the_files_called_incomplete() {
         let prefix = Prefix::new("record-stuck");
-        let (mut tape, recorder) = create(&prefix.0, false, &[]).unwrap();
-        let writing = recorder
-            .start(Service::model(&Model::original(), 7))
-            .unwrap();
+        let (mut tape, writing) = started(&prefix, false);
         tape.offered(0);
         // The tape is still open, so the writer is still waiting for times.
         let taped = Taped {
@@ -566,13 +576,8 @@ mod tests {
             lost: 0,
         };
         let recorded = writing.finish(taped, Duration::from_millis(20));
-        assert!(!recorded.complete, "{recorded:?}");
         assert!(
-            recorded
-                .error
-                .as_deref()
-                .unwrap()
-                .contains("still being written"),
+            failure(&recorded).contains("still being written"),
             "{recorded:?}"
         );
         // Left under the names that say so; nothing under the real ones.
@@ -599,10 +604,7 @@ mod tests {
     #[test]
     fn lost_times_keep_the_partial_names() {
         let prefix = Prefix::new("record-holes");
-        let (tape, recorder) = create(&prefix.0, false, &[]).unwrap();
-        let writing = recorder
-            .start(Service::model(&Model::original(), 7))
-            .unwrap();
+        let (tape, writing) = started(&prefix, false);
         let mut tape = tape;
         tape.offered(0);
         tape.lost = 5; // as if the writer had fallen behind
@@ -628,8 +630,7 @@ mod tests {
             .start(Service::model(&Model::original(), 7))
             .unwrap();
         let recorded = record(tape, writing, 10_000);
-        assert!(!recorded.complete, "{recorded:?}");
-        let error = recorded.error.as_deref().unwrap();
+        let error = failure(&recorded);
         assert!(
             error.starts_with(&prefix.file(".arrivals.incomplete: ")),
             "{error}"
@@ -664,15 +665,12 @@ mod tests {
         );
         // --overwrite replaces them, once the recording is whole.
         fs::write(&theirs, "12ms\n").unwrap();
-        let (tape, recorder) = create(&prefix.0, true, &[]).unwrap();
+        let (tape, writing) = started(&prefix, true);
         assert_eq!(
             fs::read_to_string(&theirs).unwrap(),
             "12ms\n",
             "untouched until the end"
         );
-        let writing = recorder
-            .start(Service::model(&Model::original(), 7))
-            .unwrap();
         let recorded = record(tape, writing, 3);
         assert!(recorded.complete, "{recorded:?}");
         assert_eq!(EmpiricalService::read(&theirs).unwrap().times.len(), 3);
@@ -701,20 +699,12 @@ mod tests {
     #[test]
     fn a_file_that_appears_during_the_run_is_not_replaced() {
         let prefix = Prefix::new("record-race");
-        let (tape, recorder) = create(&prefix.0, false, &[]).unwrap();
-        let writing = recorder
-            .start(Service::model(&Model::original(), 7))
-            .unwrap();
+        let (tape, writing) = started(&prefix, false);
         // Someone else writes the same name meanwhile.
         fs::write(prefix.file(".arrivals"), "theirs\n").unwrap();
         let recorded = record(tape, writing, 3);
-        assert!(!recorded.complete, "{recorded:?}");
         assert!(
-            recorded
-                .error
-                .as_deref()
-                .unwrap()
-                .contains("appeared during the run"),
+            failure(&recorded).contains("appeared during the run"),
             "{recorded:?}"
         );
         assert_eq!(

@@ -642,14 +642,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_head_sent_in_time_is_answered_even_if_looked_at_late() {
+    /// A connection accepted at the returned moment, whose client has sent
+    /// `bytes`, all of which have reached the server's socket.
+    fn having_sent(bytes: &[u8]) -> (TcpStream, Connection, Instant) {
         let (mut client, server) = pair();
         let accepted = Instant::now();
+        client.write_all(bytes).unwrap();
+        arrived(&server, bytes.len());
+        (client, Connection::new(server, accepted, LIMITS), accepted)
+    }
+
+    #[test]
+    fn a_head_sent_in_time_is_answered_even_if_looked_at_late() {
         let request = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
-        client.write_all(request).unwrap();
-        arrived(&server, request.len());
-        let mut c = Connection::new(server, accepted, LIMITS);
+        let (mut client, mut c, accepted) = having_sent(request);
         // The first look comes long after the deadline: the head is there, so it is answered.
         assert_eq!(
             c.advance(&echo, false, accepted + 10 * HEAD_TIMEOUT),
@@ -663,12 +669,8 @@ mod tests {
 
     #[test]
     fn a_head_that_is_still_partial_at_the_deadline_is_closed() {
-        let (mut client, server) = pair();
-        let accepted = Instant::now();
         let partial = b"GET /metrics HTTP/1.1\r\nHo";
-        client.write_all(partial).unwrap();
-        arrived(&server, partial.len());
-        let mut c = Connection::new(server, accepted, LIMITS);
+        let (mut client, mut c, accepted) = having_sent(partial);
         assert_eq!(c.advance(&echo, false, accepted), Next::Keep);
         assert!(matches!(&c.phase, Phase::Reading(head) if head.len() == partial.len()));
         assert_eq!(
