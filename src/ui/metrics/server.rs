@@ -45,6 +45,8 @@ pub const POLL: Duration = Duration::from_millis(5);
 pub const TICK: Duration = Duration::from_millis(50);
 /// How soon it looks again after it has just accepted some.
 const FLOOD_POLL: Duration = Duration::from_millis(1);
+/// Connections the kernel may hold for the server before it accepts them.
+const BACKLOG: i32 = 4096;
 /// Headers parsed at most; a head with more gets 431.
 const MAX_HEADERS: usize = 32;
 
@@ -78,6 +80,11 @@ struct Limits {
 impl Server {
     pub fn bind(addr: SocketAddr, public: bool) -> io::Result<Server> {
         let listener = TcpListener::bind(addr)?;
+        // std listens with a queue of 128 connections not yet accepted; in a
+        // flood, one that finds it full is retried by its kernel only after
+        // a second (then 3 s). A longer queue (the kernel caps it at
+        // net.core.somaxconn) rides out the moments the thread is not running.
+        rustix::net::listen(&listener, BACKLOG)?;
         // Polled, so the one thread can also read, write and see the run end.
         listener.set_nonblocking(true)?;
         Ok(Server {
