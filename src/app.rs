@@ -239,7 +239,7 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
             if config.load == 1.0 {
                 String::new()
             } else {
-                format!(", at {}x load", config.load)
+                format!(", at {}x load", crate::units::factor(config.load))
             }
         );
     }

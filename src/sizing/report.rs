@@ -10,7 +10,7 @@ use crate::sizing::sweep::{
     several_recommendations,
 };
 use crate::traffic::ServiceOrder;
-use crate::units::seconds;
+use crate::units::{factor, seconds};
 
 /// How the interval is computed, for the report and the JSON.
 pub const INTERVAL_METHOD: &str = "Student t over the runs' full shares, widened to at least \
@@ -48,7 +48,7 @@ impl Recommendation {
         );
         let how = confidence(self.runs);
         let mut at = match self.load {
-            Some(load) => format!(" at {load}x load"),
+            Some(load) => format!(" at {}x load", factor(load)),
             None => String::new(),
         };
         if let Some(policy) = self.when_full {
@@ -198,7 +198,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
     let load = |r: Option<&Row>| match (loads, r) {
         (false, _) => String::new(),
         (true, None) => format!(" {:>6}", "load"),
-        (true, Some(r)) => format!(" {:>6}", r.load.unwrap_or(1.0)),
+        (true, Some(r)) => format!(" {:>6}", factor(r.load.unwrap_or(1.0))),
     };
     // The what-if columns, each only where it has figures.
     let policies = rows.iter().any(|r| r.when_full.is_some());
@@ -414,7 +414,7 @@ pub fn csv(rows: &[Row]) -> String {
             r.mean_in_buffer_s,
             opt(r.throughput),
             if loads {
-                format!(",{}", r.load.unwrap_or(1.0))
+                format!(",{}", factor(r.load.unwrap_or(1.0)))
             } else {
                 String::new()
             }
@@ -556,7 +556,7 @@ pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
                 if runs > 1 { "Mean share" } else { "Share" },
                 legend(consumers, &drawn, ""),
                 if traffic.swept() {
-                    format!(" at {}x load", traffic.loads[0])
+                    format!(" at {}x load", factor(traffic.loads[0]))
                 } else {
                     String::new()
                 }
@@ -635,7 +635,11 @@ fn heading(config: &SweepConfig, points: usize) -> String {
         ),
     };
     let service = if traffic.swept() {
-        let list: Vec<String> = traffic.loads.iter().map(|l| format!("{l}x")).collect();
+        let list: Vec<String> = traffic
+            .loads
+            .iter()
+            .map(|&l| format!("{}x", factor(l)))
+            .collect();
         format!("{service}; load {}", list.join(", "))
     } else {
         service
