@@ -19,7 +19,12 @@ const BUCKETS: usize = ((64 - SUB_BITS + 1) as usize) * SUB as usize;
 pub struct AtomicHistogram {
     buckets: Box<[AtomicU64]>,
     count: AtomicU64,
+    /// The sum, modulo 2^64 ns (584 years), and how many times an add
+    /// wrapped it: together an exact `u128` total that no run can overflow.
+    /// (Each `fetch_add` sees the value just before it, so it knows whether
+    /// it wrapped, whatever other threads do.)
     sum_ns: AtomicU64,
+    sum_wraps: AtomicU64,
     max_ns: AtomicU64,
 }
 
@@ -63,6 +68,7 @@ impl AtomicHistogram {
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
             count: AtomicU64::new(0),
             sum_ns: AtomicU64::new(0),
+            sum_wraps: AtomicU64::new(0),
             max_ns: AtomicU64::new(0),
         }
     }
@@ -71,7 +77,9 @@ impl AtomicHistogram {
         let ns = nanos(value);
         self.buckets[bucket_of(ns)].fetch_add(1, Relaxed);
         self.count.fetch_add(1, Relaxed);
-        self.sum_ns.fetch_add(ns, Relaxed);
+        if self.sum_ns.fetch_add(ns, Relaxed).checked_add(ns).is_none() {
+            self.sum_wraps.fetch_add(1, Relaxed);
+        }
         self.max_ns.fetch_max(ns, Relaxed);
     }
 
@@ -80,7 +88,11 @@ impl AtomicHistogram {
     }
 
     pub fn total(&self) -> Duration {
-        Duration::from_nanos(self.sum_ns.load(Relaxed))
+        from_total_ns(self.sum_total_ns())
+    }
+
+    fn sum_total_ns(&self) -> u128 {
+        (u128::from(self.sum_wraps.load(Relaxed)) << 64) | u128::from(self.sum_ns.load(Relaxed))
     }
 
     pub fn max(&self) -> Duration {
@@ -98,7 +110,7 @@ impl AtomicHistogram {
     /// sum and maximum miss; those may include one the buckets do not yet.
     pub fn snapshot(&self) -> Histogram {
         let buckets: Box<[u64]> = self.buckets.iter().map(|b| b.load(Relaxed)).collect();
-        let sum_ns = self.sum_ns.load(Relaxed);
+        let sum_ns = self.sum_total_ns();
         let max_ns = self.max_ns.load(Relaxed);
         Histogram {
             count: buckets.iter().sum(),
@@ -121,7 +133,8 @@ impl AtomicHistogram {
 pub struct Histogram {
     buckets: Box<[u64]>,
     count: u64,
-    sum_ns: u64,
+    /// In `u128`: a sum of waits may pass 2^64 ns (a long overloaded replay).
+    sum_ns: u128,
     max_ns: u64,
 }
 
@@ -140,7 +153,7 @@ impl Histogram {
     pub fn record_ns(&mut self, ns: u64) {
         self.buckets[bucket_of(ns)] += 1;
         self.count += 1;
-        self.sum_ns = self.sum_ns.saturating_add(ns);
+        self.sum_ns += u128::from(ns);
         self.max_ns = self.max_ns.max(ns);
     }
 
@@ -149,7 +162,7 @@ impl Histogram {
     }
 
     pub fn total(&self) -> Duration {
-        Duration::from_nanos(self.sum_ns)
+        from_total_ns(self.sum_ns)
     }
 
     pub fn max(&self) -> Duration {
@@ -169,6 +182,13 @@ impl Histogram {
 
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A total of nanoseconds as a `Duration` (which holds 2^64 seconds: any
+/// sum of `u64` nanoseconds a run can make).
+fn from_total_ns(ns: u128) -> Duration {
+    let secs = u64::try_from(ns / 1_000_000_000).unwrap_or(u64::MAX);
+    Duration::new(secs, (ns % 1_000_000_000) as u32)
 }
 
 /// The `q` quantile of bucket counts: the middle of the bucket where the rank
@@ -258,5 +278,24 @@ mod tests {
         assert_eq!(atomic.total(), plain.total());
         assert_eq!(atomic.max(), plain.max());
         assert_eq!(atomic.count(), plain.count());
+    }
+
+    #[test]
+    fn totals_pass_two_to_the_64_nanoseconds_without_saturating() {
+        // Three waits of 2^63 ns (292 years each): 2^64 + 2^63 ns in all.
+        let (atomic, mut plain) = (AtomicHistogram::new(), Histogram::default());
+        let wait = 1u64 << 63;
+        for _ in 0..3 {
+            atomic.record(Duration::from_nanos(wait));
+            plain.record_ns(wait);
+        }
+        let total = 3 * u128::from(wait);
+        let expected = Duration::new(
+            (total / 1_000_000_000) as u64,
+            (total % 1_000_000_000) as u32,
+        );
+        assert_eq!(plain.total(), expected);
+        assert_eq!(atomic.total(), expected);
+        assert_eq!(atomic.snapshot().total(), expected);
     }
 }

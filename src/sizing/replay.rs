@@ -119,7 +119,7 @@ impl Stalls {
         for (&(from, end), effect) in self.spans.iter().zip(self.effects.iter_mut()) {
             if from <= at && at < end {
                 effect.full_count += 1;
-                effect.blocked_ns += waited;
+                effect.blocked_ns += u128::from(waited);
             }
         }
     }

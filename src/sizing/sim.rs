@@ -51,7 +51,9 @@ struct StallSpan {
 pub struct StallEffect {
     pub backlog_peak: u64,
     pub full_count: u64,
-    pub blocked_ns: u64,
+    /// A sum of waits: in `u128`, as every nanosecond total, so that no
+    /// number of long waits overflows it (`u64` holds 584 years).
+    pub blocked_ns: u128,
 }
 
 impl Queue {
@@ -127,7 +129,7 @@ impl Queue {
         for (s, effect) in self.stalls.iter().zip(self.stall_effects.iter_mut()) {
             if s.at <= at && at < s.end {
                 effect.full_count += 1;
-                effect.blocked_ns += waited;
+                effect.blocked_ns += u128::from(waited);
             }
         }
     }
