@@ -74,7 +74,10 @@ pub fn compare(trace: &Trace, service: Duration, consumers: u32, target: f64) ->
                     capacity,
                     consumers,
                     horizon: Some(span),
-                    messages: None,
+                    // The stream offers about `lines` over the span; a mean gap
+                    // below a nanosecond rounds to none, and then only this
+                    // bound keeps model time from standing still.
+                    messages: Some(lines.saturating_mul(4).max(1024)),
                     when_full: WhenFull::Block,
                 },
                 &|seq| fixed.ns(seq),
