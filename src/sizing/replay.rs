@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use crate::histogram::Histogram;
 use crate::model::{Stall, WhenFull};
-use crate::sizing::sim::{Outcome, StallEffect};
+use crate::sizing::sim::{Outcome, POLL, StallEffect};
 use crate::traffic::Service;
 use crate::traffic::trace::scaled;
 
@@ -52,7 +52,7 @@ pub struct Replay<'a> {
 
 /// Replays the arrivals to the end of the drain, blocking when full, without stalls.
 pub fn replay(replay: &Replay, service: &Service) -> Outcome {
-    replay_blocking(replay, service, &mut Stalls::new(&[]))
+    replay_what_if(replay, service, WhenFull::Block, &[])
 }
 
 /// Replays the arrivals to the end of the drain with a policy for a full
@@ -63,13 +63,35 @@ pub fn replay_what_if(
     when_full: WhenFull,
     stalls: &[Stall],
 ) -> Outcome {
+    match replay_what_if_within(replay, service, when_full, stalls, &|| false) {
+        Some(outcome) => outcome,
+        None => unreachable!("a replay that cannot be interrupted was"),
+    }
+}
+
+/// [`replay_what_if`], asking `interrupted` every [`POLL`] lines whether to
+/// give up (`None`). Its work is one step a line, whatever the trace's span
+/// or the load: the caller bounds it by the lines it hands over.
+pub fn replay_what_if_within(
+    replay: &Replay,
+    service: &Service,
+    when_full: WhenFull,
+    stalls: &[Stall],
+    interrupted: &dyn Fn() -> bool,
+) -> Option<Outcome> {
     let mut stalls = Stalls::new(stalls);
     match when_full {
-        WhenFull::Block => replay_blocking(replay, service, &mut stalls),
+        WhenFull::Block => replay_blocking(replay, service, &mut stalls, interrupted),
         WhenFull::DropNewest | WhenFull::DropOldest => {
-            replay_dropping(replay, service, when_full, &mut stalls).0
+            replay_dropping(replay, service, when_full, &mut stalls, interrupted).map(|(o, _)| o)
         }
     }
+}
+
+/// Whether to ask, at line `i`, if the replay should give up.
+#[inline]
+fn poll(i: usize) -> bool {
+    i > 0 && (i as u64).is_multiple_of(POLL)
 }
 
 /// Consumer outages in nanoseconds, and what each cost (as [`super::sim`] records them).
@@ -126,7 +148,12 @@ impl Stalls {
 }
 
 /// The issue-10 recurrence, with starts moved out of stalls.
-fn replay_blocking(replay: &Replay, service: &Service, stalls: &mut Stalls) -> Outcome {
+fn replay_blocking(
+    replay: &Replay,
+    service: &Service,
+    stalls: &mut Stalls,
+    interrupted: &dyn Fn() -> bool,
+) -> Option<Outcome> {
     let stalled = stalls.any();
     let n = replay.offsets.len();
     let consumers = replay.consumers.max(1) as usize;
@@ -145,6 +172,9 @@ fn replay_blocking(replay: &Replay, service: &Service, stalls: &mut Stalls) -> O
     let mut blocked = Histogram::default();
     let capacity = replay.capacity;
     for (i, &offset) in replay.offsets.iter().enumerate() {
+        if poll(i) && interrupted() {
+            return None;
+        }
         let t = scaled(offset, replay.load);
         // The consumer free soonest takes the message.
         let (mut best, mut free) = (0, free_at[0]);
@@ -196,7 +226,7 @@ fn replay_blocking(replay: &Replay, service: &Service, stalls: &mut Stalls) -> O
         u64::try_from(replay.produce.as_nanos()).unwrap_or(u64::MAX),
         replay.load,
     );
-    Outcome {
+    Some(Outcome {
         produced,
         full_count,
         dropped: 0,
@@ -206,19 +236,20 @@ fn replay_blocking(replay: &Replay, service: &Service, stalls: &mut Stalls) -> O
         produce_s: produce as f64 / 1e9,
         end_s: end as f64 / 1e9,
         stalls: std::mem::take(&mut stalls.effects),
-    }
+    })
 }
 
 /// A drop policy: nobody blocks. Consumers take waiting messages FIFO as
 /// they free up (never during a stall, never before the message came); a
 /// caller that finds K waiting drops its own message or the oldest waiting.
-/// Returns the outcome and how many messages were consumed.
+/// Returns the outcome and how many messages were consumed; `None` if interrupted.
 fn replay_dropping(
     replay: &Replay,
     service: &Service,
     when_full: WhenFull,
     stalls: &mut Stalls,
-) -> (Outcome, u64) {
+    interrupted: &dyn Fn() -> bool,
+) -> Option<(Outcome, u64)> {
     let n = replay.offsets.len();
     let capacity = replay.capacity;
     let mut free_at = vec![0u64; replay.consumers.max(1) as usize];
@@ -251,7 +282,10 @@ fn replay_dropping(
             *started += 1;
         }
     };
-    for &offset in replay.offsets {
+    for (i, &offset) in replay.offsets.iter().enumerate() {
+        if poll(i) && interrupted() {
+            return None;
+        }
         let t = scaled(offset, replay.load);
         advance(
             &mut waiting,
@@ -313,7 +347,7 @@ fn replay_dropping(
         end_s: end as f64 / 1e9,
         stalls: std::mem::take(&mut stalls.effects),
     };
-    (outcome, started)
+    Some((outcome, started))
 }
 
 /// The start time of message `k` (one of the last `len` before message `i`),
@@ -451,6 +485,31 @@ mod tests {
     }
 
     #[test]
+    fn a_replay_gives_way_when_asked_and_only_then() {
+        let offsets = vec![0u64; 3 * POLL as usize];
+        let replay = Replay {
+            offsets: &offsets,
+            load: 1.0,
+            produce: Duration::ZERO,
+            capacity: 10,
+            consumers: 1,
+        };
+        let polls = std::cell::Cell::new(0);
+        let interrupted = || {
+            polls.set(polls.get() + 1);
+            polls.get() == 2
+        };
+        for policy in [WhenFull::Block, WhenFull::DropNewest] {
+            polls.set(0);
+            let cut = replay_what_if_within(&replay, &fixed(0), policy, &[], &interrupted);
+            assert!(cut.is_none(), "{policy:?}");
+            assert_eq!(polls.get(), 2, "{policy:?}: asked once a poll");
+            let whole = replay_what_if_within(&replay, &fixed(0), policy, &[], &|| false);
+            assert_eq!(whole.unwrap().produced, 3 * POLL, "{policy:?}");
+        }
+    }
+
+    #[test]
     fn load_divides_every_gap() {
         let mut rng = StdRng::seed_from_u64(3);
         let mut t = 0u64;
@@ -578,7 +637,9 @@ mod tests {
                 &fixed(10),
                 policy,
                 &mut Stalls::new(&stalls),
-            );
+                &|| false,
+            )
+            .unwrap();
             assert_eq!((o.full_count, o.dropped, consumed), (2, 2, 8), "{policy:?}");
             assert_eq!(o.blocked.count(), 0, "{policy:?}");
             assert_eq!(o.end_s, 115e-9, "{policy:?}");
@@ -612,7 +673,9 @@ mod tests {
                 &fixed(100),
                 policy,
                 &mut Stalls::new(&[]),
-            );
+                &|| false,
+            )
+            .unwrap();
             assert_eq!((o.full_count, o.dropped, consumed), (2, 2, 3), "{policy:?}");
             assert_eq!((o.max_depth, o.end_s), (1, 300e-9), "{policy:?}");
             // drop-newest: the second 0 waits 100, 150 waits 50. drop-oldest:
@@ -673,8 +736,14 @@ mod tests {
             // and both drop policies drop as many (the depth path is the same).
             let mut drops = Vec::new();
             for policy in [WhenFull::DropNewest, WhenFull::DropOldest] {
-                let (o, consumed) =
-                    replay_dropping(&replay, &fixed(d), policy, &mut Stalls::new(&stalls));
+                let (o, consumed) = replay_dropping(
+                    &replay,
+                    &fixed(d),
+                    policy,
+                    &mut Stalls::new(&stalls),
+                    &|| false,
+                )
+                .unwrap();
                 assert_eq!(o.produced, n as u64, "{what} {policy:?}");
                 assert_eq!(consumed + o.dropped, o.produced, "{what} {policy:?}");
                 assert_eq!(o.full_count, o.dropped, "{what} {policy:?}");

@@ -289,6 +289,77 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// Why a simulation or replay stopped before its end (see [`Budget`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// It would have offered more messages than its budget allows.
+    Budget,
+    /// It was asked to give up (the run it belongs to was aborted).
+    Interrupted,
+}
+
+/// A bound on one simulation's work, for a caller that must finish on time
+/// (the end of a live run): at most `messages` offers, and every [`POLL`]
+/// offers `interrupted` is asked whether to give up. Model time need not
+/// advance (a model whose intervals are zero offers everything at once), so
+/// it is the count of offers, not the horizon, that bounds the work.
+#[derive(Clone, Copy)]
+pub struct Budget<'a> {
+    pub messages: u64,
+    pub interrupted: &'a dyn Fn() -> bool,
+}
+
+impl Budget<'_> {
+    /// No bound: for a caller whose cost guard has counted the work (the sweep).
+    pub fn unlimited() -> Budget<'static> {
+        Budget {
+            messages: u64::MAX,
+            interrupted: &|| false,
+        }
+    }
+}
+
+/// How often (in offers or trace lines) a simulation asks whether to give
+/// up: a few milliseconds of work, and the check costs nothing beside it.
+pub const POLL: u64 = 1 << 16;
+
+/// About how many messages a simulation of `horizon` offers, at most: one
+/// per mean gap (`gap`); a blocking producer, once `capacity` messages wait,
+/// no faster than `consumers` take them at `service` each (a drop policy
+/// never waits, so there only the gap counts). Infinite when nothing paces
+/// the producer: then model time would never pass.
+pub fn expected_offers(
+    gap: Duration,
+    service: Duration,
+    consumers: u32,
+    capacity: u64,
+    when_full: WhenFull,
+    horizon: Duration,
+) -> f64 {
+    let horizon = horizon.as_secs_f64();
+    if horizon == 0.0 {
+        return 0.0;
+    }
+    let by_gap = horizon / gap.as_secs_f64();
+    match when_full {
+        WhenFull::Block => {
+            let service = service.as_secs_f64() / f64::from(consumers.max(1));
+            let by_consumers = horizon / service + capacity as f64 + f64::from(consumers);
+            // x / 0 is infinite: a side that takes no time does not pace.
+            by_gap.min(by_consumers)
+        }
+        WhenFull::DropNewest | WhenFull::DropOldest => by_gap,
+    }
+}
+
+/// What one simulated or replayed message costs, in units of the simplest's
+/// (one consumer, no stall): finding the consumer free soonest scans them all
+/// (a few at once), and each stall is checked at each offer and take. For
+/// cost guards: the work is messages × this, not messages alone.
+pub fn message_cost(consumers: u32, stalls: usize) -> f64 {
+    1.0 + f64::from(consumers / 16) + 2.0 * stalls as f64
+}
+
 /// Runs a scenario to the end of its drain. The producer is paced exactly as the
 /// live one: it stops at the horizon or the message limit, and a blocked offer
 /// delays its next gap.
@@ -300,6 +371,19 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
 /// [`simulate`] with service times (nanoseconds by message number) from
 /// elsewhere than the model, such as a file (`--service-from`).
 pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outcome {
+    match simulate_within(scenario, service, Budget::unlimited()) {
+        Ok(outcome) => outcome,
+        Err(cut) => unreachable!("an unlimited budget was cut: {cut:?}"),
+    }
+}
+
+/// [`simulate_with`] within a budget: `Err` as soon as it would offer more
+/// than `budget.messages` or is interrupted.
+pub fn simulate_within(
+    scenario: &Scenario,
+    service: &impl Fn(u64) -> u64,
+    budget: Budget,
+) -> Result<Outcome, Cut> {
     let mut arrivals = Arrivals::new(scenario.model, scenario.seed);
     let mut queue = Queue::new(scenario.capacity, scenario.consumers)
         .with_policy(scenario.when_full)
@@ -308,6 +392,12 @@ pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outc
     let limit = scenario.messages.unwrap_or(u64::MAX);
     let (mut t, mut produced, mut last_offer) = (0u64, 0u64, 0u64);
     while produced < limit && t < horizon {
+        if produced >= budget.messages {
+            return Err(Cut::Budget);
+        }
+        if produced > 0 && produced.is_multiple_of(POLL) && (budget.interrupted)() {
+            return Err(Cut::Interrupted);
+        }
         last_offer = t;
         let entered = queue.offer(t, service);
         produced += 1;
@@ -319,7 +409,7 @@ pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outc
     } else {
         last_offer
     };
-    Outcome {
+    Ok(Outcome {
         produced,
         full_count: queue.full_count,
         dropped: queue.dropped,
@@ -333,7 +423,7 @@ pub fn simulate_with(scenario: &Scenario, service: &impl Fn(u64) -> u64) -> Outc
         produce_s: produce as f64 / 1e9,
         end_s: end as f64 / 1e9,
         stalls: queue.stall_effects,
-    }
+    })
 }
 
 /// The share of offers that find the buffer full when arrivals and service are
@@ -587,6 +677,102 @@ mod tests {
         assert!(long.produced > 500_000, "{}", long.produced);
         assert_eq!(long.produce_s, 24.0 * 3600.0);
         assert!(long.end_s > 23.9 * 3600.0, "{}", long.end_s);
+    }
+
+    #[test]
+    fn a_budget_bounds_a_model_whose_time_never_passes() {
+        let frozen = Model {
+            produce_every: Duration::ZERO,
+            burst_prob: 0.0,
+            consume_every: Duration::ZERO,
+            ..Model::original()
+        };
+        let scenario = |messages| Scenario {
+            model: &frozen,
+            seed: 1,
+            capacity: 10,
+            consumers: 1,
+            horizon: Some(Duration::from_secs(1)),
+            messages,
+            when_full: WhenFull::Block,
+        };
+        let service = |_| 0;
+        let budget = |messages| Budget {
+            messages,
+            interrupted: &|| false,
+        };
+        // The horizon never comes: only the budget ends it.
+        let cut = simulate_within(&scenario(None), &service, budget(1000));
+        assert_eq!(cut.unwrap_err(), Cut::Budget);
+        // Within the budget, a message limit ends it.
+        let done = simulate_within(&scenario(Some(1000)), &service, budget(1000)).unwrap();
+        assert_eq!((done.produced, done.full_count), (1000, 0));
+        // Asked to give up, it does at its next poll.
+        let polls = std::cell::Cell::new(0);
+        let interrupted = || {
+            polls.set(polls.get() + 1);
+            true
+        };
+        let asked = Budget {
+            messages: u64::MAX,
+            interrupted: &interrupted,
+        };
+        assert_eq!(
+            simulate_within(&scenario(None), &service, asked).unwrap_err(),
+            Cut::Interrupted
+        );
+        assert_eq!(polls.get(), 1);
+    }
+
+    #[test]
+    fn expected_offers_bound_what_a_simulation_offers() {
+        let (ms, hour) = (Duration::from_millis(1), Duration::from_secs(3600));
+        let zero = Duration::ZERO;
+        // Paced by the gap, or once full by the consumers.
+        assert_eq!(
+            expected_offers(ms, zero, 1, 10, WhenFull::Block, hour),
+            3.6e6
+        );
+        let paced = expected_offers(zero, ms * 300, 2, 10, WhenFull::Block, hour);
+        assert_eq!(paced, 24_000.0 + 10.0 + 2.0);
+        // A drop policy never waits: only the gap paces it.
+        let dropping = expected_offers(zero, ms * 300, 2, 10, WhenFull::DropNewest, hour);
+        assert!(dropping.is_infinite());
+        assert!(expected_offers(zero, zero, 1, 10, WhenFull::Block, hour).is_infinite());
+        assert_eq!(
+            expected_offers(zero, zero, 1, 10, WhenFull::Block, zero),
+            0.0
+        );
+        // The estimate holds for the simulation: the original's model, an hour.
+        let model = Model::original();
+        for (capacity, when_full) in [(10, WhenFull::Block), (1000, WhenFull::DropOldest)] {
+            let outcome = simulate(&Scenario {
+                model: &model,
+                seed: 3,
+                capacity,
+                consumers: 1,
+                horizon: Some(hour),
+                messages: None,
+                when_full,
+            });
+            let expected = expected_offers(
+                model.mean_gap(),
+                model.consume_every,
+                1,
+                capacity,
+                when_full,
+                hour,
+            );
+            assert!(
+                (outcome.produced as f64) < expected * 1.05,
+                "{when_full:?}: {} offered, {expected} expected",
+                outcome.produced
+            );
+        }
+        // What a message costs: the consumers scanned, the stalls checked.
+        assert_eq!(message_cost(1, 0), 1.0);
+        assert_eq!(message_cost(1000, 0), 63.0);
+        assert_eq!(message_cost(1, 3), 7.0);
     }
 
     #[test]
