@@ -128,10 +128,15 @@ impl Model {
         }
     }
 
-    /// The mean gap between offered messages.
+    /// The mean gap between offered messages. Saturates: `--load` checks
+    /// that the gaps it stretches stay far below `Duration`'s range, but a
+    /// model it does not drive (a trace's run) may still be stretched past it.
     pub fn mean_gap(&self) -> Duration {
         match self.arrivals {
-            ArrivalKind::Bursty => self.produce_every + self.burst_pause.mul_f64(self.burst_prob),
+            ArrivalKind::Bursty => self.produce_every.saturating_add(
+                Duration::try_from_secs_f64(self.burst_pause.as_secs_f64() * self.burst_prob)
+                    .unwrap_or(Duration::MAX),
+            ),
             ArrivalKind::Exponential => self.produce_every,
         }
     }
@@ -216,7 +221,7 @@ impl Arrivals {
                 if self.burst_prob > 0.0 && self.rng.random_bool(self.burst_prob) =>
             {
                 Gap {
-                    pause: self.every + self.burst_pause,
+                    pause: self.every.saturating_add(self.burst_pause),
                     burst: true,
                 }
             }
@@ -308,6 +313,21 @@ mod tests {
     fn gaps(model: &Model, seed: u64, n: usize) -> Vec<Duration> {
         let mut arrivals = Arrivals::new(model, seed);
         (0..n).map(|_| arrivals.next_gap().pause).collect()
+    }
+
+    #[test]
+    fn a_model_stretched_past_durations_range_saturates_instead_of_panicking() {
+        let stretched = Model {
+            produce_every: Duration::MAX,
+            burst_prob: 1.0,
+            burst_pause: Duration::MAX,
+            ..Model::original()
+        };
+        assert_eq!(stretched.mean_gap(), Duration::MAX);
+        assert_eq!(gaps(&stretched, 1, 3), [Duration::MAX; 3]);
+        assert!(stretched.lag_tolerance().producer > Duration::ZERO);
+        let slow = Model::original().at_load(1e-300);
+        assert_eq!(slow.mean_gap(), Duration::MAX);
     }
 
     #[test]

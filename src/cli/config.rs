@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::CommandFactory;
 
 use super::args::{
-    ArrivalArg, Cli, Command, FitArgs, LiveArgs, MAX_STALLS, ModelArgs, ServiceArg,
+    ArrivalArg, Cli, Command, FitArgs, LiveArgs, MAX_LOAD, MAX_STALLS, ModelArgs, ServiceArg,
     ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, WhenFullArg, Worker,
 };
 use crate::model::{ArrivalKind, Model, ServiceKind, Stall, WhenFull};
@@ -18,6 +18,7 @@ use crate::traffic::parse::printable;
 use crate::traffic::{EmpiricalService, ServiceOrder, TimeFormat, Trace};
 use crate::ui::gauge::Glyphs;
 use crate::ui::metrics;
+use crate::units::factor;
 
 /// What the command line asks for, resolved.
 #[derive(Debug)]
@@ -51,6 +52,7 @@ pub fn resolve(cli: Cli, env: &Env) -> Result<Run, clap::Error> {
         Some(Command::Fit(args)) => Run::Fit(fit_config(args)?),
         None => {
             let traffic = read_traffic(&cli.live.traffic)?;
+            check_load(&traffic.loads, &cli.live.model, traffic.trace.as_deref())?;
             let duration = cli.live.duration;
             let mut config = Config::new(cli.live, env);
             resolve_live_traffic(&mut config, traffic, duration)?;
@@ -190,22 +192,8 @@ fn check(cli: Cli) -> Result<Cli, clap::Error> {
         None => check_stalls(&cli.live.model, false)?,
         _ => {}
     }
-    // A sweep over the built-in model is checked here; one over a trace once
-    // the trace is read (its cost is its lines, not its duration).
-    if let Some(Command::Sweep(args)) = &cli.command
-        && args.traffic.arrivals_from.is_none()
-    {
-        sweep::check_cost_at_loads(
-            &model(&args.model),
-            &args.capacities,
-            &args.consumers,
-            args.duration.unwrap_or(SWEEP_DURATION),
-            // Every policy simulates every point again.
-            args.runs.saturating_mul(policies(&args.model).len() as u32),
-            &args.traffic.load,
-        )
-        .map_err(invalid)?;
-    }
+    // A sweep's cost is checked once its files are read (a trace's cost is
+    // its lines and blocks, a service file's mean paces the model).
     Ok(cli)
 }
 
@@ -307,23 +295,12 @@ fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, clap::Error> 
         ));
     }
     traffic.block = args.block;
+    check_load(&traffic.loads, &args.model, traffic.trace.as_deref())?;
     let duration = match &traffic.trace {
-        Some(trace) => {
-            let cut = trace_duration(trace, args.duration)?;
-            sweep::check_trace_cost(
-                trace.lines_within(cut),
-                &args.capacities,
-                &args.consumers,
-                &traffic.loads,
-                // Every policy replays every point again.
-                args.runs.saturating_mul(policies(&args.model).len() as u32),
-            )
-            .map_err(invalid)?;
-            cut
-        }
+        Some(trace) => trace_duration(trace, args.duration)?,
         None => args.duration.unwrap_or(SWEEP_DURATION),
     };
-    Ok(SweepConfig {
+    let config = SweepConfig {
         model: model(&args.model),
         seed: seed(&args.model),
         traffic,
@@ -346,7 +323,67 @@ fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, clap::Error> 
         threads: env.cores.max(1),
         // The bar is drawn over itself with a carriage return: only on a terminal.
         progress: env.stderr_is_terminal,
-    })
+    };
+    sweep::check(&config).map_err(invalid)?;
+    Ok(config)
+}
+
+/// The longest gap `--load` may stretch to: a gap of the model's, or a
+/// trace's span (as a trace is a chain of gaps). Beyond it the nanoseconds
+/// of model time the simulations, the replay and the live clock count would
+/// no longer fit; up to it they do, with as much again to spare. A trace's
+/// span reaches it at load 1 (its years are 1824 to 2116).
+pub const MAX_STRETCH: Duration = Duration::from_nanos(i64::MAX as u64);
+
+/// `--load` (a sweep's slowest) against what it stretches: the model's
+/// longest gap, or with a trace its span, may not pass [`MAX_STRETCH`].
+fn check_load(loads: &[f64], model: &ModelArgs, trace: Option<&Trace>) -> Result<(), clap::Error> {
+    let Some(&slowest) = loads.first() else {
+        return Ok(());
+    };
+    let (stretched, what) = match trace {
+        Some(trace) => (
+            trace.span(),
+            format!(
+                "the span of {} ({})",
+                trace.name,
+                humantime::format_duration(trace.span())
+            ),
+        ),
+        None => match model.arrivals {
+            ArrivalArg::Bursty => (
+                model.produce_every.saturating_add(model.burst_pause),
+                format!(
+                    "a gap of --produce-every {} plus --burst-pause {}",
+                    humantime::format_duration(model.produce_every),
+                    humantime::format_duration(model.burst_pause)
+                ),
+            ),
+            ArrivalArg::Exponential => (
+                model.produce_every,
+                format!(
+                    "a mean gap of --produce-every {}",
+                    humantime::format_duration(model.produce_every)
+                ),
+            ),
+        },
+    };
+    let least = stretched.as_secs_f64() / MAX_STRETCH.as_secs_f64();
+    if slowest >= least {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "invalid value '{}' for '--load <X>': with {what}, from {least:.2e} to {} is allowed \
+         (a slower load stretches it past {}, the most model time the simulation counts)",
+        factor(slowest),
+        factor(MAX_LOAD),
+        years(MAX_STRETCH)
+    )))
+}
+
+/// A long time in whole years, as people say it.
+fn years(d: Duration) -> String {
+    format!("{:.0} years", d.as_secs_f64() / (365.25 * 86_400.0))
 }
 
 /// How the run is shown while it goes on.

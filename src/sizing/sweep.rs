@@ -174,30 +174,8 @@ impl Traffic {
 }
 
 /// The most trace lines one sweep may replay in all, over every point and
-/// run (about 100 s at 20 M/s).
+/// run, bootstrap blocks drawn included (about 100 s at 20 M/s).
 pub const MAX_REPLAYED_MESSAGES: f64 = 2e9;
-
-/// The cost guard for a trace: its lines times the simulations, not its
-/// duration (a ten-year trace of a few thousand lines is cheap).
-pub fn check_trace_cost(
-    lines: u64,
-    capacities: &[u64],
-    consumers: &[u32],
-    loads: &[f64],
-    runs: u32,
-) -> Result<(), String> {
-    check_points(capacities, consumers, loads, runs)?;
-    let simulations = capacities.len() * consumers.len() * loads.len() * runs.max(1) as usize;
-    let total = lines as f64 * simulations as f64;
-    if total > MAX_REPLAYED_MESSAGES {
-        return Err(format!(
-            "{lines} trace lines × {simulations} simulations is {total:.1e} replayed messages; \
-             at most {MAX_REPLAYED_MESSAGES:.0e} are allowed (lower --runs, fewer --capacities, \
-             --consumers or --load values, or a shorter --duration)"
-        ));
-    }
-    Ok(())
-}
 
 /// Refuses more points (capacities × consumer counts × loads) or simulations
 /// (points × runs) than allowed.
@@ -239,123 +217,200 @@ pub const MAX_SWEEP_MESSAGES: f64 = 1e10;
 /// model is the slowest benchmarked, at about 15 M/s), to foresee a long sweep.
 const GUESSED_RATE: f64 = 10e6;
 
-/// Refuses a sweep that would run too many simulations, one whose simulated
-/// time could never pass, or one that would take far too long (counting every
-/// point and every run); the error says which option to change.
-pub fn check_cost(
-    model: &Model,
-    capacities: &[u64],
-    consumers: &[u32],
-    duration: Duration,
-    runs: u32,
-) -> Result<(), String> {
-    check_cost_at_loads(model, capacities, consumers, duration, runs, &[1.0])
+/// What a sweep will do, counted before it starts from everything it will
+/// simulate: every load, policy, consumer count, capacity and run; the
+/// service times' mean (a `--service-from` file's); with a trace, its lines
+/// and every bootstrap block drawn. The guard ([`check`]) refuses a sweep
+/// too big, and the progress bar foresees a long one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Work {
+    /// Points × runs.
+    pub simulations: usize,
+    /// Messages simulated, or trace lines replayed and bootstrap blocks
+    /// drawn, in all, each weighted by its cost (see [`sim::message_cost`]);
+    /// infinite when the model's time would never pass.
+    pub steps: f64,
+    /// The most messages (or lines) one simulation goes through, unweighted.
+    pub per_simulation: f64,
+    /// Blocks drawn for each bootstrap resample (0 without one).
+    pub blocks: f64,
+    /// The most one message costs here, in units of the simplest's.
+    pub message_cost: f64,
 }
 
-/// [`check_cost`] for a sweep over `loads` too (`--load`): every load's
-/// simulations count.
-pub fn check_cost_at_loads(
-    model: &Model,
-    capacities: &[u64],
-    consumers: &[u32],
-    duration: Duration,
-    runs: u32,
-    loads: &[f64],
-) -> Result<(), String> {
-    if loads.len() > 1 {
-        check_points(capacities, consumers, loads, runs)?;
-    }
-    let points = capacities.len() * consumers.len() * loads.len().max(1);
-    if points > MAX_SWEEP_POINTS {
-        return Err(format!(
-            "--capacities × --consumers gives {points} simulations; at most {MAX_SWEEP_POINTS} are allowed"
-        ));
-    }
-    let simulations = points.saturating_mul(runs as usize);
-    if simulations > MAX_SIMULATIONS {
-        return Err(format!(
-            "--capacities × --consumers × --runs gives {points} × {runs} = {simulations} \
-             simulations; at most {MAX_SIMULATIONS} are allowed (lower --runs or try fewer points)"
-        ));
-    }
-    let most = *consumers.last().unwrap_or(&1);
-    let fastest = model.at_load(loads.last().copied().unwrap_or(1.0));
-    let per_simulation = messages_per_simulation(&fastest, most, duration);
-    let total: f64 = loads
+/// Counts what `config` will simulate (see [`Work`]).
+pub fn work(config: &SweepConfig) -> Work {
+    let traffic = &config.traffic;
+    let runs = config.runs.max(1);
+    let policies = config.what_if.when_full.len().max(1);
+    let points = config.capacities.len() * config.consumers.len() * traffic.loads.len() * policies;
+    let simulations = points * runs as usize;
+    let stalls = config.model.stalls.len();
+    let message_cost = config
+        .consumers
         .iter()
-        .map(|&load| sweep_messages(&model.at_load(load), capacities, consumers, duration, runs))
-        .sum();
-    if total.is_infinite() {
-        return Err(
-            "neither producing nor consuming takes any time, so simulated time would \
-             never pass: give --produce-every, --burst-pause or --consume-every a duration"
-                .into(),
-        );
+        .map(|&c| sim::message_cost(c, stalls))
+        .fold(1.0, f64::max);
+    let weighted = |per_point: f64| {
+        config
+            .consumers
+            .iter()
+            .map(|&c| per_point * sim::message_cost(c, stalls))
+            .sum::<f64>()
+            * (config.capacities.len() * traffic.loads.len() * policies) as f64
+    };
+    match &traffic.trace {
+        Some(trace) => {
+            let lines = trace.lines_within(config.duration) as f64;
+            // Run 1 replays the trace; each other run draws a resample of
+            // (span / block + 1) blocks, for every point, and replays about
+            // as many lines. The drawing does not depend on the consumers.
+            let blocks = if runs > 1 {
+                trace.bootstrap_blocks(config.duration, traffic.block) as f64
+            } else {
+                0.0
+            };
+            let resamples = f64::from(runs - 1);
+            let replayed = weighted(lines * f64::from(runs));
+            Work {
+                simulations,
+                steps: replayed + blocks * resamples * (points as f64),
+                per_simulation: lines,
+                blocks,
+                message_cost,
+            }
+        }
+        None => {
+            let mean_service = traffic.mean_service(&config.model);
+            let (mut steps, mut per_simulation) = (0.0, 0.0f64);
+            for &load in &traffic.loads {
+                let gap = config.model.at_load(load).mean_gap();
+                for &policy in &config.what_if.when_full {
+                    for &consumers in &config.consumers {
+                        for &capacity in &config.capacities {
+                            let offers = sim::expected_offers(
+                                gap,
+                                mean_service,
+                                consumers,
+                                capacity,
+                                policy,
+                                config.duration,
+                            );
+                            per_simulation = per_simulation.max(offers);
+                            steps += offers * sim::message_cost(consumers, stalls);
+                        }
+                    }
+                }
+            }
+            Work {
+                simulations,
+                steps: steps * f64::from(runs),
+                per_simulation,
+                blocks: 0.0,
+                message_cost,
+            }
+        }
     }
-    if total > MAX_SWEEP_MESSAGES {
+}
+
+/// Refuses a sweep that would run too many simulations, one whose simulated
+/// time could never pass, or one that would take far too long (counting
+/// everything [`work`] counts); the error gives the estimate and says which
+/// option to change.
+pub fn check(config: &SweepConfig) -> Result<(), String> {
+    let runs = config.runs.max(1);
+    let policies = config.what_if.when_full.len().max(1) as u32;
+    check_points(
+        &config.capacities,
+        &config.consumers,
+        &config.traffic.loads,
+        runs.saturating_mul(policies),
+    )?;
+    let work = work(config);
+    let costly = if work.message_cost > 1.0 {
+        format!(
+            ", each costing up to {:.0} times the simplest's (the consumers scanned, the \
+             stalls checked)",
+            work.message_cost
+        )
+    } else {
+        String::new()
+    };
+    let points = config.capacities.len() * config.consumers.len() * config.traffic.loads.len();
+    let shape = if policies > 1 {
+        format!("{points} points × {runs} runs × {policies} policies")
+    } else {
+        format!("{points} points × {runs} runs")
+    };
+    if let Some(trace) = &config.traffic.trace {
+        if work.steps > MAX_REPLAYED_MESSAGES {
+            let blocks = if work.blocks > 0.0 {
+                format!(
+                    " and {:.1e} bootstrap blocks of --block {} for each of the other runs",
+                    work.blocks,
+                    humantime::format_duration(config.traffic.block)
+                )
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "{} trace lines{blocks}, over {shape}{costly}, is {:.1e} replayed messages \
+                 and blocks; at most {MAX_REPLAYED_MESSAGES:.0e} are allowed (lower --runs, \
+                 lengthen --block, try fewer --capacities, --consumers or --load values, or a \
+                 shorter --duration than the trace's {})",
+                trace.lines_within(config.duration),
+                work.steps,
+                humantime::format_duration(trace.span())
+            ));
+        }
+        return Ok(());
+    }
+    if work.steps.is_infinite() {
+        let service = match &config.traffic.service {
+            Some((file, _)) => format!(
+                "--service-from {} (its mean is {})",
+                file.name,
+                humantime::format_duration(file.mean())
+            ),
+            None => "--consume-every".to_owned(),
+        };
+        let dropping = if config
+            .what_if
+            .when_full
+            .iter()
+            .any(|&p| p != WhenFull::Block)
+        {
+            " (a drop policy never waits for the consumers, so only the producer's \
+             intervals pass time)"
+        } else {
+            ""
+        };
         return Err(format!(
-            "--duration {} with these intervals means about {per_simulation:.1e} messages per \
-             simulation and {total:.1e} for the whole sweep ({points} points × {runs} runs); at \
-             most {MAX_SWEEP_MESSAGES:.0e} are allowed (shorten --duration, lower --runs, try \
-             fewer points, or lengthen --produce-every or --consume-every)",
-            humantime::format_duration(duration)
+            "neither producing nor consuming takes any time, so simulated time would \
+             never pass{dropping}: give --produce-every, --burst-pause or {service} a duration"
+        ));
+    }
+    if work.steps > MAX_SWEEP_MESSAGES {
+        return Err(format!(
+            "--duration {} with these intervals means about {:.1e} messages per simulation \
+             and {:.1e} for the whole sweep ({shape}){costly}; at most {MAX_SWEEP_MESSAGES:.0e} \
+             are allowed (shorten --duration, lower --runs, try fewer points, or lengthen \
+             --produce-every or --consume-every)",
+            humantime::format_duration(config.duration),
+            work.per_simulation,
+            work.steps,
         ));
     }
     Ok(())
 }
 
-/// About how many messages a simulation of `duration` goes through: the
-/// producer offers one per mean gap, but never faster than `consumers` can
-/// take them once the buffer is full. Infinite when neither takes any time.
-fn messages_per_simulation(model: &Model, consumers: u32, duration: Duration) -> f64 {
-    let gap = model.mean_gap().as_secs_f64();
-    let service = model.consume_every.as_secs_f64() / f64::from(consumers.max(1));
-    let slowest = gap.max(service);
-    if slowest > 0.0 {
-        duration.as_secs_f64() / slowest
-    } else {
-        f64::INFINITY
-    }
-}
-
-/// About how many messages the whole sweep goes through: every point, every run.
-fn sweep_messages(
-    model: &Model,
-    capacities: &[u64],
-    consumers: &[u32],
-    duration: Duration,
-    runs: u32,
-) -> f64 {
-    let per_capacity: f64 = consumers
-        .iter()
-        .map(|&c| messages_per_simulation(model, c, duration))
-        .sum();
-    per_capacity * capacities.len() as f64 * f64::from(runs.max(1))
-}
-
 /// About how long the sweep will take, from a low guess of the simulation's speed.
 pub fn estimated_time(config: &SweepConfig) -> Duration {
-    let loads = &config.traffic.loads;
-    let simulations =
-        config.capacities.len() * config.consumers.len() * loads.len() * config.runs as usize;
-    let messages = match &config.traffic.trace {
-        Some(trace) => trace.lines_within(config.duration) as f64 * simulations as f64,
-        None => loads
-            .iter()
-            .map(|&load| {
-                sweep_messages(
-                    &config.model.at_load(load),
-                    &config.capacities,
-                    &config.consumers,
-                    config.duration,
-                    config.runs,
-                )
-            })
-            .sum(),
-    };
+    let work = work(config);
     // No more threads than simulations, and at least one.
-    let threads = config.threads.min(simulations).max(1);
-    Duration::try_from_secs_f64(messages / (GUESSED_RATE * threads as f64)).unwrap_or(Duration::MAX)
+    let threads = config.threads.min(work.simulations).max(1);
+    Duration::try_from_secs_f64(work.steps / (GUESSED_RATE * threads as f64))
+        .unwrap_or(Duration::MAX)
 }
 
 /// One simulation's figures, in model time.
@@ -1474,24 +1529,28 @@ pub(crate) mod tests {
 
     #[test]
     fn the_cost_counts_every_point_and_every_run() {
-        let model = Model::original();
         let hour = Duration::from_secs(3600);
-        // One consumer at 300 ms: 12 000 messages an hour per simulation.
-        assert_eq!(messages_per_simulation(&model, 1, hour), 12_000.0);
+        let sized = |capacities: &[u64], consumers: &[u32], duration, runs| SweepConfig {
+            duration,
+            ..config(capacities, consumers, runs)
+        };
+        // One consumer at 300 ms: 12 000 messages an hour per simulation,
+        // and at most the capacity and the consumer more (taken at once).
+        assert_eq!(work(&sized(&[1], &[1], hour, 1)).per_simulation, 12_002.0);
         assert_eq!(
-            sweep_messages(&model, &[1, 2, 3], &[1], hour, 10),
-            360_000.0
+            work(&sized(&[1, 2, 3], &[1], hour, 10)).steps,
+            (12_002.0 + 12_003.0 + 12_004.0) * 10.0
         );
         // Allowed as one run, refused as a thousand: the guard sees the runs.
         let days = Duration::from_secs(300 * 24 * 3600);
         let capacities: Vec<u64> = (1..=100).collect();
-        assert!(check_cost(&model, &capacities, &[1], days, 1).is_ok());
-        let refused = check_cost(&model, &capacities, &[1], days, 100).unwrap_err();
+        assert!(check(&sized(&capacities, &[1], days, 1)).is_ok());
+        let refused = check(&sized(&capacities, &[1], days, 100)).unwrap_err();
         assert!(
             refused.contains("whole sweep") && refused.contains("--runs"),
             "{refused}"
         );
-        let many = check_cost(&model, &capacities, &[1, 2, 3, 4, 5], hour, 1000).unwrap_err();
+        let many = check(&sized(&capacities, &[1, 2, 3, 4, 5], hour, 1000)).unwrap_err();
         assert!(many.contains("500000 simulations"), "{many}");
     }
 

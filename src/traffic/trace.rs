@@ -104,12 +104,16 @@ impl Trace {
     /// shifted into place. It keeps the pattern within a block (bursts) and
     /// asks how much an answer depends on which blocks happened to be
     /// recorded. Ascending; nothing after `span`.
+    ///
+    /// Its time is one step a block ([`Trace::bootstrap_blocks`]) and one a
+    /// line: in proportion to the span over the block, which the sweep's cost
+    /// guard counts.
     pub fn bootstrap(&self, span: Duration, block: Duration, seed: u64) -> Vec<u64> {
         let lines = self.lines_within(span) as usize;
         let offsets = &self.offsets[..lines];
+        let blocks = self.bootstrap_blocks(span, block);
         let span = u64::try_from(span.min(self.span()).as_nanos()).unwrap_or(u64::MAX);
         let block = u64::try_from(block.as_nanos()).unwrap_or(u64::MAX).max(1);
-        let blocks = span / block + 1;
         // A resample holds about as many lines as the trace; room for a quarter
         // more saves most regrowths (each would copy it all).
         let mut out = Vec::with_capacity(lines + lines / 4);
@@ -130,6 +134,13 @@ impl Trace {
             );
         }
         out
+    }
+
+    /// How many blocks of `block` a resample of the arrivals before `span` draws.
+    pub fn bootstrap_blocks(&self, span: Duration, block: Duration) -> u64 {
+        let span = u64::try_from(span.min(self.span()).as_nanos()).unwrap_or(u64::MAX);
+        let block = u64::try_from(block.as_nanos()).unwrap_or(u64::MAX).max(1);
+        span / block + 1
     }
 
     /// How many arrivals come before `duration` (all of them when it is the span or longer).
