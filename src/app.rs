@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, Scope, ScopedJoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use clap::error::ErrorKind;
@@ -25,7 +26,7 @@ use crate::live::{consumer, events, producer};
 use crate::model::{ArrivalKind, Arrivals, ServiceKind, WhenFull};
 use crate::sizing::compare;
 use crate::sizing::replay::{self, Replay};
-use crate::sizing::sim::{self, Outcome, Scenario};
+use crate::sizing::sim::{self, Cut, Outcome, Scenario};
 use crate::sizing::sweep;
 use crate::stats::{self, Rates, Verdict};
 use crate::traffic::trace::scaled;
@@ -339,13 +340,19 @@ pub fn run(config: &Config) -> io::Result<ExitCode> {
     illustrated?;
 
     let aborted = shared.control.state() == State::Aborted;
+    // The run is over: from now on any stop request aborts, and the
+    // end-of-run analysis gives way to it.
+    shared.control.stop();
     let mut summary = summarise(config, &shared, &produced, &consumed, aborted);
     summary.recorded = joined.recorded;
     let mut text = Vec::new();
     summary.write(&mut text, config.json)?;
+    // Asked to quit during the analysis: as good as an abort, for the exit code and the wait.
+    let quit = shared.control.state() == State::Aborted;
+    let patience = if quit { PATIENCE } else { patience };
     let code = if stops.hung_up() {
         ExitCode::from(EXIT_HANGUP)
-    } else if aborted {
+    } else if quit {
         ExitCode::from(EXIT_ABORTED)
     } else {
         ExitCode::SUCCESS
@@ -437,11 +444,12 @@ fn summarise(
     let capacity = config.capacity;
     // The messages this run offered, replayed at the times a never-blocked
     // producer would have offered them, against the same consumers and
-    // service times, with an unbounded buffer. Not for a run too long to
-    // replay within a moment: the end of a run must not wait on it.
+    // service times, with an unbounded buffer. Within the end's budget: the
+    // end of a run must not wait on it.
     let service = service(config);
-    let peak_backlog = (r.produced <= PREDICT_MAX).then(|| match &config.trace {
-        Some(trace) => {
+    let end = End::new(config, shared, aborted);
+    let peak = match &config.trace {
+        Some(trace) => end.replay(r.produced, |interrupted| {
             replay_sent(
                 config,
                 trace,
@@ -449,25 +457,27 @@ fn summarise(
                 u64::MAX,
                 WhenFull::Block,
                 &service,
+                interrupted,
             )
-            .max_depth
-        }
-        None => {
-            sim::simulate_with(
-                &Scenario {
-                    model: &config.model,
-                    seed: config.seed,
-                    capacity: u64::MAX,
-                    consumers: config.consumers,
-                    horizon: None,
-                    messages: Some(r.produced),
-                    when_full: WhenFull::Block,
-                },
-                &|seq| service.ns(seq),
-            )
-            .max_depth
-        }
-    });
+        }),
+        None => end.simulate(
+            r.produced as f64,
+            &Scenario {
+                model: &config.model,
+                seed: config.seed,
+                capacity: u64::MAX,
+                consumers: config.consumers,
+                horizon: None,
+                messages: Some(r.produced),
+                when_full: WhenFull::Block,
+            },
+            &service,
+        ),
+    };
+    let (peak_backlog, peak_backlog_skipped) = match peak {
+        Ok(outcome) => (Some(outcome.max_depth), None),
+        Err(why) => (None, Some(why)),
+    };
     Summary {
         capacity,
         produced: r.produced,
@@ -500,6 +510,7 @@ fn summarise(
             .map(|mu| r.high_water as f64 / mu),
         oldest_item_age_max_s: r.oldest_age_max_s,
         peak_backlog,
+        peak_backlog_skipped,
         faithful: r.faithful,
         schedule_lag_s: r.schedule_lag_s,
         schedule_lag_max_s: r.schedule_lag_max_s,
@@ -508,15 +519,124 @@ fn summarise(
             verdict: Verdict::new(&rates, capacity, peak_backlog, config.consumers),
             faithful: r.faithful,
         },
-        predicted: predict(config, &r, produce_s, aborted, &service),
+        predicted: predict(config, &r, produce_s, &end, &service),
         recorded: None,
     }
 }
 
-/// The most messages the summary replays or simulates at the end (the peak
-/// backlog, the prediction): tens of millions go by in a second or so, and
-/// the end of a long run must not wait longer.
-const PREDICT_MAX: u64 = 20_000_000;
+/// How much the end of a run may replay or simulate for each of its figures
+/// (the peak backlog, the prediction), in messages of the simplest kind (see
+/// [`sim::message_cost`]): a second or so, so the end of a long run does not wait
+/// longer. Beyond it the figure is skipped, and the summary says why.
+const END_BUDGET: u64 = 20_000_000;
+
+/// The same once the run was aborted: the exit is due within a second of
+/// the signal, and most of that is the threads' and the terminal's.
+const END_BUDGET_ABORTED: u64 = 2_000_000;
+
+/// The end-of-run analysis: what it may do, and the abort it gives way to.
+/// From the moment it starts, any stop request (a second q, INT or TERM)
+/// aborts (see [`run`]); the simulation and replay ask every
+/// [`sim::POLL`] messages, so the exit follows within milliseconds.
+struct End<'a> {
+    /// The most messages one figure may replay or simulate.
+    messages: u64,
+    aborted: bool,
+    control: &'a Control,
+}
+
+impl<'a> End<'a> {
+    fn new(config: &Config, shared: &'a Shared, aborted: bool) -> End<'a> {
+        let budget = if aborted {
+            END_BUDGET_ABORTED
+        } else {
+            END_BUDGET
+        };
+        End {
+            messages: (budget as f64
+                / sim::message_cost(config.consumers, config.model.stalls.len()))
+                as u64,
+            aborted,
+            control: &shared.control,
+        }
+    }
+
+    fn interrupted(&self) -> bool {
+        self.control.state() == State::Aborted
+    }
+
+    /// Why `messages` are not replayed or simulated (`what`), if they are not.
+    fn refuse(&self, messages: f64, what: &str) -> Result<(), String> {
+        if messages.is_infinite() {
+            return Err(
+                "neither producing nor consuming takes any model time, so the \
+                        simulation would offer messages without end"
+                    .to_owned(),
+            );
+        }
+        if messages <= self.messages as f64 {
+            Ok(())
+        } else if self.aborted {
+            Err(format!(
+                "the run was aborted, and {} messages to {what} would hold up the exit",
+                count(messages)
+            ))
+        } else {
+            Err(format!(
+                "about {} messages to {what}, more than the {} the end of a run takes \
+                 (use `burstbuf sweep`)",
+                count(messages),
+                self.messages
+            ))
+        }
+    }
+
+    /// Replays `lines` of a trace (one step a line, whatever its span):
+    /// refused if there are more than the budget allows, `Err` too if interrupted.
+    fn replay(
+        &self,
+        lines: u64,
+        run: impl FnOnce(&dyn Fn() -> bool) -> Option<Outcome>,
+    ) -> Result<Outcome, String> {
+        self.refuse(lines as f64, "replay")?;
+        run(&|| self.interrupted()).ok_or_else(|| INTERRUPTED.to_owned())
+    }
+
+    /// Simulates a scenario expected to offer about `expected` messages:
+    /// refused up front if that is beyond the budget, and cut if it goes beyond it.
+    fn simulate(
+        &self,
+        expected: f64,
+        scenario: &Scenario,
+        service: &Service,
+    ) -> Result<Outcome, String> {
+        self.refuse(expected, "simulate")?;
+        let budget = sim::Budget {
+            messages: self.messages,
+            interrupted: &|| self.interrupted(),
+        };
+        sim::simulate_within(scenario, &|seq| service.ns(seq), budget).map_err(|cut| match cut {
+            Cut::Budget => format!(
+                "more than the {} messages the end of a run takes to simulate \
+                 (use `burstbuf sweep`)",
+                self.messages
+            ),
+            Cut::Interrupted => INTERRUPTED.to_owned(),
+        })
+    }
+}
+
+/// Why an end-of-run figure is missing when a stop request came during it.
+const INTERRUPTED: &str = "interrupted by a stop request (q, INT or TERM)";
+
+/// A count for people: exact below a million, else like 1.0e9.
+fn count(n: f64) -> String {
+    if n < 1e6 {
+        format!("{n:.0}")
+    } else {
+        format!("{n:.1e}")
+    }
+}
 
 /// What the sweep's simulation (and, where the model is exponential both
 /// ways, queueing theory) says the same run should have counted: the same
@@ -526,7 +646,7 @@ fn predict(
     config: &Config,
     r: &Reading,
     produce_s: f64,
-    aborted: bool,
+    end: &End,
     service: &Service,
 ) -> Predicted {
     let model = &config.model;
@@ -551,35 +671,58 @@ fn predict(
         ),
         _ => (None, None),
     };
-    let skipped = if aborted {
-        Some("the run was aborted".to_owned())
-    } else if r.produced > PREDICT_MAX {
-        Some(format!("more than {PREDICT_MAX} messages"))
+    let outcome = if end.aborted {
+        Err("the run was aborted".to_owned())
     } else {
-        None
+        match &config.trace {
+            Some(trace) => end.replay(r.produced, |interrupted| {
+                replay_sent(
+                    config,
+                    trace,
+                    r.produced,
+                    config.capacity,
+                    config.when_full,
+                    service,
+                    interrupted,
+                )
+            }),
+            None => {
+                // Saturates rather than panics: a horizon past `Duration`'s range is no horizon.
+                let horizon =
+                    Duration::try_from_secs_f64(produce_s.max(0.0)).unwrap_or(Duration::MAX);
+                let mean_service = match &config.service_from {
+                    Some((file, _)) => file.mean(),
+                    None => model.consume_every,
+                };
+                let expected = sim::expected_offers(
+                    model.mean_gap(),
+                    mean_service,
+                    config.consumers,
+                    config.capacity,
+                    config.when_full,
+                    horizon,
+                )
+                .min(config.messages.map_or(f64::INFINITY, |m| m as f64));
+                end.simulate(
+                    expected,
+                    &Scenario {
+                        model,
+                        seed: config.seed,
+                        capacity: config.capacity,
+                        consumers: config.consumers,
+                        horizon: Some(horizon),
+                        messages: config.messages,
+                        when_full: config.when_full,
+                    },
+                    service,
+                )
+            }
+        }
     };
-    let outcome = skipped.is_none().then(|| match &config.trace {
-        Some(trace) => replay_sent(
-            config,
-            trace,
-            r.produced,
-            config.capacity,
-            config.when_full,
-            service,
-        ),
-        None => sim::simulate_with(
-            &Scenario {
-                model,
-                seed: config.seed,
-                capacity: config.capacity,
-                consumers: config.consumers,
-                horizon: Some(Duration::from_secs_f64(produce_s.max(0.0))),
-                messages: config.messages,
-                when_full: config.when_full,
-            },
-            &|seq| service.ns(seq),
-        ),
-    });
+    let (outcome, skipped) = match outcome {
+        Ok(outcome) => (Some(outcome), None),
+        Err(why) => (None, Some(why)),
+    };
     Predicted {
         simulated_full_count: outcome.as_ref().map(|o| o.full_count),
         simulated_produced: outcome.as_ref().map(|o| o.produced),
@@ -590,7 +733,7 @@ fn predict(
 }
 
 /// The trace's lines this run sent, replayed against `capacity` slots with
-/// the run's consumers, load and stalls.
+/// the run's consumers, load and stalls; `None` if interrupted.
 fn replay_sent(
     config: &Config,
     trace: &Trace,
@@ -598,9 +741,10 @@ fn replay_sent(
     capacity: u64,
     when_full: WhenFull,
     service: &Service,
-) -> Outcome {
+    interrupted: &dyn Fn() -> bool,
+) -> Option<Outcome> {
     let offsets = &trace.offsets[..sent as usize];
-    replay::replay_what_if(
+    replay::replay_what_if_within(
         &Replay {
             offsets,
             load: config.load,
@@ -611,6 +755,7 @@ fn replay_sent(
         service,
         when_full,
         &config.model.stalls,
+        interrupted,
     )
 }
 
@@ -699,15 +844,15 @@ fn run_threads(
         }
         let producer = producer.join().ok();
         // The producer is done (its tape finished, or dropped in a panic):
-        // the writer has its last chunk.
-        // The producer is done (its tape finished, or dropped in a panic):
         // the writer has its last chunk; it is waited for a bounded time.
         let recorded = writing.map(|writing| {
             let taped = producer.as_ref().and_then(|p| p.taped).unwrap_or(Taped {
                 messages: 0,
                 lost: 0,
             });
-            writing.finish(taped, RECORD_PATIENCE)
+            let prefix = config.record.as_deref().unwrap_or_default();
+            let finish = move || writing.finish(taped, RECORD_PATIENCE);
+            finish_recording(finish, taped, control, prefix)
         });
         let joined = Joined {
             recorded,
@@ -723,6 +868,66 @@ fn run_threads(
         Ok(joined)
     })
 }
+
+/// Waits for `--record`'s writer (`finish`: [`Writing::finish`]) at most
+/// [`RECORD_PATIENCE`], and once the run is aborted (before or during the
+/// wait) at most [`PATIENCE`] more: a second stop request ends the process
+/// within a second, however long the files would take. The files of a wait
+/// cut short are reported incomplete.
+fn finish_recording(
+    finish: impl FnOnce() -> Recorded + Send + 'static,
+    taped: Taped,
+    control: &Control,
+    prefix: &str,
+) -> Recorded {
+    let failed = |error: String| Recorded {
+        arrivals: format!("{prefix}.arrivals"),
+        services: format!("{prefix}.services"),
+        messages: taped.messages,
+        lost: taped.lost,
+        complete: false,
+        error: Some(error),
+    };
+    // `Writing::finish` waits without looking at the run, so it waits on a
+    // thread of its own, detached as the writer is; this one watches both.
+    let (done_tx, done) = mpsc::channel();
+    let waiter = thread::Builder::new()
+        .name("record-wait".into())
+        .spawn(move || {
+            let _ = done_tx.send(finish());
+        });
+    if let Err(e) = waiter {
+        return failed(format!("could not wait for the files to be written: {e}"));
+    }
+    let mut deadline = Instant::now() + RECORD_PATIENCE;
+    let mut abort_seen = false;
+    loop {
+        if !abort_seen && control.state() == State::Aborted {
+            abort_seen = true;
+            deadline = deadline.min(Instant::now() + PATIENCE);
+        }
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(RECORD_POLL);
+        match done.recv_timeout(wait) {
+            Ok(recorded) => return recorded,
+            Err(RecvTimeoutError::Disconnected) => {
+                return failed("the writer thread failed".to_owned());
+            }
+            Err(RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
+                return failed(if abort_seen {
+                    "the run was aborted while the files were being written".to_owned()
+                } else {
+                    format!("the files were still being written after {RECORD_PATIENCE:?}")
+                });
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
+/// How often the wait for `--record`'s files looks for an abort.
+const RECORD_POLL: Duration = Duration::from_millis(20);
 
 fn illustrate(
     feeds: Feeds,
@@ -747,7 +952,7 @@ fn illustrate(
 /// restored and the run ends.
 fn test_panic(config: &Config, worker: Worker, shared: &Shared) {
     if config.test_panic == Some(worker) {
-        let soon = std::time::Instant::now() + Duration::from_millis(300);
+        let soon = Instant::now() + Duration::from_millis(300);
         shared.control.sleep_until(soon, State::Aborted);
         panic!("--test-panic: the {worker:?} thread panics on purpose");
     }
@@ -770,6 +975,151 @@ fn spawn<'scope, 'env, T: Send + 'scope>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Tolerance;
+
+    /// The live configuration of a command line.
+    fn live(args: &[&str]) -> Config {
+        let cli =
+            Cli::try_parse_from(std::iter::once("burstbuf").chain(args.iter().copied())).unwrap();
+        match config::resolve(cli, &Env::default()).unwrap() {
+            Run::Live(config) => config,
+            Run::Sweep(_) | Run::Fit(_) => panic!("not live"),
+        }
+    }
+
+    fn shared(config: &Config) -> Shared {
+        let (tx, _rx) = buffer::metered::<u64>(1);
+        Shared::new(
+            Clock::start(1.0),
+            tx.meter(),
+            config.consumers,
+            Tolerance::default(),
+        )
+    }
+
+    #[test]
+    fn the_prediction_is_bounded_by_what_it_would_simulate() {
+        let r = |shared: &Shared| Reading::take(shared);
+        // Nothing takes any time: a horizon never passes, so it is not tried.
+        let frozen = live(&[
+            "--produce-every=0s",
+            "--consume-every=0s",
+            "--burst-prob=0",
+            "--duration=1s",
+        ]);
+        let s = shared(&frozen);
+        let end = End::new(&frozen, &s, false);
+        let p = predict(&frozen, &r(&s), 1.0, &end, &service(&frozen));
+        assert_eq!(p.simulated_produced, None);
+        assert!(p.skipped.unwrap().contains("without end"));
+        // A message a nanosecond for a second: 10^9, refused before it starts.
+        let fast = live(&[
+            "--produce-every=1ns",
+            "--consume-every=0s",
+            "--burst-prob=0",
+            "--duration=1s",
+        ]);
+        let s = shared(&fast);
+        let end = End::new(&fast, &s, false);
+        let p = predict(&fast, &r(&s), 1.0, &end, &service(&fast));
+        let why = p.skipped.unwrap();
+        assert!(why.contains("1.0e9 messages to simulate"), "{why}");
+        // The same with a message limit within the budget: simulated.
+        let limited = live(&[
+            "--produce-every=0s",
+            "--consume-every=0s",
+            "--burst-prob=0",
+            "--messages=100000",
+        ]);
+        let s = shared(&limited);
+        let end = End::new(&limited, &s, false);
+        let p = predict(&limited, &r(&s), 1.0, &end, &service(&limited));
+        assert_eq!(p.simulated_produced, Some(100_000));
+        // 1000 consumers cost more a message: fewer fit in the same budget.
+        let many = live(&["--consumers=1000"]);
+        let s = shared(&many);
+        assert!(End::new(&many, &s, false).messages < END_BUDGET / 50);
+        // Aborted: a tenth of the budget, for the figures that still run.
+        assert_eq!(End::new(&limited, &s, true).messages, END_BUDGET_ABORTED);
+    }
+
+    #[test]
+    fn a_stop_request_during_the_end_of_a_run_interrupts_it() {
+        // 10^6 messages at once: more than one poll's worth, well within the budget.
+        let config = live(&[
+            "--produce-every=0s",
+            "--consume-every=0s",
+            "--burst-prob=0",
+            "--messages=1000000",
+        ]);
+        let s = shared(&config);
+        let end = End::new(&config, &s, false);
+        s.control.abort(); // the second q, INT or TERM, before the first poll
+        let p = predict(&config, &Reading::take(&s), 1.0, &end, &service(&config));
+        assert_eq!(p.simulated_full_count, None);
+        assert_eq!(p.skipped.as_deref(), Some(INTERRUPTED));
+        let peak = end.simulate(
+            1e6,
+            &Scenario {
+                model: &config.model,
+                seed: 1,
+                capacity: u64::MAX,
+                consumers: 1,
+                horizon: None,
+                messages: Some(1_000_000),
+                when_full: WhenFull::Block,
+            },
+            &service(&config),
+        );
+        assert_eq!(peak.unwrap_err(), INTERRUPTED);
+        let replayed = end.replay(10, |interrupted| {
+            assert!(interrupted(), "the replay is asked too");
+            None
+        });
+        assert_eq!(replayed.unwrap_err(), INTERRUPTED);
+    }
+
+    #[test]
+    fn the_wait_for_a_recording_gives_way_to_an_abort() {
+        let taped = Taped {
+            messages: 5,
+            lost: 0,
+        };
+        let done = |error: Option<String>| Recorded {
+            arrivals: "p.arrivals".into(),
+            services: "p.services".into(),
+            messages: 5,
+            lost: 0,
+            complete: error.is_none(),
+            error,
+        };
+        // A writer that finishes is waited for.
+        let control = Control::new();
+        let recorded = finish_recording(move || done(None), taped, &control, "p");
+        assert!(recorded.complete, "{recorded:?}");
+        // One that would take a minute: an abort during the wait ends it,
+        // long before the wait's own patience (10 s) runs out.
+        let stuck = move || {
+            thread::sleep(Duration::from_secs(60));
+            done(None)
+        };
+        let start = Instant::now();
+        let recorded = thread::scope(|s| {
+            s.spawn(|| {
+                thread::sleep(Duration::from_millis(100));
+                control.abort();
+            });
+            finish_recording(stuck, taped, &control, "p")
+        });
+        assert!(start.elapsed() < RECORD_PATIENCE, "{:?}", start.elapsed());
+        assert!(!recorded.complete);
+        assert_eq!(recorded.arrivals, "p.arrivals");
+        let error = recorded.error.unwrap();
+        assert!(
+            error.contains("aborted while the files were being written"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn clap_messages_keep_their_hints_on_one_line() {

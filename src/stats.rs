@@ -132,7 +132,7 @@ pub enum Verdict {
     ConsumerKeepsUp {
         utilisation: f64,
         /// The smallest capacity that would have absorbed every burst of this
-        /// run; `None` where the run was too long to replay at its end.
+        /// run; `None` where the end of the run did not replay it.
         capacity_needed: Option<u64>,
         capacity: u64,
     },
@@ -218,7 +218,7 @@ impl fmt::Display for Verdict {
                     return write!(
                         f,
                         "Verdict: the consumer keeps up (rho = {utilisation:.2}); the run was \
-                         too long to replay for the capacity its bursts needed: size it with \
+                         not replayed for the capacity its bursts needed: size it with \
                          `burstbuf sweep`."
                     );
                 };
@@ -402,7 +402,7 @@ mod tests {
         assert!(enough.to_string().contains("is enough"), "{enough}");
         let small = Verdict::new(&rates, 10, Some(37), 1);
         assert!(small.to_string().contains("--capacity 37"), "{small}");
-        // A run too long to replay at its end says so instead of a capacity.
+        // A run not replayed at its end says so instead of a capacity.
         let unknown = Verdict::new(&rates, 10, None, 1);
         assert!(unknown.to_string().contains("burstbuf sweep"), "{unknown}");
         assert!(!unknown.to_string().contains("--capacity"), "{unknown}");

@@ -72,8 +72,12 @@ pub struct Summary {
     /// at its worst), model seconds, measured from each message's entry.
     pub oldest_item_age_max_s: f64,
     /// The most messages that would have waited in an unbounded buffer
-    /// (replayed); `None` for a run too long to replay at its end.
+    /// (replayed); `None` when the end of the run did not replay it.
     pub peak_backlog: Option<u64>,
+    /// Why the peak backlog was not replayed (too many messages for the end
+    /// of a run, an abort, a stop request during it); absent when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_backlog_skipped: Option<String>,
     /// Whether the run kept the model's pace: neither the producer nor the
     /// consumers ran further behind their ideal schedules, on average, than
     /// the model's tolerance. If not, the figures are the machine's, not the model's.
@@ -179,7 +183,7 @@ impl Summary {
              {stalls}\
              lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}, \
              oldest message waited {}\n\
-             {}\n{}{}",
+             {}\n{}{}{}",
             self.full_count,
             self.produced,
             self.consumed,
@@ -199,6 +203,11 @@ impl Summary {
             self.max_catch_up_s.map_or("-".into(), seconds),
             seconds(self.oldest_item_age_max_s),
             verdict,
+            self.peak_backlog_skipped
+                .as_ref()
+                .map_or(String::new(), |why| format!(
+                    "Peak backlog not replayed: {why}.\n"
+                )),
             self.predicted_line(),
             self.recorded.as_ref().map_or(String::new(), record_line),
         )
@@ -313,6 +322,7 @@ mod tests {
             max_catch_up_s: Some(30.03),
             oldest_item_age_max_s: 29.5,
             peak_backlog: Some(1200),
+            peak_backlog_skipped: None,
             faithful: true,
             schedule_lag_s: 0.001,
             schedule_lag_max_s: 0.004,
