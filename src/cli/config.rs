@@ -1049,4 +1049,181 @@ mod tests {
             );
         }
     }
+
+    /// Random values for every numeric and duration option, fed to the
+    /// whole resolution: it never panics, and it gives a value or one
+    /// error. Files, addresses to bind and paths to write are left out (the
+    /// parsers of files have their own property tests).
+    mod random_flags {
+        use super::*;
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config as Cases, RngSeed};
+
+        /// Numbers and durations of every size, and text that is neither.
+        fn value() -> impl Strategy<Value = String> {
+            let unit = prop::sample::select(vec![
+                "", "ns", "us", "ms", "s", "m", "min", "h", "d", "days", "w", "y", "years",
+            ]);
+            let edge = prop::sample::select(vec![
+                "0",
+                "-0",
+                "0s",
+                "1ns",
+                "1",
+                "-1",
+                "1e-300",
+                "1e-25",
+                "1e-10",
+                "1e6",
+                "1e308",
+                "inf",
+                "NaN",
+                "366days",
+                "367days",
+                "18446744073709551615",
+                "18446744073709551616",
+                "1..1000000000",
+                "1,1000000",
+                "",
+                "1s@366days",
+                "366days@366days",
+                "0s@0s",
+            ])
+            .prop_map(str::to_owned);
+            let small = prop_oneof![
+                1 => any::<f64>().prop_map(|x| x.to_string()),
+                1 => any::<f64>().prop_map(|x| format!("{x:e}")),
+                1 => any::<i64>().prop_map(|n| n.to_string()),
+                1 => any::<u64>().prop_map(|n| n.to_string()),
+                1 => (any::<u64>(), unit.clone()).prop_map(|(n, u)| format!("{n}{u}")),
+                2 => (0u64..2000, unit).prop_map(|(n, u)| format!("{n}{u}")),
+                2 => (1u32..10, -330i32..330).prop_map(|(m, e)| format!("{m}e{e}")),
+                4 => edge,
+                1 => "[ -~]{0,12}",
+                1 => any::<String>(),
+            ]
+            .boxed();
+            prop_oneof![
+                4 => small.clone(),
+                1 => (small.clone(), small.clone()).prop_map(|(a, b)| format!("{a}@{b}")),
+                1 => prop::collection::vec(small.clone(), 1..4).prop_map(|v| v.join(",")),
+                1 => (small.clone(), small).prop_map(|(a, b)| format!("{a}..{b}")),
+            ]
+        }
+
+        const LIVE: &[&str] = &[
+            "--produce-every",
+            "--burst-prob",
+            "--burst-pause",
+            "--consume-every",
+            "--seed",
+            "--stall",
+            "--when-full",
+            "--capacity",
+            "--consumers",
+            "--duration",
+            "--messages",
+            "--speed",
+            "--load",
+            "--arrivals",
+            "--service",
+        ];
+
+        const SWEEP: &[&str] = &[
+            "--produce-every",
+            "--burst-prob",
+            "--burst-pause",
+            "--consume-every",
+            "--seed",
+            "--stall",
+            "--when-full",
+            "--duration",
+            "--load",
+            "--capacities",
+            "--consumers",
+            "--target-full",
+            "--target-p99",
+            "--target-drop",
+            "--message-size",
+            "--runs",
+            "--arrivals",
+            "--service",
+        ];
+
+        fn args(flags: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
+            prop::collection::vec((prop::sample::select(flags), value()), 0..6).prop_map(|pairs| {
+                pairs
+                    .into_iter()
+                    .map(|(flag, value)| format!("{flag}={value}"))
+                    .collect()
+            })
+        }
+
+        /// An error the user sees: clap's, on one line once `app` joins it,
+        /// never help or a version.
+        fn one_error(e: &clap::Error, args: &[String]) {
+            use clap::error::ErrorKind;
+            assert!(
+                !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion),
+                "{args:?}"
+            );
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with("error: ") && first.len() > 7,
+                "{args:?}: {text}"
+            );
+        }
+
+        fn cases() -> Cases {
+            Cases {
+                cases: 2000,
+                // The same inputs every run: a failure repeats, on CI too.
+                rng_seed: RngSeed::Fixed(0x15),
+                failure_persistence: None,
+                ..Cases::default()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(cases())]
+
+            #[test]
+            fn live_options_resolve_to_a_value_or_one_error(args in args(LIVE)) {
+                let cli = Cli::try_parse_from(std::iter::once("burstbuf".to_owned()).chain(args.clone()));
+                match cli.and_then(|cli| resolve(cli, &Env::default())) {
+                    Ok(Run::Live(config)) => {
+                        // What the run computes from it before it starts.
+                        let _ = config.model.lag_tolerance();
+                        let _ = config.model.utilisation(config.consumers);
+                        let gap = config.model.mean_gap();
+                        prop_assert!(gap <= MAX_STRETCH * 2, "{args:?}: {gap:?}");
+                    }
+                    Ok(Run::Sweep(_) | Run::Fit(_)) => prop_assert!(false, "{args:?}"),
+                    Err(e) => one_error(&e, &args),
+                }
+            }
+
+            #[test]
+            fn sweep_options_resolve_to_a_value_or_one_error(args in args(SWEEP)) {
+                let cli = Cli::try_parse_from(
+                    ["burstbuf".to_owned(), "sweep".to_owned()].into_iter().chain(args.clone()),
+                );
+                match cli.and_then(|cli| resolve(cli, &Env::default())) {
+                    Ok(Run::Sweep(config)) => {
+                        // Accepted: within every limit of the cost guard.
+                        let work = sweep::work(&config);
+                        prop_assert!(work.steps <= sweep::MAX_SWEEP_MESSAGES, "{args:?}: {work:?}");
+                        prop_assert!(work.simulations <= sweep::MAX_SIMULATIONS, "{args:?}");
+                        let _ = sweep::estimated_time(&config);
+                        for &load in &config.traffic.loads {
+                            prop_assert!(config.model.at_load(load).mean_gap() <= MAX_STRETCH * 2);
+                        }
+                    }
+                    Ok(Run::Live(_) | Run::Fit(_)) => prop_assert!(false, "{args:?}"),
+                    Err(e) => one_error(&e, &args),
+                }
+            }
+        }
+    }
 }
