@@ -69,8 +69,8 @@ pub fn replay_what_if(
     }
 }
 
-/// [`replay_what_if`], asking `interrupted` every [`POLL`] lines whether to
-/// give up (`None`). Its work is one step a line, whatever the trace's span
+/// [`replay_what_if`], asking `interrupted` before the first line and every
+/// [`POLL`] lines whether to give up (`None`). Its work is one step a line, whatever the trace's span
 /// or the load: the caller bounds it by the lines it hands over.
 pub fn replay_what_if_within(
     replay: &Replay,
@@ -88,10 +88,11 @@ pub fn replay_what_if_within(
     }
 }
 
-/// Whether to ask, at line `i`, if the replay should give up.
+/// Whether to ask, at line `i`, if the replay should give up: before the
+/// first line and every [`POLL`] lines.
 #[inline]
 fn poll(i: usize) -> bool {
-    i > 0 && (i as u64).is_multiple_of(POLL)
+    (i as u64).is_multiple_of(POLL)
 }
 
 /// Consumer outages in nanoseconds, and what each cost (as [`super::sim`] records them).
