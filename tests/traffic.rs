@@ -2,31 +2,7 @@
 //! `sweep` and the live demo, their errors, `--load`, and `burstbuf fit`.
 
 mod common;
-use common::{burstbuf, faithful, json_run};
-
-use std::path::PathBuf;
-
-/// A file in the temporary directory, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, text: &str) -> TempFile {
-        let path =
-            std::env::temp_dir().join(format!("burstbuf-traffic-{}-{name}", std::process::id()));
-        std::fs::write(&path, text).unwrap();
-        TempFile(path)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+use common::{TempFile, burstbuf, faithful, json_run};
 
 /// `bursts` bursts of `size` callers at one instant, `every` seconds apart,
 /// as fractional epoch seconds (so the ties are kept, not spread).

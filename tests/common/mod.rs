@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests. Each test file uses some of them.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
 use std::process::{Child, Command as StdCommand, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -77,4 +78,27 @@ pub fn faithful(s: &Value) -> bool {
         .unwrap_or_else(|| panic!("no faithful flag in {s}"));
     assert_eq!(s["verdict"]["faithful"], s["faithful"], "{s}");
     faithful
+}
+
+/// A file in the temporary directory, removed when dropped. The name is the
+/// test binary's own (its process id) and the test's (`name`).
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    pub fn new(name: &str, text: &str) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("burstbuf-test-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        TempFile(path)
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
