@@ -58,6 +58,10 @@ const PATIENCE_DRAINED: Duration = Duration::from_secs(1);
 /// How long the end of a run waits for `--record`'s files to be written
 /// (the service times are written at the end: a few million lines a second).
 const RECORD_PATIENCE: Duration = Duration::from_secs(10);
+/// How long the wait for `--record`'s files goes on once the run is aborted:
+/// enough for files nearly done, and with the [`PATIENCE`]s that may follow,
+/// still well within the second an abort must end in.
+const RECORD_PATIENCE_ABORTED: Duration = Duration::from_millis(100);
 /// How long Ctrl-Z and `fg` wait for a frame being written.
 const SUSPEND_PATIENCE: Duration = Duration::from_millis(50);
 
@@ -871,7 +875,7 @@ fn run_threads(
 
 /// Waits for `--record`'s writer (`finish`: [`Writing::finish`]) at most
 /// [`RECORD_PATIENCE`], and once the run is aborted (before or during the
-/// wait) at most [`PATIENCE`] more: a second stop request ends the process
+/// wait) at most [`RECORD_PATIENCE_ABORTED`] more: a second stop request ends the process
 /// within a second, however long the files would take. The files of a wait
 /// cut short are reported incomplete.
 fn finish_recording(
@@ -904,7 +908,7 @@ fn finish_recording(
     loop {
         if !abort_seen && control.state() == State::Aborted {
             abort_seen = true;
-            deadline = deadline.min(Instant::now() + PATIENCE);
+            deadline = deadline.min(Instant::now() + RECORD_PATIENCE_ABORTED);
         }
         let wait = deadline
             .saturating_duration_since(Instant::now())
