@@ -875,9 +875,9 @@ fn run_threads(
 
 /// Waits for `--record`'s writer (`finish`: [`Writing::finish`]) at most
 /// [`RECORD_PATIENCE`], and once the run is aborted (before or during the
-/// wait) at most [`RECORD_PATIENCE_ABORTED`] more: a second stop request ends the process
-/// within a second, however long the files would take. The files of a wait
-/// cut short are reported incomplete.
+/// wait) at most [`RECORD_PATIENCE_ABORTED`] more: a second stop request
+/// ends the process within a second, however long the files would take. The
+/// files of a wait cut short are reported incomplete.
 fn finish_recording(
     finish: impl FnOnce() -> Recorded + Send + 'static,
     taped: Taped,

@@ -1190,7 +1190,9 @@ mod tests {
 
             #[test]
             fn live_options_resolve_to_a_value_or_one_error(args in args(LIVE)) {
-                let cli = Cli::try_parse_from(std::iter::once("burstbuf".to_owned()).chain(args.clone()));
+                let cli = Cli::try_parse_from(
+                    std::iter::once("burstbuf".to_owned()).chain(args.clone()),
+                );
                 match cli.and_then(|cli| resolve(cli, &Env::default())) {
                     Ok(Run::Live(config)) => {
                         // What the run computes from it before it starts.

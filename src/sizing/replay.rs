@@ -70,8 +70,9 @@ pub fn replay_what_if(
 }
 
 /// [`replay_what_if`], asking `interrupted` before the first line and every
-/// [`POLL`] lines whether to give up (`None`). Its work is one step a line, whatever the trace's span
-/// or the load: the caller bounds it by the lines it hands over.
+/// [`POLL`] lines whether to give up (`None`). Its work is one step a line,
+/// whatever the trace's span or the load: the caller bounds it by the lines
+/// it hands over.
 pub fn replay_what_if_within(
     replay: &Replay,
     service: &Service,
