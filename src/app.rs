@@ -1001,50 +1001,39 @@ mod tests {
         )
     }
 
+    /// The prediction of a run of `args` that produced for a second.
+    fn predicted(args: &[&str]) -> Predicted {
+        let config = live(args);
+        let s = shared(&config);
+        let end = End::new(&config, &s, false);
+        predict(&config, &Reading::take(&s), 1.0, &end, &service(&config))
+    }
+
     #[test]
     fn the_prediction_is_bounded_by_what_it_would_simulate() {
-        let r = |shared: &Shared| Reading::take(shared);
+        let flat_out = ["--produce-every=0s", "--consume-every=0s", "--burst-prob=0"];
         // Nothing takes any time: a horizon never passes, so it is not tried.
-        let frozen = live(&[
-            "--produce-every=0s",
-            "--consume-every=0s",
-            "--burst-prob=0",
-            "--duration=1s",
-        ]);
-        let s = shared(&frozen);
-        let end = End::new(&frozen, &s, false);
-        let p = predict(&frozen, &r(&s), 1.0, &end, &service(&frozen));
+        let p = predicted(&[&flat_out[..], &["--duration=1s"]].concat());
         assert_eq!(p.simulated_produced, None);
         assert!(p.skipped.unwrap().contains("without end"));
         // A message a nanosecond for a second: 10^9, refused before it starts.
-        let fast = live(&[
+        let p = predicted(&[
             "--produce-every=1ns",
             "--consume-every=0s",
             "--burst-prob=0",
-            "--duration=1s",
         ]);
-        let s = shared(&fast);
-        let end = End::new(&fast, &s, false);
-        let p = predict(&fast, &r(&s), 1.0, &end, &service(&fast));
         let why = p.skipped.unwrap();
         assert!(why.contains("1.0e9 messages to simulate"), "{why}");
-        // The same with a message limit within the budget: simulated.
-        let limited = live(&[
-            "--produce-every=0s",
-            "--consume-every=0s",
-            "--burst-prob=0",
-            "--messages=100000",
-        ]);
-        let s = shared(&limited);
-        let end = End::new(&limited, &s, false);
-        let p = predict(&limited, &r(&s), 1.0, &end, &service(&limited));
+        // Nothing takes any time, but a message limit within the budget: simulated.
+        let p = predicted(&[&flat_out[..], &["--messages=100000"]].concat());
         assert_eq!(p.simulated_produced, Some(100_000));
         // 1000 consumers cost more a message: fewer fit in the same budget.
         let many = live(&["--consumers=1000"]);
         let s = shared(&many);
         assert!(End::new(&many, &s, false).messages < END_BUDGET / 50);
         // Aborted: a tenth of the budget, for the figures that still run.
-        assert_eq!(End::new(&limited, &s, true).messages, END_BUDGET_ABORTED);
+        let one = live(&[]);
+        assert_eq!(End::new(&one, &s, true).messages, END_BUDGET_ABORTED);
     }
 
     #[test]

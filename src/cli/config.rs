@@ -1111,7 +1111,8 @@ mod tests {
             ]
         }
 
-        const LIVE: &[&str] = &[
+        /// The model's options, which the live demo and the sweep both take.
+        const MODEL: &[&str] = &[
             "--produce-every",
             "--burst-prob",
             "--burst-pause",
@@ -1119,26 +1120,15 @@ mod tests {
             "--seed",
             "--stall",
             "--when-full",
-            "--capacity",
-            "--consumers",
             "--duration",
-            "--messages",
-            "--speed",
             "--load",
             "--arrivals",
             "--service",
         ];
 
+        const LIVE: &[&str] = &["--capacity", "--consumers", "--messages", "--speed"];
+
         const SWEEP: &[&str] = &[
-            "--produce-every",
-            "--burst-prob",
-            "--burst-pause",
-            "--consume-every",
-            "--seed",
-            "--stall",
-            "--when-full",
-            "--duration",
-            "--load",
             "--capacities",
             "--consumers",
             "--target-full",
@@ -1146,11 +1136,11 @@ mod tests {
             "--target-drop",
             "--message-size",
             "--runs",
-            "--arrivals",
-            "--service",
         ];
 
-        fn args(flags: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
+        /// Up to six of the model's options and `own`, with random values.
+        fn args(own: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
+            let flags: Vec<&str> = MODEL.iter().chain(own).copied().collect();
             prop::collection::vec((prop::sample::select(flags), value()), 0..6).prop_map(|pairs| {
                 pairs
                     .into_iter()
