@@ -573,8 +573,9 @@ impl<'a> End<'a> {
     fn refuse(&self, messages: f64, what: &str) -> Result<(), String> {
         if messages.is_infinite() {
             return Err(
-                "neither producing nor consuming takes any model time, so the \
-                        simulation would offer messages without end"
+                "nothing paces the producer in model time (its gaps take none, \
+                        and it waits for no consumer that takes any), so the simulation \
+                        would offer messages without end"
                     .to_owned(),
             );
         }
@@ -1015,6 +1016,13 @@ mod tests {
         // Nothing takes any time: a horizon never passes, so it is not tried.
         let p = predicted(&[&flat_out[..], &["--duration=1s"]].concat());
         assert_eq!(p.simulated_produced, None);
+        assert!(p.skipped.unwrap().contains("without end"));
+        // Nor with no gap and a drop policy: it never waits for the consumers.
+        let p = predicted(&[
+            "--produce-every=0s",
+            "--burst-prob=0",
+            "--when-full=drop-newest",
+        ]);
         assert!(p.skipped.unwrap().contains("without end"));
         // A message a nanosecond for a second: 10^9, refused before it starts.
         let p = predicted(&[
