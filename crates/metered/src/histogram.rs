@@ -46,11 +46,23 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// A total of nanoseconds as a `Duration` (which holds 2^64 seconds: any
+/// sum of `u64` nanoseconds a channel can record).
+fn from_total_ns(ns: u128) -> Duration {
+    let secs = u64::try_from(ns / 1_000_000_000).unwrap_or(u64::MAX);
+    Duration::new(secs, (ns % 1_000_000_000) as u32)
+}
+
 /// The shared twin of [`Histogram`]: recording is three relaxed atomic adds and a max.
 #[derive(Debug)]
 pub(crate) struct AtomicHistogram {
     buckets: Box<[AtomicU64]>,
+    /// The sum, modulo 2^64 ns (584 years), and how many times an add
+    /// wrapped it: together an exact `u128` total that nothing overflows.
+    /// (Each `fetch_add` sees the value just before it, so it knows whether
+    /// it wrapped, whatever other threads do.)
     sum_ns: AtomicU64,
+    sum_wraps: AtomicU64,
     max_ns: AtomicU64,
 }
 
@@ -59,6 +71,7 @@ impl AtomicHistogram {
         AtomicHistogram {
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
             sum_ns: AtomicU64::new(0),
+            sum_wraps: AtomicU64::new(0),
             max_ns: AtomicU64::new(0),
         }
     }
@@ -66,7 +79,9 @@ impl AtomicHistogram {
     pub(crate) fn record(&self, value: Duration) {
         let ns = nanos(value);
         self.buckets[bucket_of(ns)].fetch_add(1, Relaxed);
-        self.sum_ns.fetch_add(ns, Relaxed);
+        if self.sum_ns.fetch_add(ns, Relaxed).checked_add(ns).is_none() {
+            self.sum_wraps.fetch_add(1, Relaxed);
+        }
         self.max_ns.fetch_max(ns, Relaxed);
     }
 
@@ -75,7 +90,8 @@ impl AtomicHistogram {
     /// one the buckets do not yet.
     pub(crate) fn snapshot(&self) -> Histogram {
         let buckets: Box<[u64]> = self.buckets.iter().map(|b| b.load(Relaxed)).collect();
-        let sum_ns = self.sum_ns.load(Relaxed);
+        let sum_ns = (u128::from(self.sum_wraps.load(Relaxed)) << 64)
+            | u128::from(self.sum_ns.load(Relaxed));
         let max_ns = self.max_ns.load(Relaxed);
         Histogram {
             count: buckets.iter().sum(),
@@ -92,7 +108,8 @@ impl AtomicHistogram {
 pub struct Histogram {
     buckets: Box<[u64]>,
     count: u64,
-    sum_ns: u64,
+    /// In `u128`: a sum of waits may pass 2^64 ns.
+    sum_ns: u128,
     max_ns: u64,
 }
 
@@ -126,7 +143,7 @@ impl Histogram {
         let ns = nanos(value);
         self.buckets[bucket_of(ns)] += 1;
         self.count += 1;
-        self.sum_ns = self.sum_ns.saturating_add(ns);
+        self.sum_ns += u128::from(ns);
         self.max_ns = self.max_ns.max(ns);
     }
 
@@ -135,9 +152,9 @@ impl Histogram {
         self.count
     }
 
-    /// Their sum.
+    /// Their sum, exact (it does not saturate at 2^64 ns).
     pub fn total(&self) -> Duration {
-        Duration::from_nanos(self.sum_ns)
+        from_total_ns(self.sum_ns)
     }
 
     /// The largest, exactly; zero if none.
@@ -236,6 +253,24 @@ mod tests {
             atomic.record(Duration::from_millis(ms));
             plain.record(Duration::from_millis(ms));
         }
+        assert_eq!(atomic.snapshot(), plain);
+    }
+
+    #[test]
+    fn totals_pass_two_to_the_64_nanoseconds_without_saturating() {
+        // Three waits of 2^63 ns (292 years each): 2^64 + 2^63 ns in all.
+        let (atomic, mut plain) = (AtomicHistogram::new(), Histogram::default());
+        let wait = Duration::from_nanos(1 << 63);
+        for _ in 0..3 {
+            atomic.record(wait);
+            plain.record(wait);
+        }
+        let total = 3 * (1u128 << 63);
+        let expected = Duration::new(
+            (total / 1_000_000_000) as u64,
+            (total % 1_000_000_000) as u32,
+        );
+        assert_eq!(plain.total(), expected);
         assert_eq!(atomic.snapshot(), plain);
     }
 }
