@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
@@ -855,9 +854,7 @@ fn run_threads(
                 messages: 0,
                 lost: 0,
             });
-            let prefix = config.record.as_deref().unwrap_or_default();
-            let finish = move || writing.finish(taped, RECORD_PATIENCE);
-            finish_recording(finish, taped, control, prefix)
+            finish_recording(writing, taped, control)
         });
         let joined = Joined {
             recorded,
@@ -874,65 +871,25 @@ fn run_threads(
     })
 }
 
-/// Waits for `--record`'s writer (`finish`: [`Writing::finish`]) at most
-/// [`RECORD_PATIENCE`], and once the run is aborted (before or during the
-/// wait) at most [`RECORD_PATIENCE_ABORTED`] more: a second stop request
-/// ends the process within a second, however long the files would take. The
-/// files of a wait cut short are reported incomplete.
-fn finish_recording(
-    finish: impl FnOnce() -> Recorded + Send + 'static,
-    taped: Taped,
-    control: &Control,
-    prefix: &str,
-) -> Recorded {
-    let failed = |error: String| Recorded {
-        arrivals: format!("{prefix}.arrivals"),
-        services: format!("{prefix}.services"),
-        messages: taped.messages,
-        lost: taped.lost,
-        complete: false,
-        error: Some(error),
-    };
-    // `Writing::finish` waits without looking at the run, so it waits on a
-    // thread of its own, detached as the writer is; this one watches both.
-    let (done_tx, done) = mpsc::channel();
-    let waiter = thread::Builder::new()
-        .name("record-wait".into())
-        .spawn(move || {
-            let _ = done_tx.send(finish());
-        });
-    if let Err(e) = waiter {
-        return failed(format!("could not wait for the files to be written: {e}"));
-    }
-    let mut deadline = Instant::now() + RECORD_PATIENCE;
-    let mut abort_seen = false;
-    loop {
-        if !abort_seen && control.state() == State::Aborted {
-            abort_seen = true;
-            deadline = deadline.min(Instant::now() + RECORD_PATIENCE_ABORTED);
-        }
-        let wait = deadline
-            .saturating_duration_since(Instant::now())
-            .min(RECORD_POLL);
-        match done.recv_timeout(wait) {
-            Ok(recorded) => return recorded,
-            Err(RecvTimeoutError::Disconnected) => {
-                return failed("the writer thread failed".to_owned());
+/// Waits for `--record`'s writer at most [`RECORD_PATIENCE`], and once the
+/// run is aborted (before or during the wait) at most
+/// [`RECORD_PATIENCE_ABORTED`] more: a second stop request ends the process
+/// within a second, however long the files would take. The files of a wait
+/// cut short keep their `.incomplete` names, and the summary says why.
+fn finish_recording(writing: Writing, taped: Taped, control: &Control) -> Recorded {
+    let start = Instant::now();
+    let mut aborted_at = None;
+    writing.finish_unless(taped, || {
+        if control.state() == State::Aborted {
+            let at = *aborted_at.get_or_insert_with(Instant::now);
+            if at.elapsed() >= RECORD_PATIENCE_ABORTED {
+                return Some("the run was aborted while the files were being written".to_owned());
             }
-            Err(RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
-                return failed(if abort_seen {
-                    "the run was aborted while the files were being written".to_owned()
-                } else {
-                    format!("the files were still being written after {RECORD_PATIENCE:?}")
-                });
-            }
-            Err(RecvTimeoutError::Timeout) => {}
         }
-    }
+        (start.elapsed() >= RECORD_PATIENCE)
+            .then(|| format!("the files were still being written after {RECORD_PATIENCE:?}"))
+    })
 }
-
-/// How often the wait for `--record`'s files looks for an abort.
-const RECORD_POLL: Duration = Duration::from_millis(20);
 
 fn illustrate(
     feeds: Feeds,
@@ -980,7 +937,7 @@ fn spawn<'scope, 'env, T: Send + 'scope>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Tolerance;
+    use crate::model::{Model, Tolerance};
 
     /// The live configuration of a command line.
     fn live(args: &[&str]) -> Config {
@@ -1082,44 +1039,45 @@ mod tests {
 
     #[test]
     fn the_wait_for_a_recording_gives_way_to_an_abort() {
+        let prefix = std::env::temp_dir().join(format!("burstbuf-app-wait-{}", std::process::id()));
+        let prefix = prefix.to_str().unwrap().to_owned();
+        let (mut tape, recorder) = record::create(&prefix, true, &[]).unwrap();
+        let writing = recorder
+            .start(Service::model(&Model::original(), 1))
+            .unwrap();
+        tape.offered(0);
+        // The tape stays open, so the writer waits for more times: without
+        // an abort the wait would last its whole patience (10 s).
         let taped = Taped {
-            messages: 5,
+            messages: 1,
             lost: 0,
         };
-        let done = |error: Option<String>| Recorded {
-            arrivals: "p.arrivals".into(),
-            services: "p.services".into(),
-            messages: 5,
-            lost: 0,
-            complete: error.is_none(),
-            error,
-        };
-        // A writer that finishes is waited for.
         let control = Control::new();
-        let recorded = finish_recording(move || done(None), taped, &control, "p");
-        assert!(recorded.complete, "{recorded:?}");
-        // One that would take a minute: an abort during the wait ends it,
-        // long before the wait's own patience (10 s) runs out.
-        let stuck = move || {
-            thread::sleep(Duration::from_secs(60));
-            done(None)
-        };
         let start = Instant::now();
         let recorded = thread::scope(|s| {
             s.spawn(|| {
                 thread::sleep(Duration::from_millis(100));
                 control.abort();
             });
-            finish_recording(stuck, taped, &control, "p")
+            finish_recording(writing, taped, &control)
         });
         assert!(start.elapsed() < RECORD_PATIENCE, "{:?}", start.elapsed());
         assert!(!recorded.complete);
-        assert_eq!(recorded.arrivals, "p.arrivals");
+        // Left under the names that say so.
+        assert_eq!(
+            recorded.arrivals,
+            format!("{prefix}.arrivals{}", record::INCOMPLETE)
+        );
         let error = recorded.error.unwrap();
         assert!(
             error.contains("aborted while the files were being written"),
             "{error}"
         );
+        drop(tape);
+        for file in [".arrivals", ".services"] {
+            let _ = std::fs::remove_file(format!("{prefix}{file}{}", record::INCOMPLETE));
+            let _ = std::fs::remove_file(format!("{prefix}{file}"));
+        }
     }
 
     #[test]

@@ -25,8 +25,8 @@
 //!
 //! The writer is a detached thread ([`Recorder::start`]): a disk that stops
 //! answering would block it in `write` forever, and the run must still end.
-//! The summary waits for it a bounded time ([`Writing::finish`]) and then
-//! says the files are incomplete.
+//! The summary waits for it a bounded time, cut short by an abort
+//! ([`Writing::finish_unless`]), and then says the files are incomplete.
 //!
 //! Nothing is overwritten and nothing is left half-written under a name a
 //! replay would read:
@@ -137,6 +137,9 @@ pub struct Recorded {
     /// Why a file could not be written or renamed, if it could not.
     pub error: Option<String>,
 }
+
+/// How often [`Writing::finish_unless`] asks whether to wait on.
+const FINISH_POLL: Duration = Duration::from_millis(20);
 
 /// The suffix a file carries while it is written, and keeps if it never becomes whole.
 pub const INCOMPLETE: &str = ".incomplete";
@@ -293,10 +296,41 @@ pub struct Writing {
 impl Writing {
     /// Tells the writer what was taped (it then writes the service times),
     /// waits at most `patience` for it to finish, and gives each file its
-    /// own name if the recording is complete.
+    /// own name if the recording is complete. (The run uses
+    /// [`Writing::finish_unless`], which an abort also ends.)
+    #[cfg(test)]
     pub fn finish(self, taped: Taped, patience: Duration) -> Recorded {
+        let deadline = Instant::now() + patience;
+        self.finish_unless(taped, || {
+            (Instant::now() >= deadline)
+                .then(|| format!("the files were still being written after {patience:?}"))
+        })
+    }
+
+    /// `Writing::finish`, waiting until `give_up` (asked every
+    /// [`FINISH_POLL`]) says why it may wait no longer: then the files keep
+    /// their partial names and that is the recording's error. So the caller
+    /// can cut the wait short (a second stop request) as well as bound it.
+    pub fn finish_unless(
+        self,
+        taped: Taped,
+        mut give_up: impl FnMut() -> Option<String>,
+    ) -> Recorded {
         let _ = self.taped.send(taped);
-        let mut recorded = match self.done.recv_timeout(patience) {
+        let done = loop {
+            match self.done.recv_timeout(FINISH_POLL) {
+                Ok(recorded) => break Ok(recorded),
+                Err(RecvTimeoutError::Disconnected) => {
+                    break Err("the writer thread failed".to_owned());
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(why) = give_up() {
+                        break Err(why);
+                    }
+                }
+            }
+        };
+        let mut recorded = match done {
             Ok(recorded) => recorded,
             // The writer may go on writing until the process exits: the
             // files keep their partial names, renamed by nobody.
@@ -306,12 +340,7 @@ impl Writing {
                 messages: taped.messages,
                 lost: taped.lost,
                 complete: false,
-                error: Some(match why {
-                    RecvTimeoutError::Timeout => {
-                        format!("the files were still being written after {patience:?}")
-                    }
-                    RecvTimeoutError::Disconnected => "the writer thread failed".to_owned(),
-                }),
+                error: Some(why),
             },
         };
         if recorded.complete {
@@ -410,7 +439,7 @@ impl Recorder {
             (_, Err(e)) => Some(format!("{}: {e}", printable(&self.services_to.partial))),
             _ => None,
         };
-        // Where they are; `Writing::finish` renames them if complete.
+        // Where they are; `Writing::finish_unless` renames them if complete.
         Recorded {
             complete: taped.lost == 0 && error.is_none(),
             arrivals: self.arrivals_to.partial,
