@@ -2,9 +2,10 @@
 //! messages produced and consumed on two unbounded channels (whose senders
 //! skip an event while one waits, see [`crate::live::events`], so watching
 //! never slows the producer nor queues without bound), and draws at most
-//! [`FRAME`]⁻¹ times a second, only when the picture changes.
+//! [`FRAME`]⁻¹ times a second, only when the picture changes; the figures
+//! lines under the gauge follow at their own slower pace ([`Pace`]).
 //! It also turns keys into stop and abort requests (signals have their own
-//! threads, see [`crate::ui::signals`]).
+//! threads, see [`crate::ui::signals`]), and `?` into the list of keys.
 //!
 //! It never writes itself: frames and log lines go to the [`Writer`] thread,
 //! which keeps only the latest, so a reader that stops reading cannot stop it
@@ -25,7 +26,7 @@ use crate::live::control::{Shared, State};
 use crate::live::events::Feed;
 use crate::live::reading::Reading;
 use crate::stats::Window;
-use crate::ui::gauge::{self, Glyphs, HISTORY_SECONDS, Phase, Snapshot};
+use crate::ui::gauge::{self, Figures, Glyphs, HISTORY_SECONDS, Pace, Phase, Snapshot};
 use crate::ui::signals::{self, Stops};
 use crate::ui::writer::Writer;
 
@@ -182,7 +183,7 @@ impl<'a> Watch<'a> {
             Phase::Draining
         };
         let r = &self.reading;
-        Snapshot {
+        let mut s = Snapshot {
             capacity: self.look.capacity,
             produced: r.produced,
             consumed: r.consumed,
@@ -191,17 +192,33 @@ impl<'a> Watch<'a> {
             elapsed_s: r.t_s as u64,
             phase,
             producer: r.producer,
-            // Up to this reading, even if it came too soon to be kept.
-            rates: self.window.rates_to(&r.sample()),
-            blocked_p99_s: r.blocked.p99_s,
-            blocked_max_s: r.blocked.max_s,
-            high_water: r.high_water,
-            oldest_age_s: r.oldest_age_s,
-            history: self.history.iter().map(|&(_, depth)| depth).collect(),
             glyphs: self.look.glyphs,
             schedule_lag_s: r.schedule_lag_s,
             faithful: r.faithful,
             stalled_until_s: self.shared.stalls.stalled_until_s(r.t_s),
+            keys: false,
+            figures: Figures::default(),
+        };
+        s.figures = self.figures(s.depth());
+        s
+    }
+
+    /// The figures lines' figures, all from the latest reading (whose
+    /// depth, as the snapshot shows it, is `depth`).
+    fn figures(&self, depth: u64) -> Figures {
+        let r = &self.reading;
+        // Up to this reading, even if it came too soon to be kept.
+        let rates = self.window.rates_to(&r.sample());
+        Figures {
+            arrival: rates.arrival,
+            service: rates.service,
+            utilisation: rates.utilisation(),
+            blocked_p99_s: r.blocked.p99_s,
+            blocked_max_s: r.blocked.max_s,
+            high_water: r.high_water,
+            catch_up_s: Figures::catch_up_s(depth, rates.service),
+            oldest_age_s: r.oldest_age_s,
+            history: self.history.iter().map(|&(_, depth)| depth).collect(),
         }
     }
 }
@@ -221,10 +238,22 @@ fn is_suspend_key(key: &KeyEvent) -> bool {
         && key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
+/// Whether the keys are listed after `key`: `?` shows or hides them, any
+/// other key hides them (and still does what it does).
+fn keys_shown_after(shown: bool, key: &KeyEvent) -> bool {
+    match key.kind {
+        KeyEventKind::Release => shown,
+        _ => key.code == KeyCode::Char('?') && !shown,
+    }
+}
+
 fn live(mut watch: Watch, writer: &Writer) -> io::Result<()> {
     let (mut width, mut height) = crossterm::terminal::size().unwrap_or((0, 0));
     writer.reset();
-    let mut next_frame = Instant::now();
+    let started = Instant::now();
+    let mut next_frame = started;
+    let mut pace = Pace::default();
+    let mut keys_shown = false;
     loop {
         watch.update();
         if let Some(e) = writer.take_error() {
@@ -236,13 +265,17 @@ fn live(mut watch: Watch, writer: &Writer) -> io::Result<()> {
         let now = Instant::now();
         if now >= next_frame || watch.finished() {
             next_frame = now + FRAME;
+            let mut s = watch.snapshot();
+            s.keys = keys_shown;
+            // The gauge follows every reading, the figures lines a few times a
+            // second (the last frame shows the last reading whole).
+            let fresh = std::mem::take(&mut s.figures);
+            s.figures = pace
+                .figures(now - started, || fresh, watch.finished())
+                .clone();
             // The writer writes only what changed since the frame it last
             // wrote, often nothing.
-            writer.frame(gauge::render(
-                &watch.snapshot(),
-                width.into(),
-                height.into(),
-            ));
+            writer.frame(gauge::render(&s, width.into(), height.into()));
         }
         if watch.finished() {
             return Ok(());
@@ -256,7 +289,11 @@ fn live(mut watch: Watch, writer: &Writer) -> io::Result<()> {
             thread::sleep(wait);
         }
         while event::poll(LOOK)? {
-            match event::read()? {
+            let event = event::read()?;
+            if let Event::Key(key) = &event {
+                keys_shown = keys_shown_after(keys_shown, key);
+            }
+            match event {
                 Event::Key(key) if is_stop_key(&key) => watch.escalate(),
                 // Raw mode turns Ctrl-Z into a key: make it the signal it would be.
                 Event::Key(key) if is_suspend_key(&key) => signals::suspend_self(),
@@ -339,5 +376,32 @@ mod tests {
             KeyCode::Char('z'),
             KeyModifiers::NONE
         )));
+    }
+
+    #[test]
+    fn question_mark_toggles_the_keys_and_any_other_key_hides_them() {
+        let press = |code, modifiers| KeyEvent::new(code, modifiers);
+        let question = press(KeyCode::Char('?'), KeyModifiers::NONE);
+        // Some terminals report `?` with the Shift it took to type it.
+        let shifted = press(KeyCode::Char('?'), KeyModifiers::SHIFT);
+        assert!(keys_shown_after(false, &question));
+        assert!(!keys_shown_after(true, &shifted));
+        assert!(keys_shown_after(false, &shifted));
+        for other in [
+            press(KeyCode::Char('x'), KeyModifiers::NONE),
+            press(KeyCode::Char('q'), KeyModifiers::NONE),
+            press(KeyCode::Esc, KeyModifiers::NONE),
+            press(KeyCode::Enter, KeyModifiers::NONE),
+        ] {
+            assert!(!keys_shown_after(true, &other), "{other:?}");
+            assert!(!keys_shown_after(false, &other), "{other:?}");
+        }
+        let mut release = question;
+        release.kind = KeyEventKind::Release;
+        assert!(
+            keys_shown_after(true, &release),
+            "a release is no key press"
+        );
+        assert!(!keys_shown_after(false, &release));
     }
 }

@@ -14,18 +14,51 @@
 //! The producer's latest message `n` sits at column `n mod 100` above the scale,
 //! the consumer's below it; the gap from C forward to P, around the ring, is the
 //! buffer, whose depth `d` is marked at column `d`. Under the gauge: the live
-//! counts, the rates over the last few seconds, the cost of blocking, and a
-//! sparkline of the depth.
+//! counts, the rates over the last few seconds, the cost of blocking, a
+//! sparkline of the depth, and what the keys do (or, after `?`, every key).
+//!
+//! # Narrower terminals
+//! From 110 columns down the scale shrinks (a ruler, `+` every tenth, ending in
+//! the capacity), and a marker's label that would run past the right edge is
+//! moved left to end at it. Each text line drops whole fields, never part of
+//! one, in this order (least important first):
+//!
+//! - status: `produced`, `consumed`, the elapsed seconds, `dropped`, the word
+//!   `producer` (its state stays), `full N times`, the stall's `until`, the
+//!   producer's state, `STALLED`, the lag of the `NOT FAITHFUL` flag,
+//!   `buffer d/capacity`, and last the flag itself;
+//! - rates: `(last 5s)`, `consumer is the bottleneck` (first shortened to
+//!   `bottleneck`), λ, μ, ρ;
+//! - costs: `high-water`, `catch-up`, `max`, `oldest`, `blocked p99`;
+//! - the sparkline keeps its latest seconds and says how many;
+//! - the hint and the keys are said in fewer words, down to `q: stop`.
+//!
+//! The depth is never shown cut: `B:<d>`, `buffer d/capacity` and `draining: d
+//! left` are shown whole or not at all, and `B:<d>` always is from
+//! [`MIN_WIDTH`] columns up. Below that, a whole-word message that fits
+//! (`terminal too narrow: burstbuf needs 20 columns`, down to `too narrow`), or nothing.
+//!
+//! # Pace
+//! The gauge and the status line show the latest reading; the figures lines
+//! (rates, costs, sparkline) a reading at most a quarter of a second older,
+//! all three the same one ([`pace`]).
+
+mod fit;
+mod keys;
+mod lines;
+mod logfmt;
+pub mod pace;
+mod picture;
+
+pub use lines::sparkline;
+pub use logfmt::logfmt;
+pub use pace::{FIGURES_EVERY, Pace};
+pub use picture::SCALE_COLUMNS;
 
 use crate::live::buffer::depth;
 use crate::live::counters::ProducerState;
-use crate::stats::Rates;
-use crate::units::seconds;
+use fit::first_that_fits;
 
-/// Columns of the scale at full size: the original's `0123456789` ten times.
-pub const SCALE_COLUMNS: usize = 100;
-/// Room kept right of the scale for labels such as `B:100` or ` 1000`.
-const LABEL_ROOM: usize = 10;
 /// Below this width the gauge cannot be drawn legibly.
 pub const MIN_WIDTH: usize = 20;
 
@@ -67,18 +100,6 @@ pub struct Snapshot {
     pub elapsed_s: u64,
     pub phase: Phase,
     pub producer: ProducerState,
-    /// λ and μ over the last few seconds of model time.
-    pub rates: Rates,
-    /// Model seconds the producer waited on a full buffer: the 99th percentile and the longest.
-    pub blocked_p99_s: Option<f64>,
-    pub blocked_max_s: Option<f64>,
-    /// The most messages ever in the buffer.
-    pub high_water: u64,
-    /// Model seconds the oldest message in the buffer has waited (measured
-    /// from when it entered); `None` when it is empty.
-    pub oldest_age_s: Option<f64>,
-    /// The deepest the buffer was in each of the last seconds, oldest first.
-    pub history: Vec<u64>,
     pub glyphs: Glyphs,
     /// The most model time a thread was behind its ideal schedule.
     pub schedule_lag_s: f64,
@@ -86,6 +107,46 @@ pub struct Snapshot {
     pub faithful: bool,
     /// During a `--stall`: the model second the consumers resume.
     pub stalled_until_s: Option<f64>,
+    /// Whether the keys are listed (`?`) in place of the hint.
+    pub keys: bool,
+    /// The figures lines: of the same reading, or on the live gauge of one
+    /// up to [`FIGURES_EVERY`] older ([`Pace`]).
+    pub figures: Figures,
+}
+
+/// The figures under the status line: the ones that move by themselves.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Figures {
+    /// λ over the last few seconds of model time.
+    pub arrival: Option<f64>,
+    /// μ over the same seconds.
+    pub service: Option<f64>,
+    /// ρ = λ/μ, of the values before they were rounded for showing.
+    pub utilisation: Option<f64>,
+    /// Model seconds the producer waited on a full buffer: the 99th percentile and the longest.
+    pub blocked_p99_s: Option<f64>,
+    pub blocked_max_s: Option<f64>,
+    /// The most messages ever in the buffer.
+    pub high_water: u64,
+    /// How far behind the writer is: the depth over μ, the time it needs to
+    /// clear the buffer at its current service rate.
+    pub catch_up_s: Option<f64>,
+    /// Model seconds the oldest message in the buffer has waited (measured
+    /// from when it entered); `None` when it is empty.
+    pub oldest_age_s: Option<f64>,
+    /// The deepest the buffer was in each of the last seconds, oldest first.
+    pub history: Vec<u64>,
+}
+
+impl Figures {
+    /// The catch-up time for `depth` messages at `service` per second.
+    pub fn catch_up_s(depth: u64, service: Option<f64>) -> Option<f64> {
+        service.filter(|mu| *mu > 0.0).map(|mu| depth as f64 / mu)
+    }
+
+    fn bottleneck(&self) -> bool {
+        self.utilisation.is_some_and(|rho| rho >= 1.0)
+    }
 }
 
 /// A line of the frame; an alert line is shown in colour where colour is on.
@@ -113,252 +174,70 @@ impl Snapshot {
             self.capacity,
         )
     }
-
-    /// How far behind the writer is: the time it needs to clear the buffer at
-    /// its current service rate.
-    pub fn catch_up_s(&self) -> Option<f64> {
-        self.rates
-            .service
-            .filter(|mu| *mu > 0.0)
-            .map(|mu| self.depth() as f64 / mu)
-    }
-
-    fn bottleneck(&self) -> bool {
-        self.rates.utilisation().is_some_and(|rho| rho >= 1.0)
-    }
 }
 
 /// The frame for a terminal of `width` × `height`: at most `height` lines, none
-/// longer than `width` characters, for any size including 0 × 0.
+/// wider than `width` columns, no word cut, for any size including 0 × 0.
 pub fn render(s: &Snapshot, width: usize, height: usize) -> Vec<Line> {
-    let mut lines = if width < MIN_WIDTH {
-        vec![Line::plain(format!(
-            "terminal too narrow: burstbuf needs {MIN_WIDTH} columns"
-        ))]
+    let mut frame = if width < MIN_WIDTH {
+        let message = first_that_fits(
+            &[
+                format!("terminal too narrow: burstbuf needs {MIN_WIDTH} columns"),
+                format!("too narrow: needs {MIN_WIDTH} columns"),
+                format!("needs {MIN_WIDTH} columns"),
+                "too narrow".into(),
+            ],
+            width,
+        );
+        if message.is_empty() {
+            vec![]
+        } else {
+            vec![Line::plain(message)]
+        }
     } else {
-        let mut lines: Vec<Line> = gauge(s, scale_columns(width))
+        let mut frame: Vec<Line> = picture::gauge(s, width)
             .into_iter()
             .map(Line::plain)
             .collect();
-        lines.push(Line::default());
-        lines.push(Line {
-            text: status(s),
-            alert: s.producer == ProducerState::Blocked
-                || !s.faithful
-                || s.stalled_until_s.is_some(),
-        });
-        lines.push(Line {
-            text: rates(s),
-            alert: s.bottleneck(),
-        });
-        lines.push(Line::plain(costs(s)));
-        lines.push(Line::plain(format!(
-            "depth {} last {HISTORY_SECONDS}s",
-            sparkline(&s.history, s.capacity, s.glyphs)
-        )));
-        lines.push(Line::plain(hint(s)));
-        lines
+        frame.push(Line::default());
+        let mut figures = vec![
+            Line {
+                text: lines::status(s, width),
+                alert: s.producer == ProducerState::Blocked
+                    || !s.faithful
+                    || s.stalled_until_s.is_some(),
+            },
+            Line {
+                text: lines::rates(&s.figures, s.glyphs, width),
+                alert: s.figures.bottleneck(),
+            },
+            Line::plain(lines::costs(s, width)),
+            Line::plain(lines::depth_line(s, width)),
+        ];
+        let tail: Vec<Line> = if s.keys {
+            // Asked for, the keys are kept over the figures on a short terminal.
+            let keys: Vec<Line> = keys::keys(s, width).into_iter().map(Line::plain).collect();
+            let room = height.saturating_sub(frame.len() + keys.len());
+            figures.truncate(room);
+            keys
+        } else {
+            vec![Line::plain(lines::hint(s, width))]
+        };
+        frame.extend(figures);
+        frame.extend(tail);
+        frame
     };
-    lines.truncate(height);
-    for line in &mut lines {
-        if let Some((cut, _)) = line.text.char_indices().nth(width) {
-            line.text.truncate(cut);
-        }
-    }
-    lines
-}
-
-/// The scale is the original's 100 columns when they fit with room for labels, and
-/// shrinks to fit a narrower terminal.
-fn scale_columns(width: usize) -> usize {
-    width.saturating_sub(LABEL_ROOM).min(SCALE_COLUMNS)
-}
-
-/// The seven lines of the original's picture, on a scale of `columns` columns.
-fn gauge(s: &Snapshot, columns: usize) -> Vec<String> {
-    let ring = |count: u64| {
-        // The latest message, if any, at its slot around the ring.
-        count
-            .checked_sub(1)
-            .map(|latest| (column(latest % s.capacity, s.capacity, columns), latest))
-    };
-    let (p_tick, p_label) = markers(ring(s.produced), "P");
-    let (c_tick, c_label) = markers(ring(s.consumed), "C");
-    let depth = s.depth();
-    let (b_tick, b_label) = markers(Some((column(depth, s.capacity, columns), depth)), "B");
-    vec![
-        p_label,
-        p_tick,
-        scale(s.capacity, columns),
-        c_tick,
-        c_label,
-        b_tick,
-        b_label,
-    ]
-}
-
-/// The column of `slot` (0..=capacity) on a scale of `columns` columns.
-fn column(slot: u64, capacity: u64, columns: usize) -> usize {
-    (slot * columns as u64 / capacity) as usize
-}
-
-/// A `|` tick and a `name:value` label at a column; blank lines if there is nothing to mark.
-fn markers(at: Option<(usize, u64)>, name: &str) -> (String, String) {
-    match at {
-        Some((column, value)) => {
-            let pad = " ".repeat(column);
-            (format!("{pad}|"), format!("{pad}{name}:{value}"))
-        }
-        None => (String::new(), String::new()),
-    }
-}
-
-/// The original's `0123456789` ten times at the default size; otherwise a ruler with
-/// a `+` every tenth, its ends labelled 0 and the capacity.
-fn scale(capacity: u64, columns: usize) -> String {
-    if capacity == 100 && columns == SCALE_COLUMNS {
-        return "0123456789".repeat(10);
-    }
-    let ruler: String = (0..columns)
-        .map(|i| match i {
-            0 => '0',
-            // the first column of each tenth of the scale
-            _ if i * 10 / columns != (i - 1) * 10 / columns => '+',
-            _ => '-',
-        })
-        .collect();
-    format!("{ruler} {capacity}")
-}
-
-fn status(s: &Snapshot) -> String {
-    // First, so that a narrow terminal still shows it.
-    let flag = if s.faithful {
-        String::new()
-    } else {
-        format!("NOT FAITHFUL (lag {})  ", seconds(s.schedule_lag_s))
-    };
-    format!(
-        "{flag}{}s  produced {}  consumed {}  buffer {}/{}  full {} times  producer {}",
-        s.elapsed_s,
-        s.produced,
-        s.consumed,
-        s.depth(),
-        s.capacity,
-        s.full_count,
-        producer_word(s.producer),
-    ) + &(if s.dropped > 0 {
-        format!("  dropped {}", s.dropped)
-    } else {
-        String::new()
-    }) + &s.stalled_until_s.map_or(String::new(), |until| {
-        format!("  consumers STALLED until {}", seconds(until))
-    })
-}
-
-fn producer_word(state: ProducerState) -> &'static str {
-    match state {
-        ProducerState::Sending => "sending",
-        ProducerState::Pausing => "pausing (burst)",
-        ProducerState::Blocked => "BLOCKED",
-        ProducerState::Stopped => "stopped",
-    }
-}
-
-fn rates(s: &Snapshot) -> String {
-    let [lambda, mu, rho] = match s.glyphs {
-        Glyphs::Unicode => ["λ", "μ", "ρ"],
-        Glyphs::Ascii => ["lambda", "mu", "rho"],
-    };
-    let per_s = |r: Option<f64>| r.map_or("-".into(), |r| format!("{r:.1}/s"));
-    let rho_value = s
-        .rates
-        .utilisation()
-        .map_or("-".into(), |rho| format!("{rho:.2}"));
-    let flag = if s.bottleneck() {
-        "  consumer is the bottleneck"
-    } else {
-        ""
-    };
-    format!(
-        "{lambda} {}  {mu} {}  {rho} {rho_value}{flag}   (last 5s)",
-        per_s(s.rates.arrival),
-        per_s(s.rates.service)
-    )
-}
-
-fn costs(s: &Snapshot) -> String {
-    let time = |t: Option<f64>| t.map_or("-".into(), seconds);
-    format!(
-        "blocked p99 {}  max {}  catch-up {}  high-water {}/{}  oldest {}",
-        time(s.blocked_p99_s),
-        time(s.blocked_max_s),
-        time(s.catch_up_s()),
-        s.high_water,
-        s.capacity,
-        time(s.oldest_age_s),
-    )
-}
-
-/// One character per value, from empty to `max`.
-pub fn sparkline(values: &[u64], max: u64, glyphs: Glyphs) -> String {
-    let ramp: &[char] = match glyphs {
-        Glyphs::Unicode => &['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'],
-        Glyphs::Ascii => &['_', '.', ':', '-', '=', '+', '*', '#'],
-    };
-    let top = (ramp.len() - 1) as u64;
-    values
-        .iter()
-        .map(|v| ramp[(v.min(&max) * top).checked_div(max).unwrap_or(0) as usize])
-        .collect()
-}
-
-fn hint(s: &Snapshot) -> String {
-    match s.phase {
-        Phase::Running => "running - q, Esc or Ctrl-C: stop producing and drain".into(),
-        Phase::Draining => format!("draining: {} left - q to quit now", s.depth()),
-        Phase::Done => "done".into(),
-    }
-}
-
-/// One logfmt line for plain output, at `t` seconds of model time.
-pub fn logfmt(s: &Snapshot, t: f64) -> String {
-    let number = |x: Option<f64>, digits: usize| x.map_or("-".into(), |x| format!("{x:.digits$}"));
-    format!(
-        "t={t:.1}s produced={} consumed={} depth={}/{} full={} lambda={} mu={} rho={} \
-         blocked_p99={} high_water={} oldest_age={} producer={} faithful={} schedule_lag={:.3}s",
-        s.produced,
-        s.consumed,
-        s.depth(),
-        s.capacity,
-        s.full_count,
-        number(s.rates.arrival, 2),
-        number(s.rates.service, 2),
-        number(s.rates.utilisation(), 2),
-        s.blocked_p99_s.map_or("-".into(), |t| format!("{t:.3}s")),
-        s.high_water,
-        s.oldest_age_s.map_or("-".into(), |t| format!("{t:.3}s")),
-        match s.producer {
-            ProducerState::Pausing => "pausing",
-            ProducerState::Blocked => "blocked",
-            other => producer_word(other),
-        },
-        s.faithful,
-        s.schedule_lag_s,
-    ) + &(if s.dropped > 0 {
-        format!(" dropped={}", s.dropped)
-    } else {
-        String::new()
-    }) + &s
-        .stalled_until_s
-        .map_or(String::new(), |until| format!(" stalled_until={until:.1}s"))
+    frame.truncate(height);
+    frame
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn snapshot(capacity: u64, produced: u64, consumed: u64) -> Snapshot {
-        Snapshot {
+        let mut s = Snapshot {
             capacity,
             produced,
             consumed,
@@ -366,21 +245,59 @@ mod tests {
             elapsed_s: 12,
             phase: Phase::Running,
             producer: ProducerState::Sending,
-            rates: Rates {
-                arrival: Some(8.25),
-                service: Some(3.3),
-            },
-            blocked_p99_s: Some(0.3),
-            blocked_max_s: Some(0.31),
-            high_water: 100,
-            oldest_age_s: Some(7.5),
-            history: vec![0, 50, 100],
             glyphs: Glyphs::Unicode,
             schedule_lag_s: 0.0004,
             faithful: true,
             stalled_until_s: None,
             dropped: 0,
-        }
+            keys: false,
+            figures: Figures {
+                arrival: Some(8.25),
+                service: Some(3.3),
+                utilisation: Some(2.5),
+                blocked_p99_s: Some(0.3),
+                blocked_max_s: Some(0.31),
+                high_water: 100,
+                catch_up_s: None,
+                oldest_age_s: Some(7.5),
+                history: vec![0, 50, 100],
+            },
+        };
+        s.figures.catch_up_s = Figures::catch_up_s(s.depth(), s.figures.service);
+        s
+    }
+
+    /// The README's frame: 25 seconds into a default run with `--seed 7`.
+    fn seed_7_at_25s() -> Snapshot {
+        let mut s = snapshot(100, 182, 82);
+        s.full_count = 10;
+        s.elapsed_s = 25;
+        s.producer = ProducerState::Blocked;
+        s.figures = Figures {
+            arrival: Some(11.5),
+            service: Some(3.3),
+            utilisation: Some(3.44),
+            blocked_p99_s: Some(0.28),
+            blocked_max_s: Some(0.28),
+            high_water: 100,
+            catch_up_s: Some(29.9),
+            oldest_age_s: Some(14.4),
+            history: vec![
+                0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80,
+                84, 88, 92, 100, 100,
+            ],
+        };
+        s
+    }
+
+    /// Every field there is: an unfaithful, stalled run with a drop policy.
+    fn every_field() -> Snapshot {
+        let mut s = seed_7_at_25s();
+        s.faithful = false;
+        s.schedule_lag_s = 1.31;
+        s.dropped = 17;
+        s.stalled_until_s = Some(40.0);
+        s
     }
 
     fn texts(lines: Vec<Line>) -> Vec<String> {
@@ -393,6 +310,16 @@ mod tests {
 
     fn at(column: usize, text: &str) -> String {
         format!("{}{text}", " ".repeat(column))
+    }
+
+    /// A frame as a snapshot shows it: a ruler as wide as the terminal, then the lines.
+    fn shown(s: &Snapshot, width: usize) -> String {
+        let mut text = format!("{}\n", "-".repeat(width));
+        for line in render(s, width, 30) {
+            text += &line.text;
+            text += if line.alert { "   <- alert\n" } else { "\n" };
+        }
+        text
     }
 
     const DIGITS: &str = "0123456789";
@@ -413,13 +340,56 @@ mod tests {
                 String::new(),
                 "12s  produced 38  consumed 13  buffer 25/100  full 3 times  producer sending"
                     .into(),
-                "λ 8.2/s  μ 3.3/s  ρ 2.50  consumer is the bottleneck   (last 5s)".into(),
+                "λ 8.2/s  μ 3.3/s  ρ 2.50  consumer is the bottleneck  (last 5s)".into(),
                 "blocked p99 300ms  max 310ms  catch-up 7.6s  high-water 100/100  oldest 7.5s"
                     .into(),
                 "depth ▁▄█ last 60s".into(),
-                "running - q, Esc or Ctrl-C: stop producing and drain".into(),
+                "running - q, Esc or Ctrl-C: stop producing and drain  ?: keys".into(),
             ]
         );
+    }
+
+    #[test]
+    fn the_frame_at_120_80_60_40_and_20_columns() {
+        for width in [120, 80, 60, 40, 20] {
+            insta::assert_snapshot!(format!("seed_7_at_{width}"), shown(&seed_7_at_25s(), width));
+        }
+    }
+
+    #[test]
+    fn every_field_giving_way_in_order() {
+        let s = every_field();
+        let all: String = [160, 120, 100, 80, 60, 40, 30, 20]
+            .iter()
+            .map(|&width| shown(&s, width))
+            .collect();
+        insta::assert_snapshot!(all);
+    }
+
+    #[test]
+    fn the_keys_at_120_40_and_20_columns_and_while_draining() {
+        let mut s = seed_7_at_25s();
+        s.keys = true;
+        let mut all: String = [120, 40, 20]
+            .iter()
+            .map(|&width| shown(&s, width))
+            .collect();
+        s.phase = Phase::Draining;
+        all += &shown(&s, 80);
+        insta::assert_snapshot!(all);
+    }
+
+    #[test]
+    fn on_a_short_terminal_the_keys_are_kept_over_the_figures() {
+        let mut s = seed_7_at_25s();
+        s.keys = true;
+        let lines = draw(&s, 120, 12);
+        assert_eq!(lines.len(), 12);
+        assert_eq!(lines[8], "keys (? again or any other key hides them)");
+        assert_eq!(lines[11], "?: show or hide these keys");
+        let taller = draw(&s, 120, 13);
+        assert!(taller[8].starts_with("25s  "), "room for the status line");
+        assert_eq!(taller[9], lines[8]);
     }
 
     #[test]
@@ -494,8 +464,13 @@ mod tests {
                 assert!(line.chars().count() <= width, "{width}x{height}: {line:?}");
             }
         }
-        assert_eq!(draw(&s, 1, 1), vec!["t".to_string()]);
-        assert_eq!(draw(&s, 0, 3), vec![String::new()]);
+        assert_eq!(
+            draw(&s, 1, 1),
+            Vec::<String>::new(),
+            "no word fits: nothing"
+        );
+        assert_eq!(draw(&s, 0, 3), Vec::<String>::new());
+        assert_eq!(draw(&s, 10, 3), vec!["too narrow".to_string()]);
     }
 
     #[test]
@@ -513,15 +488,40 @@ mod tests {
         assert!(tiny.iter().all(|l| l.chars().count() <= 20));
         assert_eq!(
             draw(&snapshot(100, 51, 1), 19, 24),
-            vec!["terminal too narrow".to_string()]
+            vec!["needs 20 columns".to_string()]
         );
+        assert_eq!(
+            draw(&snapshot(100, 51, 1), 46, 0),
+            Vec::<String>::new(),
+            "no rows"
+        );
+    }
+
+    #[test]
+    fn the_issues_narrow_terminals_show_whole_fields() {
+        let full = snapshot(100, 300, 200);
+        // At 40 columns the depth was cut to `buffer 1` beside `B:100`.
+        let lines = draw(&full, 40, 30);
+        assert_eq!(lines[6], at(30, "B:100"));
+        assert_eq!(lines[8], "buffer 100/100  full 3 times  sending");
+        // At 60 the producer's state was cut to `p`.
+        assert_eq!(
+            draw(&full, 60, 30)[8],
+            "12s  buffer 100/100  full 3 times  producer sending"
+        );
+        // At 15, `terminal too na`.
+        assert_eq!(draw(&full, 15, 30), vec!["too narrow".to_string()]);
     }
 
     #[test]
     fn the_hint_follows_the_phase() {
         let mut s = snapshot(100, 120, 80);
         s.phase = Phase::Draining;
-        assert_eq!(draw(&s, 120, 30)[12], "draining: 40 left - q to quit now");
+        assert_eq!(
+            draw(&s, 120, 30)[12],
+            "draining: 40 left - q to quit now  ?: keys"
+        );
+        assert_eq!(draw(&s, 20, 30)[12], "draining: 40 left");
         s.phase = Phase::Done;
         assert_eq!(draw(&s, 120, 30)[12], "done");
     }
@@ -534,8 +534,10 @@ mod tests {
              blocked_p99=0.300s high_water=100 oldest_age=7.500s producer=sending faithful=true schedule_lag=0.000s"
         );
         let mut idle = snapshot(100, 0, 0);
-        idle.rates = Rates::default();
-        idle.blocked_p99_s = None;
+        idle.figures.arrival = None;
+        idle.figures.service = None;
+        idle.figures.utilisation = None;
+        idle.figures.blocked_p99_s = None;
         idle.producer = ProducerState::Blocked;
         assert!(logfmt(&idle, 0.0).contains("lambda=- mu=- rho=- blocked_p99=- "));
         assert!(logfmt(&idle, 0.0).contains(" producer=blocked "));
@@ -556,7 +558,7 @@ mod tests {
         );
         assert_eq!(lines[11].text, "depth _-# last 60s");
         assert!(lines.iter().all(|l| l.text.is_ascii()));
-        s.rates.service = Some(20.0);
+        s.figures.utilisation = Some(0.41);
         let lines = render(&s, 120, 30);
         assert!(!lines[9].alert, "rho < 1 is no alert");
         assert!(!lines[9].text.contains("bottleneck"));
@@ -579,6 +581,12 @@ mod tests {
             "{}",
             logfmt(&s, 3.0)
         );
+        for width in MIN_WIDTH..200 {
+            assert!(
+                render(&s, width, 30)[8].text.starts_with("NOT FAITHFUL"),
+                "the flag goes last, at {width}"
+            );
+        }
     }
 
     #[test]
@@ -588,5 +596,136 @@ mod tests {
         assert_eq!(sparkline(&depths, 100, Glyphs::Ascii), "__.:-=+*##");
         assert_eq!(sparkline(&[], 100, Glyphs::Ascii), "");
         assert_eq!(sparkline(&[0, 1], 1, Glyphs::Ascii), "_#");
+        assert_eq!(sparkline(&[u64::MAX], u64::MAX, Glyphs::Ascii), "#");
+    }
+
+    #[test]
+    fn a_narrow_sparkline_keeps_the_latest_seconds() {
+        let s = seed_7_at_25s();
+        assert_eq!(draw(&s, 20, 30)[11], "depth ▆▆▇▇██ last 6s");
+        assert_eq!(
+            draw(&s, 40, 30)[11],
+            "depth ▁▁▁▂▂▂▂▃▃▃▄▄▄▄▅▅▅▆▆▆▆▇▇██ last 25s"
+        );
+    }
+
+    /// The numbers that follow `prefix` in `line`, each as written whole.
+    fn numbers_after<'a>(line: &'a str, prefix: &str) -> Vec<&'a str> {
+        line.match_indices(prefix)
+            .map(|(i, _)| {
+                let rest = &line[i + prefix.len()..];
+                let end = rest
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect()
+    }
+
+    /// What must hold of any frame at any size: it fits, and every depth it
+    /// shows is the snapshot's, whole (`B:<d>` from `MIN_WIDTH` up); each
+    /// text line's words are words of the same line at full width, so no
+    /// word was cut.
+    fn check(s: &Snapshot, width: usize, height: usize) -> Result<(), TestCaseError> {
+        let lines = draw(s, width, height);
+        let wide = draw(s, 1000, 30);
+        let depth = s.depth().to_string();
+        prop_assert!(lines.len() <= height);
+        for (row, line) in lines.iter().enumerate() {
+            prop_assert!(fit::columns(line) <= width, "{width}: {line:?}");
+            for (prefix, after) in [("B:", ""), ("buffer ", "/"), ("draining: ", " left")] {
+                for (i, number) in numbers_after(line, prefix).into_iter().enumerate() {
+                    prop_assert_eq!(number, &depth, "{}: {:?}", width, line);
+                    let end =
+                        line.match_indices(prefix).nth(i).unwrap().0 + prefix.len() + number.len();
+                    prop_assert!(line[end..].starts_with(after), "{width}: {line:?}");
+                }
+            }
+            // The status, rates and costs lines: whole words of the wide frame's.
+            if width >= MIN_WIDTH && !s.keys && (8..=10).contains(&row) {
+                let words: Vec<&str> = wide[row].split(' ').collect();
+                for word in line.split(' ') {
+                    prop_assert!(words.contains(&word), "{width}: {word:?} of {line:?}");
+                }
+            }
+        }
+        if width >= MIN_WIDTH && height >= 7 && s.capacity > 0 {
+            let label = format!("B:{depth}");
+            if fit::columns(&label) <= width {
+                prop_assert_eq!(lines[6].trim_start(), label.as_str());
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn at_every_width_from_1_to_200_the_frame_fits_and_shows_the_depth_whole() {
+        let mut full = snapshot(100, 98_765, 98_600);
+        full.producer = ProducerState::Pausing;
+        let mut draining = every_field();
+        draining.phase = Phase::Draining;
+        let mut keys = seed_7_at_25s();
+        keys.keys = true;
+        for s in [seed_7_at_25s(), every_field(), full, draining, keys] {
+            for width in 1..=200 {
+                check(&s, width, 30).unwrap();
+            }
+        }
+    }
+
+    fn any_snapshot() -> impl Strategy<Value = Snapshot> {
+        let counts = (1..=u64::MAX, any::<u64>(), any::<u64>(), any::<u64>());
+        let figures = (
+            proptest::option::of(0.0..1e9f64),
+            proptest::option::of(0.0..1e9f64),
+            proptest::option::of(0.0..1e6f64),
+            any::<u64>(),
+            proptest::collection::vec(any::<u64>(), 0..=HISTORY_SECONDS),
+        );
+        let flags = (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8, 0..4u8);
+        (counts, figures, flags).prop_map(
+            |((capacity, a, b, full), (lambda, mu, wait, high, history), flags)| {
+                let (faithful, stalled, keys, phase, producer) = flags;
+                let (produced, consumed) = (a.max(b), a.min(b));
+                let mut s = snapshot(capacity, produced, consumed);
+                s.full_count = full;
+                s.dropped = if stalled { full.min(produced) } else { 0 };
+                s.elapsed_s = full / 3;
+                s.faithful = faithful;
+                s.schedule_lag_s = wait.unwrap_or(0.0);
+                s.stalled_until_s = stalled.then_some(1e7);
+                s.keys = keys;
+                s.phase = [Phase::Running, Phase::Draining, Phase::Done][usize::from(phase)];
+                s.producer = [
+                    ProducerState::Sending,
+                    ProducerState::Pausing,
+                    ProducerState::Blocked,
+                    ProducerState::Stopped,
+                ][usize::from(producer)];
+                s.figures = Figures {
+                    arrival: lambda,
+                    service: mu,
+                    utilisation: lambda.zip(mu).map(|(l, m)| l / m),
+                    blocked_p99_s: wait,
+                    blocked_max_s: wait.map(|w| w * 2.0),
+                    high_water: high,
+                    catch_up_s: Figures::catch_up_s(s.depth(), mu),
+                    oldest_age_s: wait,
+                    history,
+                };
+                s
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn any_frame_at_any_size_fits_and_shows_the_depth_whole(
+            s in any_snapshot(),
+            width in 0..=200usize,
+            height in 0..=40usize,
+        ) {
+            check(&s, width, height)?;
+        }
     }
 }
