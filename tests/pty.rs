@@ -189,6 +189,24 @@ fn q_stops_drains_and_restores_the_terminal() {
 }
 
 #[test]
+fn question_mark_lists_the_keys_and_again_hides_them() {
+    // Runs until q, so it is still running whatever the machine's pace.
+    let mut s = start(&["--duration=0s", "--seed=7"], 30, 120, &[]);
+    s.wait_for("?: keys");
+    s.press(b"?");
+    s.wait_for("q, Esc or Ctrl-C: stop producing and drain; again: quit at once");
+    s.wait_for("?: show or hide these keys");
+    // Hidden again: the list's last row (the 16th) is blanked over its
+    // width, and nothing else ever writes that row at 120 columns.
+    s.press(b"?");
+    s.wait_for(&format!("\x1b[16;1H{}", " ".repeat(26)));
+    s.press(b"q");
+    let (status, _) = s.wait_exit();
+    assert!(status.success(), "{status:?}: {:?}", s.text());
+    s.assert_restored();
+}
+
+#[test]
 fn ctrl_c_twice_quits_at_once_and_reports_what_was_left() {
     // A consumer that takes 10 s per message: only quitting at once ends this soon.
     let mut s = start(&["--consume-every=10s", "--seed=7"], 30, 120, &[]);
