@@ -23,10 +23,10 @@ use crate::live::record::{self, Recorded, Tape, Taped, Writing};
 use crate::live::stall::StallLog;
 use crate::live::{consumer, events, producer};
 use crate::model::{ArrivalKind, Arrivals, ServiceKind, WhenFull};
-use crate::sizing::compare;
 use crate::sizing::replay::{self, Replay};
 use crate::sizing::sim::{self, Cut, Outcome, Scenario};
 use crate::sizing::sweep;
+use crate::sizing::{compare, queueing};
 use crate::stats::{self, Rates, Verdict};
 use crate::traffic::trace::scaled;
 use crate::traffic::{self, Service, Trace};
@@ -654,27 +654,10 @@ fn predict(
     service: &Service,
 ) -> Predicted {
     let model = &config.model;
-    // A stall is outside the queueing formulas.
-    let exponential = config.trace.is_none()
-        && config.service_from.is_none()
-        && model.stalls.is_empty()
-        && model.arrivals == ArrivalKind::Exponential
-        && model.service == ServiceKind::Exponential;
-    let (theory_full_share, theory) = match model.utilisation(1) {
-        Some(offered) if exponential => (
-            Some(sim::m_m_c_k_blocking(
-                offered,
-                config.consumers,
-                config.capacity,
-            )),
-            Some(if config.consumers > 1 {
-                format!("M/M/{}/K", config.consumers)
-            } else {
-                "M/M/1/K".to_owned()
-            }),
-        ),
-        _ => (None, None),
-    };
+    // A trace or a service file has no formula.
+    let theory = (config.trace.is_none() && config.service_from.is_none())
+        .then(|| queueing::theory(model, config.consumers, config.capacity))
+        .flatten();
     let outcome = if end.aborted {
         Err("the run was aborted".to_owned())
     } else {
@@ -730,8 +713,8 @@ fn predict(
     Predicted {
         simulated_full_count: outcome.as_ref().map(|o| o.full_count),
         simulated_produced: outcome.as_ref().map(|o| o.produced),
-        theory_full_share,
-        theory,
+        theory_full_share: theory.as_ref().map(|t| t.full_share),
+        theory: theory.map(|t| t.formula),
         skipped,
     }
 }

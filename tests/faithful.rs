@@ -122,7 +122,7 @@ fn the_summary_puts_the_simulation_and_the_theory_beside_the_observation() {
     let predicted = &s["predicted"];
     assert_eq!(predicted["theory"], "M/M/2/K", "{s}");
     let theory = predicted["theory_full_share"].as_f64().unwrap();
-    let expected = burstbuf::sizing::sim::m_m_c_k_blocking(1.8, 2, 5);
+    let expected = burstbuf::sizing::queueing::m_m_c_k_blocking(1.8, 2, 5);
     assert!((theory - expected).abs() < 1e-12, "{theory} vs {expected}");
     assert!(predicted["simulated_full_count"].is_u64(), "{s}");
     assert!(predicted["skipped"].is_null(), "{s}");

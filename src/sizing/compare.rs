@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use crate::model::{ArrivalKind, Model, ServiceKind, WhenFull};
+use crate::sizing::queueing;
 use crate::sizing::replay::{Replay, replay};
 use crate::sizing::sim::{self, Scenario};
 use crate::traffic::Service;
@@ -86,7 +87,7 @@ pub fn compare(trace: &Trace, service: Duration, consumers: u32, target: f64) ->
         });
         let offered = utilisation * f64::from(consumers);
         let mmck_capacity = smallest(searched, |capacity| {
-            sim::m_m_c_k_blocking(offered, consumers, capacity) <= target
+            queueing::m_m_c_k_blocking(offered, consumers, capacity) <= target
         });
         (trace_capacity, poisson_capacity, mmck_capacity)
     };

@@ -5,6 +5,7 @@
 //!
 //! - [`sim`]: the simulation.
 //! - [`replay`]: a trace replayed, each line an independent caller.
+//! - [`queueing`]: the M/M/c/K formula beside the simulation, and where it applies.
 //! - `compare`: `fit --consume-every`: a trace's capacity against a Poisson stream's.
 //! - [`sweep`]: the sweep's configuration, its cost guard, the runs split across threads.
 //! - `interval`: the 95% interval of a share over runs.
@@ -14,6 +15,7 @@
 pub(crate) mod compare;
 pub(crate) mod interval;
 pub(crate) mod plot;
+pub mod queueing;
 pub mod replay;
 pub mod report;
 pub mod sim;

@@ -259,7 +259,7 @@ pub fn table(rows: &[Row], runs: u32) -> String {
         "full",
         "full %",
         if interval { "  95% CI of full %" } else { "" },
-        if predicted { "  M/M/1/K %" } else { "" },
+        if predicted { "  M/M/c/K %" } else { "" },
         "p50 wait",
         "p99 wait",
         "max wait",
@@ -695,6 +695,7 @@ fn heading(config: &SweepConfig, points: usize) -> String {
 mod tests {
     use super::*;
     use crate::sizing::sweep::rows;
+    use crate::sizing::sweep::rows as rows_of;
     use std::time::Duration;
 
     /// The sweep's test configuration, printed as `format`.
@@ -770,7 +771,7 @@ mod tests {
         assert!(text.contains("95% CI of full %"), "{text}");
         assert!(text.contains("with 95% confidence over 3 runs"), "{text}");
         assert!(
-            !text.contains("M/M/1/K"),
+            !text.contains("M/M/c/K"),
             "no prediction for bursty arrivals"
         );
     }
@@ -796,13 +797,21 @@ mod tests {
     }
 
     #[test]
-    fn the_prediction_appears_for_exponential_one_consumer_systems() {
+    fn the_prediction_appears_for_exponential_systems_of_any_consumer_count() {
         let mut c = config(&[1, 10], &[1, 2], 1, TableFormat::Text);
         c.model.arrivals = ArrivalKind::Exponential;
         c.model.service = ServiceKind::Exponential;
         let rows = rows(&c);
-        assert!(rows[0].predicted_full_share.is_some() && rows[2].predicted_full_share.is_none());
-        assert!(table(&rows, 1).contains("M/M/1/K %"));
+        assert!(rows.iter().all(|r| r.predicted_full_share.is_some()));
+        // Two consumers halve ρ: the formula for two, not one's.
+        assert!(rows[2].predicted_full_share < rows[0].predicted_full_share);
+        assert!(table(&rows, 1).contains("M/M/c/K %"));
+        // A stall is outside the formula.
+        c.model.stalls.push(crate::model::Stall {
+            at: Duration::from_secs(1),
+            length: Duration::from_secs(1),
+        });
+        assert!(rows_of(&c).iter().all(|r| r.predicted_full_share.is_none()));
     }
 
     #[test]

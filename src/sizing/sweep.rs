@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Serialize, Serializer};
 
-use crate::model::{ArrivalKind, Model, ServiceKind, WhenFull};
-use crate::sizing::interval;
+use crate::model::{Model, WhenFull};
 use crate::sizing::replay::{self, Replay};
 use crate::sizing::report;
 use crate::sizing::sim::StallEffect;
 use crate::sizing::sim::{self, Scenario};
+use crate::sizing::{interval, queueing};
 use crate::traffic::{EmpiricalService, Service, ServiceOrder, Trace};
 
 /// How the sweep's table is printed.
@@ -496,8 +496,8 @@ pub struct Row {
     pub full_count: f64,
     /// The share of sends that found the buffer full.
     pub full_share: Share,
-    /// The M/M/1/K prediction of `full_share`, where it applies (exponential
-    /// arrivals and service, one consumer).
+    /// The M/M/c/K prediction of `full_share`, where it applies (the model's
+    /// own arrivals and service, both exponential, and no stall).
     pub predicted_full_share: Option<f64>,
     /// Time blocked per blocked send: the mean over the runs that had one;
     /// `None` if no run had a blocked send.
@@ -865,7 +865,7 @@ fn combine(config: &SweepConfig, point: Point, runs: &[Figures]) -> Row {
         predicted_full_share: if from_files {
             None
         } else {
-            predicted(&config.model.at_load(load), capacity, consumers)
+            queueing::theory(&config.model.at_load(load), consumers, capacity).map(|t| t.full_share)
         },
         blocked_p50_s: mean_of_some(|r| r.blocked_p50_s),
         blocked_p99_s: mean_of_some(|r| r.blocked_p99_s),
@@ -905,17 +905,6 @@ fn average(values: impl Iterator<Item = f64> + Clone) -> f64 {
     }
     let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
     sum / n as f64
-}
-
-/// The M/M/1/K share, for exponential arrivals and service with one consumer.
-fn predicted(model: &Model, capacity: u64, consumers: u32) -> Option<f64> {
-    let exponential =
-        model.arrivals == ArrivalKind::Exponential && model.service == ServiceKind::Exponential;
-    if !exponential || consumers != 1 {
-        return None;
-    }
-    let rho = model.utilisation(1)?;
-    Some(sim::m_m_1_k_blocking(rho, capacity))
 }
 
 /// For each consumer count, the smallest capacity whose full share meets the
