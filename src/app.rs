@@ -22,13 +22,12 @@ use crate::live::reading::Reading;
 use crate::live::record::{self, Recorded, Tape, Taped, Writing};
 use crate::live::stall::StallLog;
 use crate::live::{consumer, events, producer};
-use crate::model::{ArrivalKind, Arrivals, ServiceKind, WhenFull};
+use crate::model::{Arrivals, WhenFull};
 use crate::sizing::replay::{self, Replay};
 use crate::sizing::sim::{self, Cut, Outcome, Scenario};
 use crate::sizing::sweep;
 use crate::sizing::{compare, queueing};
 use crate::stats::{self, Rates, Verdict};
-use crate::traffic::trace::scaled;
 use crate::traffic::{self, Service, Trace};
 use crate::ui::illustrator::{self, Feeds, Look, Mode};
 use crate::ui::signals::{self, Stops, Suspend};
@@ -433,15 +432,15 @@ fn summarise(
     // lock) shared among them.
     // The model's producer offers nothing while blocked; a trace's callers
     // keep arriving, at the trace's rate.
-    let offered_s = match &config.trace {
-        Some(trace) => {
-            let last = trace.offsets[..r.produced as usize].last();
-            scaled(last.copied().unwrap_or(0), config.load) as f64 / 1e9
-        }
-        None => produce_s - r.blocked_s,
+    let arrival = match &config.trace {
+        // The lines sent: their mean gap (as the sweep and `fit` count it), at the load.
+        Some(trace) => trace
+            .mean_gap_s(r.produced)
+            .and_then(|gap| stats::rate(1, gap / config.load)),
+        None => stats::rate(r.produced, produce_s - r.blocked_s),
     };
     let rates = Rates {
-        arrival: stats::rate(r.produced, offered_s),
+        arrival,
         service: stats::rate(r.consumed, r.busy_s / f64::from(r.consumers)),
     };
     let capacity = config.capacity;
@@ -677,10 +676,7 @@ fn predict(
                 // Saturates rather than panics: a horizon past `Duration`'s range is no horizon.
                 let horizon =
                     Duration::try_from_secs_f64(produce_s.max(0.0)).unwrap_or(Duration::MAX);
-                let mean_service = match &config.service_from {
-                    Some((file, _)) => file.mean(),
-                    None => model.consume_every,
-                };
+                let mean_service = Service::mean_of_run(config.service_from.as_ref(), model);
                 let expected = sim::expected_offers(
                     model.mean_gap(),
                     mean_service,
@@ -748,10 +744,7 @@ fn replay_sent(
 
 /// The service times of the run: the model's, or `--service-from`'s.
 fn service(config: &Config) -> Service {
-    match &config.service_from {
-        Some((file, order)) => Service::File(file.times(*order, config.seed)),
-        None => Service::model(&config.model, config.seed),
-    }
+    Service::of_run(config.service_from.as_ref(), &config.model, config.seed)
 }
 
 fn run_threads(

@@ -7,6 +7,13 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+/// The longest duration any option or file gives (`--duration`, an
+/// interval, a stall, a `--service-from` time): a year and a day, long
+/// enough for any real use, and small enough that deadlines computed from it
+/// can never overflow an `Instant`. Defined once, here, for the command line
+/// and the files alike.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 /// How the producer spaces its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArrivalKind {

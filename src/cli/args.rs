@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The longest duration any option accepts: long enough for any real use, and
-/// small enough that deadlines computed from it can never overflow an `Instant`.
-pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+use crate::model::MAX_DURATION;
 
 /// The most messages the buffer may hold (`--capacity`).
 pub const MAX_CAPACITY: u64 = 1_000_000;

@@ -29,11 +29,7 @@ pub fn compare(trace: &Trace, service: Duration, consumers: u32, target: f64) ->
     let consumers = consumers.max(1);
     let searched = lines.max(1);
     let service_s = service.as_secs_f64();
-    let mean_gap_s = if lines > 1 {
-        span.as_secs_f64() / (lines - 1) as f64
-    } else {
-        0.0
-    };
+    let mean_gap_s = trace.mean_gap_s(lines).unwrap_or(0.0);
     let utilisation = if mean_gap_s > 0.0 {
         service_s / mean_gap_s / f64::from(consumers)
     } else {

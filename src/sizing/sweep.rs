@@ -25,7 +25,7 @@ use crate::sizing::report;
 use crate::sizing::sim::StallEffect;
 use crate::sizing::sim::{self, Scenario};
 use crate::sizing::{interval, queueing};
-use crate::traffic::{EmpiricalService, Service, ServiceOrder, Trace};
+use crate::traffic::{Service, ServiceFile, Trace};
 
 /// How the sweep's table is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +105,7 @@ pub struct Traffic {
     /// trace, `duration` is how much of it to replay, in its own time.
     pub trace: Option<Arc<Trace>>,
     /// `--service-from`, and how its times are used.
-    pub service: Option<(EmpiricalService, ServiceOrder)>,
+    pub service: Option<ServiceFile>,
     /// Ascending, each > 0; `[1.0]` for the traffic as given.
     pub loads: Vec<f64>,
     /// With a trace and several runs, run 1 replays it and the others replay
@@ -130,18 +130,12 @@ impl Default for Traffic {
 impl Traffic {
     /// The service times of a run, by message number.
     pub fn service(&self, model: &Model, seed: u64) -> Service {
-        match &self.service {
-            Some((file, order)) => Service::File(file.times(*order, seed)),
-            None => Service::model(model, seed),
-        }
+        Service::of_run(self.service.as_ref(), model, seed)
     }
 
     /// The mean service time.
     pub fn mean_service(&self, model: &Model) -> Duration {
-        match &self.service {
-            Some((file, _)) => file.mean(),
-            None => model.consume_every,
-        }
+        Service::mean_of_run(self.service.as_ref(), model)
     }
 
     /// Whether loads other than 1 are swept: then the rows say their load.
@@ -158,14 +152,7 @@ impl Traffic {
         duration: Duration,
     ) -> Option<f64> {
         let gap = match &self.trace {
-            Some(trace) => {
-                let lines = trace.lines_within(duration);
-                let span = duration.min(trace.span()).as_secs_f64();
-                if lines == 0 || span == 0.0 {
-                    return None;
-                }
-                span / lines as f64
-            }
+            Some(trace) => trace.mean_gap_s(trace.lines_within(duration))?,
             None => model.mean_gap().as_secs_f64(),
         } / load;
         let service = self.mean_service(model).as_secs_f64();

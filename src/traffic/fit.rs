@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use super::service::EmpiricalService;
 use super::trace::Trace;
+use crate::model::MAX_DURATION;
 use crate::units::seconds;
 
 /// The peak-rate windows, in seconds.
@@ -41,7 +42,8 @@ pub struct TraceFit {
     pub lines: u64,
     pub span_s: f64,
     pub out_of_order: u64,
-    /// Arrivals per second over the span; `None` for a span of zero.
+    /// Arrivals per second: one over the mean gap, (lines − 1) / span (see
+    /// `Trace::mean_gap_s`); `None` for a span of zero.
     pub mean_rate: Option<f64>,
     /// The most arrivals in any window of 1 s, 10 s and 60 s, per second.
     pub peak_rates: Vec<PeakRate>,
@@ -377,8 +379,8 @@ fn fit_bursty(sorted_ns: &[u64], sorted_s: &[f64]) -> BurstyFit {
     }
 }
 
-fn fit_exponential(sorted_s: &[f64]) -> ExponentialFit {
-    let mean = sorted_s.iter().sum::<f64>() / sorted_s.len() as f64;
+/// The exponential model of the mean gap (`mean`, see [`Trace::mean_gap_s`]).
+fn fit_exponential(sorted_s: &[f64], mean: f64) -> ExponentialFit {
     let cdf = |x: f64| {
         if mean > 0.0 {
             1.0 - (-x.max(0.0) / mean).exp()
@@ -428,7 +430,8 @@ pub fn fit_trace(trace: &Trace) -> TraceFit {
     let offsets = &trace.offsets;
     let span_s = trace.span().as_secs_f64();
     let mut gaps: Vec<u64> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
-    let mean_rate = (span_s > 0.0).then(|| trace.lines() as f64 / span_s);
+    let mean_gap_s = trace.mean_gap_s(trace.lines());
+    let mean_rate = mean_gap_s.filter(|&gap| gap > 0.0).map(|gap| 1.0 / gap);
     let peak_rates: Vec<PeakRate> = WINDOWS
         .iter()
         .map(|&w| PeakRate {
@@ -445,7 +448,7 @@ pub fn fit_trace(trace: &Trace) -> TraceFit {
         let gaps_s: Vec<f64> = gaps.iter().map(|&g| g as f64 / 1e9).collect();
         (
             Some(fit_bursty(&gaps, &gaps_s)),
-            Some(fit_exponential(&gaps_s)),
+            Some(fit_exponential(&gaps_s, mean_gap_s.unwrap_or(0.0))),
         )
     };
     let file = shell_word(&trace.name);
@@ -461,7 +464,7 @@ pub fn fit_trace(trace: &Trace) -> TraceFit {
             option_duration(b.burst_pause_s)
         );
         // The same time as the trace, where the option allows it.
-        if trace.span() >= Duration::from_millis(1) && trace.span() <= crate_max_duration() {
+        if trace.span() >= Duration::from_millis(1) && trace.span() <= MAX_DURATION {
             let _ = write!(line, " --duration {}", option_duration(span_s));
         }
         line + " --load 1,2"
@@ -482,11 +485,6 @@ pub fn fit_trace(trace: &Trace) -> TraceFit {
         sweep_trace,
         sweep_model,
     }
-}
-
-/// The longest `--duration` accepted (the options' cap, a year).
-fn crate_max_duration() -> Duration {
-    Duration::from_secs(366 * 24 * 3600)
 }
 
 /// Fits service times.
@@ -890,7 +888,9 @@ mod tests {
         let fit = fit_trace(&Trace::from_offsets("small", offsets));
         assert_eq!(fit.lines, 15);
         assert_eq!(fit.span_s, 100.0);
-        assert_eq!(fit.mean_rate, Some(0.15));
+        // 14 gaps over 100 s, as the sweep counts them.
+        let rate = fit.mean_rate.unwrap();
+        assert!((rate - 0.14).abs() < 1e-12, "{rate}");
         let peaks: Vec<f64> = fit.peak_rates.iter().map(|p| p.per_s).collect();
         // 1 s: 5; 10 s: [0, 10) holds 5; 60 s: [0, 60) holds 5 + 5.
         assert_eq!(peaks, [5.0, 0.5, 10.0 / 60.0]);

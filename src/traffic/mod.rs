@@ -14,5 +14,5 @@ pub(crate) mod service;
 pub mod trace;
 
 pub use parse::{TimeFormat, TraceError};
-pub use service::{EmpiricalService, Service, ServiceOrder};
+pub use service::{EmpiricalService, Service, ServiceFile, ServiceOrder};
 pub use trace::Trace;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::parse::{CUT_OFF, TraceError, for_each_line};
-use crate::model::{ServiceKind, ServiceTimes, splitmix64};
+use crate::model::{MAX_DURATION, Model, ServiceKind, ServiceTimes, splitmix64};
 
 /// How the file's times are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +65,8 @@ fn parse_time(field: &[u8]) -> Option<u64> {
         ns =
             ns.checked_add((u128::from(value) * u128::from(unit_ns) / u128::from(scale)) as u64)?;
     }
-    // Bounded like every other duration option: a year at most.
-    (ns <= 366 * 86_400 * 1_000_000_000).then_some(ns)
+    // Bounded like every duration option.
+    (u128::from(ns) <= MAX_DURATION.as_nanos()).then_some(ns)
 }
 
 impl EmpiricalService {
@@ -173,8 +173,30 @@ pub enum Service {
     File(ServiceDraw),
 }
 
+/// `--service-from`: a file's service times, and how they are used.
+pub type ServiceFile = (EmpiricalService, ServiceOrder);
+
 impl Service {
-    pub fn model(model: &crate::model::Model, seed: u64) -> Service {
+    /// A run's service times, by message number: a `--service-from` file's
+    /// if there is one, else the model's. The one place either is chosen:
+    /// the live consumers, `--record`, the sweep, and the end of a live run
+    /// all take theirs from here, so each draws what the others draw.
+    pub fn of_run(file: Option<&ServiceFile>, model: &Model, seed: u64) -> Service {
+        match file {
+            Some((file, order)) => Service::File(file.times(*order, seed)),
+            None => Service::model(model, seed),
+        }
+    }
+
+    /// The mean of [`Service::of_run`]'s times: the file's, or `--consume-every`.
+    pub fn mean_of_run(file: Option<&ServiceFile>, model: &Model) -> Duration {
+        match file {
+            Some((file, _)) => file.mean(),
+            None => model.consume_every,
+        }
+    }
+
+    pub fn model(model: &Model, seed: u64) -> Service {
         Service::Model {
             times: ServiceTimes::new(model, seed),
             fixed_ns: (model.service == ServiceKind::Fixed)
@@ -290,7 +312,11 @@ mod tests {
         match EmpiricalService::from_reader(bytes, "svc") {
             Ok(s) => {
                 assert!(!s.times.is_empty());
-                assert!(s.times.iter().all(|&t| t <= 366 * 86_400 * 1_000_000_000));
+                assert!(
+                    s.times
+                        .iter()
+                        .all(|&t| u128::from(t) <= MAX_DURATION.as_nanos())
+                );
                 let _ = s.mean();
             }
             Err(e) => {

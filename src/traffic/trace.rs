@@ -143,6 +143,26 @@ impl Trace {
         span / block + 1
     }
 
+    /// The mean gap between the first `lines` arrivals, in seconds; `None`
+    /// with fewer than two. The one definition of a trace's mean gap (and
+    /// its mean rate, the inverse): `fit`'s, the sweep's ρ, the live
+    /// summary's λ and `fit --consume-every`'s comparison all use it.
+    ///
+    /// It is the last line's offset over the n − 1 gaps between n lines, not
+    /// the span over n: the trace starts at its first line and ends at its
+    /// last, so it holds n − 1 gaps and nothing after the last line; span / n
+    /// would count a gap that was never recorded (two lines a second apart
+    /// have a gap of 1 s, not 0.5 s). It is also the mean of the gaps `fit`
+    /// fits its exponential model to, and (n − 1) / span is the maximum-
+    /// likelihood rate of a Poisson stream watched from one arrival to another.
+    pub fn mean_gap_s(&self, lines: u64) -> Option<f64> {
+        let lines = lines.min(self.lines());
+        let last = *self
+            .offsets
+            .get(usize::try_from(lines).ok()?.checked_sub(1)?)?;
+        (lines >= 2).then(|| last as f64 / 1e9 / (lines - 1) as f64)
+    }
+
     /// How many arrivals come before `duration` (all of them when it is the span or longer).
     pub fn lines_within(&self, duration: Duration) -> u64 {
         if duration >= self.span() {
@@ -202,6 +222,23 @@ mod tests {
 
     fn trace(text: &str) -> Trace {
         Trace::from_reader(text.as_bytes(), "t", None).unwrap()
+    }
+
+    #[test]
+    fn the_mean_gap_counts_the_gaps_between_lines() {
+        let t = Trace::from_offsets("gaps", vec![0, 1_000_000_000, 3_000_000_000]);
+        // Two gaps of 1 s and 2 s: 1.5 s, not the span over the three lines.
+        assert_eq!(t.mean_gap_s(3), Some(1.5));
+        assert_eq!(t.mean_gap_s(2), Some(1.0), "the first two lines");
+        assert_eq!(
+            t.mean_gap_s(100),
+            Some(1.5),
+            "no more lines than the trace has"
+        );
+        assert_eq!(t.mean_gap_s(1), None);
+        assert_eq!(t.mean_gap_s(0), None);
+        let instant = Trace::from_offsets("instant", vec![5, 5]);
+        assert_eq!(instant.mean_gap_s(2), Some(0.0));
     }
 
     #[test]
