@@ -24,8 +24,9 @@ use crate::live::stall::StallLog;
 use crate::live::{consumer, events, producer};
 use crate::model::{Arrivals, WhenFull};
 use crate::sizing::replay::{self, Replay};
+use crate::sizing::report;
 use crate::sizing::sim::{self, Cut, Outcome, Scenario};
-use crate::sizing::sweep;
+use crate::sizing::sweep::{self, SweepConfig};
 use crate::sizing::{compare, queueing};
 use crate::stats::{self, Rates, Verdict};
 use crate::traffic::{self, Service, Trace};
@@ -66,7 +67,7 @@ const SUSPEND_PATIENCE: Duration = Duration::from_millis(50);
 pub fn main() -> ExitCode {
     let resolved = Cli::try_parse().and_then(|cli| config::resolve(cli, &Env::from_process()));
     let result = match resolved {
-        Ok(Run::Sweep(config)) => sweep::run(&config).map(|()| ExitCode::SUCCESS),
+        Ok(Run::Sweep(config)) => run_sweep(&config).map(|()| ExitCode::SUCCESS),
         Ok(Run::Fit(config)) => fit(&config).map(|()| ExitCode::SUCCESS),
         Ok(Run::Live(config)) => run(&config),
         Err(e) => return usage_error(&e),
@@ -80,6 +81,68 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The progress bar: `\r[#####     ]  40%`, to be drawn over itself.
+fn progress_bar(done: usize, total: usize, width: usize) -> String {
+    let share = if total == 0 {
+        1.0
+    } else {
+        done.min(total) as f64 / total as f64
+    };
+    let filled = (share * width as f64).floor() as usize;
+    format!(
+        "\r[{}{}] {:>3}%",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        (share * 100.0).floor()
+    )
+}
+
+/// Draws the progress bar on stderr until the sweep is done: from the start
+/// if it should take more than a second, else once a second has passed.
+fn draw_progress(progress: &sweep::Progress, expected: Duration) {
+    const WIDTH: usize = 40;
+    let start = Instant::now();
+    let show_after = if expected > Duration::from_secs(1) {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(1)
+    };
+    let mut stderr = io::stderr();
+    let mut drawn = false;
+    loop {
+        let (done, total) = progress.done();
+        if done >= total {
+            break;
+        }
+        if start.elapsed() >= show_after {
+            // A failed write only loses the bar.
+            let _ = stderr.write_all(progress_bar(done, total, WIDTH).as_bytes());
+            let _ = stderr.flush();
+            drawn = true;
+        }
+        thread::park_timeout(Duration::from_millis(100));
+    }
+    if drawn {
+        let blank = " ".repeat(WIDTH + 7);
+        let _ = write!(stderr, "\r{blank}\r");
+        let _ = stderr.flush();
+    }
+}
+
+/// `burstbuf sweep`: runs it, with the progress on stderr if asked, and
+/// prints the report on stdout.
+fn run_sweep(config: &SweepConfig) -> io::Result<()> {
+    let rows = if config.progress {
+        let expected = sweep::estimated_time(config);
+        sweep::rows_watched(config, |progress| draw_progress(progress, expected))
+    } else {
+        sweep::rows(config)
+    };
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(report::report(config, &rows).as_bytes())?;
+    stdout.flush()
 }
 
 /// `burstbuf fit`: the statistics and fitted models, on stdout.
@@ -1054,6 +1117,14 @@ mod tests {
             let _ = std::fs::remove_file(format!("{prefix}{file}{}", record::INCOMPLETE));
             let _ = std::fs::remove_file(format!("{prefix}{file}"));
         }
+    }
+
+    #[test]
+    fn the_progress_bar() {
+        assert_eq!(progress_bar(0, 10, 10), "\r[          ]   0%");
+        assert_eq!(progress_bar(4, 10, 10), "\r[####      ]  40%");
+        assert_eq!(progress_bar(10, 10, 10), "\r[##########] 100%");
+        assert_eq!(progress_bar(0, 0, 4), "\r[####] 100%");
     }
 
     #[test]

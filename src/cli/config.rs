@@ -324,7 +324,7 @@ fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, clap::Error> 
         // The bar is drawn over itself with a carriage return: only on a terminal.
         progress: env.stderr_is_terminal,
     };
-    sweep::check(&config).map_err(invalid)?;
+    sweep::check(&config).map_err(|e| invalid(e.to_string()))?;
     Ok(config)
 }
 
