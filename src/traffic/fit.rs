@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::parse::printable;
 use super::service::EmpiricalService;
 use super::trace::Trace;
 use crate::model::MAX_DURATION;
@@ -412,7 +413,9 @@ pub fn option_duration(secs: f64) -> String {
     }
 }
 
-/// A path as one shell word.
+/// A path as one shell word. One with control characters (which a terminal
+/// would act on if printed as they are) is written in ANSI-C quotes,
+/// `$'a\x1b[2Jb'`, which bash, zsh and ksh read back as the same path.
 fn shell_word(path: &str) -> String {
     let plain = !path.is_empty()
         && path
@@ -420,6 +423,26 @@ fn shell_word(path: &str) -> String {
             .all(|b| b.is_ascii_alphanumeric() || b"_./-+:=@%".contains(&b));
     if plain {
         path.into()
+    } else if path.chars().any(char::is_control) {
+        let mut word = String::from("$'");
+        for c in path.chars() {
+            match c {
+                '\'' | '\\' => {
+                    word.push('\\');
+                    word.push(c);
+                }
+                '\n' => word.push_str("\\n"),
+                '\t' => word.push_str("\\t"),
+                c if c.is_control() => {
+                    let mut bytes = [0; 4];
+                    for b in c.encode_utf8(&mut bytes).bytes() {
+                        word.push_str(&format!("\\x{b:02x}"));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        word + "'"
     } else {
         format!("'{}'", path.replace('\'', r"'\''"))
     }
@@ -526,7 +549,7 @@ impl TraceFit {
     pub fn text(&self) -> String {
         let mut out = format!(
             "{}: {} lines ({}) over {}, {} out of order\n",
-            self.file,
+            printable(&self.file),
             self.lines,
             self.format,
             seconds(self.span_s),
@@ -649,7 +672,11 @@ fn sizing_text(out: &mut String, s: &SizingComparison) {
 
 impl ServiceFit {
     pub fn text(&self) -> String {
-        let mut out = format!("{}: {} service times\n", self.file, self.times.count);
+        let mut out = format!(
+            "{}: {} service times\n",
+            printable(&self.file),
+            self.times.count
+        );
         summary_text(&mut out, "service", &self.times);
         let _ = write!(
             out,
@@ -941,5 +968,29 @@ mod tests {
         assert_eq!(option_duration(0.0), "0ms");
         assert_eq!(shell_word("data/access.log"), "data/access.log");
         assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("a\u{1b}[2J'b\n"), r"$'a\x1b[2J\'b\n'");
+    }
+
+    #[test]
+    fn a_name_with_control_characters_is_printed_escaped() {
+        let name = "evil\u{1b}[2J.log";
+        let trace = Trace::from_offsets(name, vec![0, 1_000_000_000, 3_000_000_000]);
+        let text = fit_trace(&trace).text();
+        assert!(text.starts_with("evil\\u{1b}[2J.log: 3 lines"), "{text}");
+        assert!(
+            text.contains("--arrivals-from $'evil\\x1b[2J.log'"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        let service = EmpiricalService {
+            name: name.to_owned(),
+            times: vec![1_000_000].into(),
+        };
+        let text = fit_service(&service).text();
+        assert!(
+            text.starts_with("evil\\u{1b}[2J.log: 1 service times"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text:?}");
     }
 }
