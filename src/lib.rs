@@ -14,8 +14,14 @@
 //! Three subsystems, each a folder, over a few pure foundations; a module only
 //! uses modules listed below its own group.
 //!
-//! - [`app`]: `main`'s body: resolve the command line, set up the terminal, spawn
-//!   and join the threads, report.
+//! - [`app`]: `main`'s body and the binary's edge: resolve the command line, run
+//!   the command, turn every error into one line and an exit code.
+//!   - `app::live`: the live demo as a short sequence: open, run, close, review, deliver.
+//!   - `app::session`: what a live run holds open (terminal, writer, signals,
+//!     metrics port, `--record`'s files), and its closing on every path.
+//!   - `app::threads`: the producer, consumers, illustrator and metrics threads,
+//!     spawned in one scope and joined.
+//!   - `app::offline`: `burstbuf sweep` (with its progress bar) and `burstbuf fit`.
 //! - `cli`: the command line: `cli::args` (what clap parses) and
 //!   `cli::config` (what it means, checked and resolved into typed configuration).
 //! - [`ui`]: the presentation of a live run.
@@ -30,7 +36,8 @@
 //!   - `ui::summary`: the end-of-run report, as text or JSON.
 //!   - `ui::metrics`: `--metrics`: the live counters over HTTP (expvar JSON,
 //!     Prometheus); `ui/metrics/server.rs` is the bounded HTTP server.
-//! - [`sizing`]: answering "how big?" by simulation; shares nothing with the threads.
+//! - [`sizing`]: answering "how big?" by simulation; of the live engine it takes
+//!   only the one final `live::reading::Reading` a run is reviewed from.
 //!   - [`sizing::sim`]: the live model as a discrete-event simulation in virtual time.
 //!   - [`sizing::replay`]: a trace replayed against the buffer, each line an
 //!     independent caller (`--arrivals-from`).
@@ -40,6 +47,8 @@
 //!     counts, `--runs` of each, split across threads.
 //!   - `sizing::interval`: the 95% confidence interval of a share over runs.
 //!   - [`sizing::report`]: the sweep's table (text, CSV, JSON) and recommendation.
+//!   - [`sizing::review`]: a live run reviewed once it is over, from its one final
+//!     reading: rates, peak backlog, verdict and prediction, bounded and interruptible.
 //!   - `sizing::plot`: the sweep's text plots, every mark named in the legend.
 //! - [`live`]: the engine.
 //!   - [`live::buffer`]: the metered buffer, a library type any program can use

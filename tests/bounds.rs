@@ -189,6 +189,12 @@ fn a_stop_request_during_the_end_of_a_run_interrupts_the_analysis() {
         // request cut short says so.
         assert!(rest.contains("left unconsumed 0"), "{rest}");
         if rest.contains("interrupted by a stop request") {
+            // The exit code says aborted, and so does the summary: what was
+            // cut short is the review, not the run.
+            assert!(
+                rest.contains("then a stop request cut the review short"),
+                "{rest}"
+            );
             eprintln!("attempt {attempt}: exit {exited:?} after the request");
             return;
         }

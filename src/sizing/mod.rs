@@ -2,7 +2,7 @@
 //! `burstbuf sweep` over capacities and consumer counts, several runs each.
 //! Pure: nothing here prints or reads a clock into its results (the binary's
 //! edge draws the progress bar and writes the report); nothing is shared
-//! with the live engine but the model.
+//! with the live engine but the model, and the one final reading `review` takes.
 //!
 //! - [`sim`]: the simulation.
 //! - [`replay`]: a trace replayed, each line an independent caller.
@@ -12,6 +12,8 @@
 //! - `interval`: the 95% interval of a share over runs.
 //! - `recommend`: the smallest system that meets the targets, drawn from the rows.
 //! - [`report`]: what the sweep prints, one file per format (text, CSV, JSON).
+//! - [`review`]: a live run reviewed once it is over, from its one final
+//!   reading: rates, peak backlog, verdict, prediction; bounded and interruptible.
 
 pub(crate) mod compare;
 pub(crate) mod interval;
@@ -19,5 +21,6 @@ pub mod queueing;
 pub(crate) mod recommend;
 pub mod replay;
 pub mod report;
+pub mod review;
 pub mod sim;
 pub mod sweep;

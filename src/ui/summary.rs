@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::live::record::Recorded;
 use crate::live::stall::StallFigures;
 use crate::model::WhenFull;
+use crate::sizing::review::{Predicted, Skipped};
 use crate::stats::Verdict;
 use crate::traffic::parse::printable;
 use crate::units::seconds;
@@ -43,8 +44,13 @@ pub struct Summary {
     pub full_count: u64,
     /// Whether the consumer saw every message once and in order.
     pub in_order: bool,
-    /// Whether the run was cut short (a second q, Ctrl-C or signal, or SIGHUP).
+    /// Whether the run was cut short (a second q, Ctrl-C or signal, or
+    /// SIGHUP), or its review was: then the exit code is 130 (129 after SIGHUP).
     pub aborted: bool,
+    /// Whether only the review was cut short, by a stop request after a
+    /// whole run (every figure of the run itself stands); left out if not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub review_interrupted: bool,
     pub seed: u64,
     pub speed: f64,
     /// Model seconds from the start to the end of the drain.
@@ -77,7 +83,7 @@ pub struct Summary {
     /// Why the peak backlog was not replayed (too many messages for the end
     /// of a run, an abort, a stop request during it); absent when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak_backlog_skipped: Option<String>,
+    pub peak_backlog_skipped: Option<Skipped>,
     /// Whether the run kept the model's pace: neither the producer nor the
     /// consumers ran further behind their ideal schedules, on average, than
     /// the model's tolerance. If not, the figures are the machine's, not the model's.
@@ -98,24 +104,6 @@ pub struct Summary {
     pub recorded: Option<Recorded>,
 }
 
-/// What the sweep and queueing theory say the same run should have counted,
-/// beside what it did: theory, simulation and observation side by side.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct Predicted {
-    /// Fulls in the sweep's simulation of the same model, seed, capacity,
-    /// consumers and producing time (a trace: its replay); `null` if skipped.
-    pub simulated_full_count: Option<u64>,
-    /// Messages offered in that simulation.
-    pub simulated_produced: Option<u64>,
-    /// The M/M/1/K or M/M/c/K share of sends that find the buffer full,
-    /// where arrivals and service are both exponential; `null` otherwise.
-    pub theory_full_share: Option<f64>,
-    /// Which formula gave it: `M/M/1/K`, or `M/M/c/K` with c the consumers.
-    pub theory: Option<String>,
-    /// Why the simulation was skipped, if it was.
-    pub skipped: Option<String>,
-}
-
 /// The verdict, and whether the run it rests on was faithful.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Labelled {
@@ -127,7 +115,12 @@ pub struct Labelled {
 impl Summary {
     /// The report printed at the end; the first line is the original's, verbatim.
     pub fn text(&self) -> String {
-        let drain = if self.aborted {
+        let drain = if self.review_interrupted {
+            format!(
+                "drained in {:.1}s, then a stop request cut the review short",
+                self.drain_s
+            )
+        } else if self.aborted {
             format!("aborted after {:.1}s of draining", self.drain_s)
         } else {
             format!("drained in {:.1}s", self.drain_s)
@@ -300,6 +293,7 @@ mod tests {
             full_count: 512,
             in_order: true,
             aborted: false,
+            review_interrupted: false,
             seed: 42,
             speed: 1.0,
             elapsed_s: 59.93,
@@ -360,7 +354,7 @@ mod tests {
         assert_eq!(json["predicted"]["simulated_full_count"], 500);
         assert_eq!(json["predicted"]["theory_full_share"], 0.6);
         s.predicted = Predicted {
-            skipped: Some("the run was aborted".into()),
+            skipped: Some(Skipped::Aborted),
             ..Predicted::default()
         };
         s.faithful = false;
@@ -406,6 +400,39 @@ mod tests {
         };
         assert!(s.text().contains("left unconsumed 50"), "{}", s.text());
         assert!(s.text().contains("aborted after 2.0s"), "{}", s.text());
+    }
+
+    #[test]
+    fn a_review_cut_short_says_so_and_counts_as_aborted() {
+        let s = Summary {
+            aborted: true,
+            review_interrupted: true,
+            drain_s: 2.0,
+            peak_backlog: None,
+            peak_backlog_skipped: Some(Skipped::Interrupted),
+            ..summary()
+        };
+        let text = s.text();
+        assert!(
+            text.contains("left unconsumed 0, ran 30.0s, drained in 2.0s, then a stop request cut the review short"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Peak backlog not replayed: interrupted by a stop request"),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            (&json["aborted"], &json["review_interrupted"]),
+            (&true.into(), &true.into())
+        );
+        assert_eq!(
+            json["peak_backlog_skipped"],
+            "interrupted by a stop request (q, INT or TERM)"
+        );
+        // A run not cut short has no such field.
+        let whole = serde_json::to_value(summary()).unwrap();
+        assert!(whole.get("review_interrupted").is_none(), "{whole}");
     }
 
     #[test]
