@@ -21,8 +21,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
+use crate::cli;
 use crate::cli::args::Cli;
 use crate::cli::config::{self, Env, Run};
+use crate::live::record;
 
 /// Exit code for a usage error, as clap and most Unix tools use.
 const EXIT_USAGE: u8 = 2;
@@ -33,18 +35,19 @@ const EXIT_HANGUP: u8 = 129;
 /// Exit code when a thread panicked, as Rust uses for a panic in `main`.
 const EXIT_PANIC: u8 = 101;
 
-/// Everything that can stop the binary, as the edge reports it.
+/// Everything that can stop the binary, each layer's own error inside, as
+/// the edge reports it.
 #[derive(Debug, thiserror::Error)]
 enum Error {
     /// The command line, or a file it names: one line, exit code 2.
     #[error(transparent)]
-    Usage(#[from] clap::Error),
+    Cli(#[from] cli::Error),
     /// `--metrics`'s address could not be bound (in use, not ours): exit code 2.
     #[error("error: --metrics {addr}: {source}")]
     Metrics { addr: SocketAddr, source: io::Error },
     /// `--record`'s files could not be created: exit code 2.
     #[error("error: {0}")]
-    Record(String),
+    Record(#[from] record::CreateError),
     /// A thread of the live run panicked (its message is already on stderr).
     #[error("burstbuf: a thread panicked; the run was aborted")]
     Panicked,
@@ -55,6 +58,7 @@ enum Error {
 
 pub fn main() -> ExitCode {
     let result = Cli::try_parse()
+        .map_err(cli::Error::from)
         .and_then(|cli| config::resolve(cli, &Env::from_process()))
         .map_err(Error::from)
         .and_then(|run| match run {
@@ -68,7 +72,12 @@ pub fn main() -> ExitCode {
 /// The one place an error becomes a line and an exit code.
 fn exit(e: &Error) -> ExitCode {
     match e {
-        Error::Usage(e) => usage_error(e),
+        Error::Cli(cli::Error::Usage(e)) => usage_error(e),
+        // A bad file (a trace line, a service time) is not a matter for --help.
+        Error::Cli(e @ cli::Error::File(_)) => {
+            let _ = writeln!(io::stderr(), "{}", one_line(&e.to_string(), false));
+            ExitCode::from(EXIT_USAGE)
+        }
         Error::Metrics { .. } | Error::Record(_) => {
             let _ = writeln!(io::stderr(), "{e}");
             ExitCode::from(EXIT_USAGE)
@@ -96,13 +105,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         }
         kind => {
             let line = one_line(&e.to_string(), kind == ErrorKind::MissingRequiredArgument);
-            // A bad file (a trace line, a service time) is not a matter for --help.
-            let hint = if kind == ErrorKind::Io {
-                ""
-            } else {
-                " (see --help)"
-            };
-            let _ = writeln!(io::stderr(), "{line}{hint}");
+            let _ = writeln!(io::stderr(), "{line} (see --help)");
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -102,8 +102,7 @@ impl Session {
             .collect();
         let record = match &config.record {
             Some(prefix) => {
-                let (tape, recorder) =
-                    record::create(prefix, config.overwrite, &inputs).map_err(Error::Record)?;
+                let (tape, recorder) = record::create(prefix, config.overwrite, &inputs)?;
                 let service =
                     Service::of_run(config.service_from.as_ref(), &config.model, config.seed);
                 Some((tape, recorder.start(service)?))

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::CommandFactory;
 
+use super::Error;
 use super::args::{
     ArrivalArg, Cli, Command, FitArgs, LiveArgs, MAX_LOAD, MAX_STALLS, ModelArgs, ServiceArg,
     ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, WhenFullArg, Worker,
@@ -43,9 +44,9 @@ pub enum FitInput {
     Service(EmpiricalService),
 }
 
-/// Checks the options against each other and resolves them; an error reads
-/// like clap's own (one line naming the option and what is allowed).
-pub fn resolve(cli: Cli, env: &Env) -> Result<Run, clap::Error> {
+/// Checks the options against each other, reads the files they name, and
+/// resolves them; an error is one line, like clap's own (see [`Error`]).
+pub fn resolve(cli: Cli, env: &Env) -> Result<Run, Error> {
     let cli = check(cli)?;
     Ok(match cli.command {
         Some(Command::Sweep(args)) => Run::Sweep(sweep_config(*args, env)?),
@@ -61,14 +62,9 @@ pub fn resolve(cli: Cli, env: &Env) -> Result<Run, clap::Error> {
     })
 }
 
-/// An error in a file named on the command line: one line, exit code 2, and
-/// no "see --help" (the command line was fine; the file was not).
-fn file_error(message: String) -> clap::Error {
-    Cli::command().error(clap::error::ErrorKind::Io, message)
-}
-
-fn invalid(message: String) -> clap::Error {
-    Cli::command().error(clap::error::ErrorKind::ValueValidation, message)
+/// A value refused in clap's words (`invalid value '…' for '--option'`).
+fn invalid(message: String) -> Error {
+    Error::Usage(Cli::command().error(clap::error::ErrorKind::ValueValidation, message))
 }
 
 /// The files of `--arrivals-from` and `--service-from`, read and checked.
@@ -81,15 +77,10 @@ fn time_format(arg: Option<TimeFormatArg>) -> Option<TimeFormat> {
     })
 }
 
-fn fit_config(args: FitArgs) -> Result<FitConfig, clap::Error> {
+fn fit_config(args: FitArgs) -> Result<FitConfig, Error> {
     let input = match (&args.file, &args.service) {
-        (_, Some(path)) => {
-            FitInput::Service(EmpiricalService::read(path).map_err(|e| file_error(e.to_string()))?)
-        }
-        (Some(path), None) => FitInput::Trace(
-            Trace::read(path, time_format(args.time_format))
-                .map_err(|e| file_error(e.to_string()))?,
-        ),
+        (_, Some(path)) => FitInput::Service(EmpiricalService::read(path)?),
+        (Some(path), None) => FitInput::Trace(Trace::read(path, time_format(args.time_format))?),
         (None, None) => unreachable!("clap requires FILE or --service"),
     };
     Ok(FitConfig {
@@ -101,7 +92,7 @@ fn fit_config(args: FitArgs) -> Result<FitConfig, clap::Error> {
     })
 }
 
-fn read_traffic(args: &TrafficArgs) -> Result<Traffic, clap::Error> {
+fn read_traffic(args: &TrafficArgs) -> Result<Traffic, Error> {
     let format = time_format(args.time_format);
     if args.arrivals_from.as_deref() == Some("-") && args.service_from.as_deref() == Some("-") {
         return Err(invalid(
@@ -109,14 +100,12 @@ fn read_traffic(args: &TrafficArgs) -> Result<Traffic, clap::Error> {
         ));
     }
     let trace = match &args.arrivals_from {
-        Some(path) => Some(Arc::new(
-            Trace::read(path, format).map_err(|e| file_error(e.to_string()))?,
-        )),
+        Some(path) => Some(Arc::new(Trace::read(path, format)?)),
         None => None,
     };
     let service = match &args.service_from {
         Some(path) => {
-            let file = EmpiricalService::read(path).map_err(|e| file_error(e.to_string()))?;
+            let file = EmpiricalService::read(path)?;
             let order = match args.service_order {
                 ServiceOrderArg::Sample => ServiceOrder::Sample,
                 ServiceOrderArg::Replay => ServiceOrder::Replay,
@@ -135,7 +124,7 @@ fn read_traffic(args: &TrafficArgs) -> Result<Traffic, clap::Error> {
 
 /// With a trace, `--duration` defaults to its span, may cut it, and may not
 /// be longer; it is measured in the trace's own time (before `--load`).
-fn trace_duration(trace: &Trace, given: Option<Duration>) -> Result<Duration, clap::Error> {
+fn trace_duration(trace: &Trace, given: Option<Duration>) -> Result<Duration, Error> {
     let span = trace.span();
     match given {
         None => Ok(span),
@@ -155,7 +144,7 @@ fn resolve_live_traffic(
     config: &mut Config,
     traffic: Traffic,
     duration: Option<Duration>,
-) -> Result<(), clap::Error> {
+) -> Result<(), Error> {
     let [load] = traffic.loads[..] else {
         return Err(invalid(
             "invalid value for '--load <X>': the live demo takes one load (a list is for \
@@ -179,7 +168,7 @@ fn resolve_live_traffic(
 }
 
 /// Checks that span several options.
-fn check(cli: Cli) -> Result<Cli, clap::Error> {
+fn check(cli: Cli) -> Result<Cli, Error> {
     if let Some(addr) = cli.live.metrics
         && let Err(why) = metrics::check_address(&addr, cli.live.metrics_public)
     {
@@ -249,7 +238,7 @@ fn stalls(args: &ModelArgs) -> Vec<Stall> {
 }
 
 /// `--stall` is checked against the options it cannot go with.
-fn check_stalls(model: &ModelArgs, sweeping: bool) -> Result<(), clap::Error> {
+fn check_stalls(model: &ModelArgs, sweeping: bool) -> Result<(), Error> {
     if model.stall.len() > MAX_STALLS {
         return Err(invalid(format!(
             "invalid value for '--stall <DUR@AT>': at most {MAX_STALLS} stalls allowed"
@@ -287,7 +276,7 @@ pub const SWEEP_DURATION: Duration = Duration::from_secs(3600);
 /// How long the live demo runs the built-in model when `--duration` is not given.
 pub const LIVE_DURATION: Duration = Duration::from_secs(30);
 
-fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, clap::Error> {
+fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, Error> {
     let mut traffic = read_traffic(&args.traffic)?;
     if args.block.is_zero() {
         return Err(invalid(
@@ -337,7 +326,7 @@ pub const MAX_STRETCH: Duration = Duration::from_nanos(i64::MAX as u64);
 
 /// `--load` (a sweep's slowest) against what it stretches: the model's
 /// longest gap, or with a trace its span, may not pass [`MAX_STRETCH`].
-fn check_load(loads: &[f64], model: &ModelArgs, trace: Option<&Trace>) -> Result<(), clap::Error> {
+fn check_load(loads: &[f64], model: &ModelArgs, trace: Option<&Trace>) -> Result<(), Error> {
     let Some(&slowest) = loads.first() else {
         return Ok(());
     };
@@ -346,7 +335,7 @@ fn check_load(loads: &[f64], model: &ModelArgs, trace: Option<&Trace>) -> Result
             trace.span(),
             format!(
                 "the span of {} ({})",
-                trace.name,
+                printable(&trace.name),
                 humantime::format_duration(trace.span())
             ),
         ),
@@ -518,8 +507,10 @@ mod tests {
     use clap::Parser;
     use std::time::Duration;
 
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("burstbuf").chain(args.iter().copied()))
+    fn parse(args: &[&str]) -> Result<Cli, Error> {
+        Ok(Cli::try_parse_from(
+            std::iter::once("burstbuf").chain(args.iter().copied()),
+        )?)
     }
 
     fn env(tty: bool, term: Option<&str>) -> Env {
@@ -595,7 +586,7 @@ mod tests {
         assert!(config.json);
     }
 
-    fn sweep(args: &[&str]) -> Result<SweepConfig, clap::Error> {
+    fn sweep(args: &[&str]) -> Result<SweepConfig, Error> {
         let cli = parse(&[&["sweep"], args].concat())?;
         match resolve(cli, &Env::default())? {
             Run::Sweep(config) => Ok(config),
@@ -866,7 +857,8 @@ mod tests {
             .to_string();
         assert!(message.contains(":3: expected a service time"), "{message}");
         let missing = sweep(&["--arrivals-from=/nonexistent/trace.log"]).unwrap_err();
-        assert_eq!(missing.kind(), clap::error::ErrorKind::Io);
+        // A file's error, not an option's: no pointer to --help follows it.
+        assert!(matches!(missing, Error::File(_)), "{missing:?}");
         assert!(
             missing.to_string().contains("/nonexistent/trace.log: "),
             "{missing}"
@@ -1149,14 +1141,16 @@ mod tests {
             })
         }
 
-        /// An error the user sees: clap's, on one line once `app` joins it,
-        /// never help or a version.
-        fn one_error(e: &clap::Error, args: &[String]) {
+        /// An error the user sees: one line once `app` joins clap's, never
+        /// help or a version.
+        fn one_error(e: &Error, args: &[String]) {
             use clap::error::ErrorKind;
-            assert!(
-                !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion),
-                "{args:?}"
-            );
+            if let Error::Usage(e) = e {
+                assert!(
+                    !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion),
+                    "{args:?}"
+                );
+            }
             let text = e.to_string();
             let first = text.lines().next().unwrap_or_default();
             assert!(
@@ -1183,7 +1177,7 @@ mod tests {
                 let cli = Cli::try_parse_from(
                     std::iter::once("burstbuf".to_owned()).chain(args.clone()),
                 );
-                match cli.and_then(|cli| resolve(cli, &Env::default())) {
+                match cli.map_err(Error::from).and_then(|cli| resolve(cli, &Env::default())) {
                     Ok(Run::Live(config)) => {
                         // What the run computes from it before it starts.
                         let _ = config.model.lag_tolerance();
@@ -1201,7 +1195,7 @@ mod tests {
                 let cli = Cli::try_parse_from(
                     ["burstbuf".to_owned(), "sweep".to_owned()].into_iter().chain(args.clone()),
                 );
-                match cli.and_then(|cli| resolve(cli, &Env::default())) {
+                match cli.map_err(Error::from).and_then(|cli| resolve(cli, &Env::default())) {
                     Ok(Run::Sweep(config)) => {
                         // Accepted: within every limit of the cost guard.
                         let work = sweep::work(&config);

@@ -163,7 +163,7 @@ impl Destination {
     }
 
     /// Opens the partial name for writing: a new file, unless `overwrite`.
-    fn open(&self, overwrite: bool) -> Result<BufWriter<File>, String> {
+    fn open(&self, overwrite: bool) -> Result<BufWriter<File>, CreateError> {
         let mut options = OpenOptions::new();
         options.write(true);
         if overwrite {
@@ -175,7 +175,10 @@ impl Destination {
         options
             .open(&self.partial)
             .map(BufWriter::new)
-            .map_err(|e| format!("--record: {}: {e}", printable(&self.partial)))
+            .map_err(|source| CreateError::Open {
+                path: self.partial.clone(),
+                source,
+            })
     }
 
     /// The file is whole: from its partial name to its own. Without
@@ -231,28 +234,46 @@ pub struct Recorder {
     epoch_ns: u128,
 }
 
+/// Why `--record`'s files cannot be made: one line naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error(
+        "--record: {} is this run's own input ({}); choose another PREFIX",
+        printable(.path),
+        printable(.input)
+    )]
+    OwnInput { path: String, input: String },
+    #[error(
+        "--record: {} exists; add --overwrite to replace it, or choose another PREFIX",
+        printable(.path)
+    )]
+    Exists { path: String },
+    #[error("--record: {}: {source}", printable(.path))]
+    Open { path: String, source: io::Error },
+}
+
 /// Checks `PREFIX.arrivals` and `PREFIX.services` against what exists and
 /// against the run's `inputs`, and opens them (under their partial names)
-/// for writing; an error is one line naming the file.
-pub fn create(prefix: &str, overwrite: bool, inputs: &[&str]) -> Result<(Tape, Recorder), String> {
+/// for writing.
+pub fn create(
+    prefix: &str,
+    overwrite: bool,
+    inputs: &[&str],
+) -> Result<(Tape, Recorder), CreateError> {
     let arrivals_to = Destination::new(format!("{prefix}.arrivals"));
     let services_to = Destination::new(format!("{prefix}.services"));
     let names = || arrivals_to.names().into_iter().chain(services_to.names());
     // The run's own input first: refused whatever --overwrite says.
     for path in names() {
         if let Some(input) = inputs.iter().find(|input| same_file(path, input)) {
-            return Err(format!(
-                "--record: {} is this run's own input ({}); choose another PREFIX",
-                printable(path),
-                printable(input)
-            ));
+            return Err(CreateError::OwnInput {
+                path: path.clone(),
+                input: (*input).to_owned(),
+            });
         }
     }
     if !overwrite && let Some(path) = names().find(|path| fs::symlink_metadata(path).is_ok()) {
-        return Err(format!(
-            "--record: {} exists; add --overwrite to replace it, or choose another PREFIX",
-            printable(path)
-        ));
+        return Err(CreateError::Exists { path: path.clone() });
     }
     let arrivals = arrivals_to.open(overwrite)?;
     let services = services_to.open(overwrite).inspect_err(|_| {
@@ -674,7 +695,7 @@ mod tests {
         let prefix = Prefix::new("record-exists");
         let theirs = prefix.file(".services");
         fs::write(&theirs, "12ms\n").unwrap();
-        let refused = create(&prefix.0, false, &[]).unwrap_err();
+        let refused = create(&prefix.0, false, &[]).unwrap_err().to_string();
         assert_eq!(
             refused,
             format!(
@@ -690,6 +711,7 @@ mod tests {
         assert!(
             create(&prefix.0, false, &[])
                 .unwrap_err()
+                .to_string()
                 .contains(".arrivals.incomplete exists")
         );
         // --overwrite replaces them, once the recording is whole.
@@ -712,7 +734,9 @@ mod tests {
             Path::new(&input).file_name().unwrap().to_str().unwrap()
         );
         for overwrite in [false, true] {
-            let refused = create(&prefix.0, overwrite, &[&other_name]).unwrap_err();
+            let refused = create(&prefix.0, overwrite, &[&other_name])
+                .unwrap_err()
+                .to_string();
             assert_eq!(
                 refused,
                 format!(

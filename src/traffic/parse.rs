@@ -9,7 +9,6 @@
 //! written at whole-second resolution (for spreading ties, see [`super::trace`]).
 
 use std::borrow::Cow;
-use std::fmt;
 use std::io::{self, Read};
 
 /// How the timestamps are written.
@@ -74,7 +73,8 @@ pub struct Stamp {
 
 /// Why a file could not be read: one line for the user, naming the file and
 /// (for a bad line) its number and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", located(.file, *.line))]
 pub struct TraceError {
     pub file: String,
     /// 1-based; `None` for an error about the whole file.
@@ -82,13 +82,11 @@ pub struct TraceError {
     pub message: String,
 }
 
-impl fmt::Display for TraceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let file = printable(&self.file);
-        match self.line {
-            Some(line) => write!(f, "{file}:{line}: {}", self.message),
-            None => write!(f, "{file}: {}", self.message),
-        }
+/// `file:line`, or the file alone, its name shown [`printable`].
+fn located(file: &str, line: Option<u64>) -> String {
+    match line {
+        Some(line) => format!("{}:{line}", printable(file)),
+        None => printable(file).into_owned(),
     }
 }
 
@@ -109,8 +107,6 @@ pub fn printable(name: &str) -> Cow<'_, str> {
     }
     Cow::Owned(shown)
 }
-
-impl std::error::Error for TraceError {}
 
 impl TraceError {
     pub fn file(file: &str, message: impl Into<String>) -> TraceError {

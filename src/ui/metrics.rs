@@ -203,15 +203,18 @@ impl View {
     }
 }
 
-/// Why an address is refused: only loopback unless the user says otherwise,
-/// since the endpoint has no authentication.
-pub fn check_address(addr: &SocketAddr, public: bool) -> Result<(), String> {
+/// An address refused: only loopback unless the user says otherwise, since
+/// the endpoint has no authentication.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0} is not a loopback address; add --metrics-public to serve on it")]
+pub struct NotLoopback(pub SocketAddr);
+
+/// Whether `addr` may be served on.
+pub fn check_address(addr: &SocketAddr, public: bool) -> Result<(), NotLoopback> {
     if addr.ip().is_loopback() || public {
         Ok(())
     } else {
-        Err(format!(
-            "{addr} is not a loopback address; add --metrics-public to serve on it"
-        ))
+        Err(NotLoopback(*addr))
     }
 }
 
@@ -300,6 +303,7 @@ mod tests {
         assert!(
             check_address(&any, false)
                 .unwrap_err()
+                .to_string()
                 .contains("--metrics-public")
         );
         assert!(check_address(&any, true).is_ok());

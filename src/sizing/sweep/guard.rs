@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::config::SweepConfig;
 use crate::model::WhenFull;
 use crate::sizing::sim;
+use crate::traffic::parse::printable;
 
 /// The most trace lines one sweep may replay in all, over every point and
 /// run, bootstrap blocks drawn included (about 100 s at 20 M/s).
@@ -277,7 +278,7 @@ pub fn check(config: &SweepConfig) -> Result<(), Refused> {
         let service = match &config.traffic.service {
             Some((file, _)) => format!(
                 "--service-from {} (its mean is {})",
-                file.name,
+                printable(&file.name),
                 humantime::format_duration(file.mean())
             ),
             None => "--consume-every".to_owned(),
