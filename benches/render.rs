@@ -8,9 +8,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use burstbuf::live::counters::ProducerState;
-use burstbuf::ui::gauge::{Figures, Glyphs, Pace, Phase, Snapshot, render};
-use burstbuf::ui::screen::Screen;
+use burstbuf::internals::ProducerState;
+use burstbuf::internals::gauge::{Figures, Glyphs, Pace, Phase, Snapshot, render};
+use burstbuf::internals::screen::Screen;
 
 const ROUNDS: u32 = 100_000;
 

@@ -6,10 +6,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use burstbuf::model::{ArrivalKind, Model, ServiceKind, WhenFull};
-use burstbuf::sizing::sim::{Scenario, simulate};
-use burstbuf::sizing::sweep::{SweepConfig, TableFormat, WhatIf};
-use burstbuf::sizing::{report, sweep};
+use burstbuf::internals::sim::{Scenario, simulate};
+use burstbuf::internals::sweep::{SweepConfig, TableFormat, WhatIf};
+use burstbuf::internals::{ArrivalKind, Model, ServiceKind, WhenFull, report, sweep};
 
 const MESSAGES: u64 = 20_000_000;
 const TRIES: usize = 3;

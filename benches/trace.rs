@@ -7,11 +7,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burstbuf::model::{Arrivals, Model, Stall, WhenFull};
-use burstbuf::sizing::replay::{Replay, replay, replay_what_if};
-use burstbuf::sizing::report;
-use burstbuf::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
-use burstbuf::traffic::{Service, TimeFormat, Trace};
+use burstbuf::internals::replay::{Replay, replay, replay_what_if};
+use burstbuf::internals::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
+use burstbuf::internals::{Arrivals, Model, Service, Stall, TimeFormat, Trace, WhenFull, report};
 
 const TRIES: usize = 3;
 const LINES: u64 = 1_000_000;

@@ -14,7 +14,7 @@
 //! Three subsystems, each a folder, over a few pure foundations; a module only
 //! uses modules listed below its own group.
 //!
-//! - [`app`]: `main`'s body and the binary's edge: resolve the command line, run
+//! - `app`: `main`'s body and the binary's edge: resolve the command line, run
 //!   the command, turn every error into one line and an exit code.
 //!   - `app::live`: the live demo as a short sequence: open, run, close, review, deliver.
 //!   - `app::session`: what a live run holds open (terminal, writer, signals,
@@ -24,10 +24,10 @@
 //!   - `app::offline`: `burstbuf sweep` (with its progress bar) and `burstbuf fit`.
 //! - `cli`: the command line: `cli::args` (what clap parses) and
 //!   `cli::config` (what it means, checked and resolved into typed configuration).
-//! - [`ui`]: the presentation of a live run.
+//! - `ui`: the presentation of a live run.
 //!   - `ui::illustrator`: the drawing thread: events in, frames or log lines out; keys.
-//!   - [`ui::gauge`]: the picture and the log line, as pure functions of a [`ui::gauge::Snapshot`].
-//!   - [`ui::screen`]: writes frames to a terminal, only what changed, one flush per frame.
+//!   - `ui::gauge`: the picture and the log line, as pure functions of a `ui::gauge::Snapshot`.
+//!   - `ui::screen`: writes frames to a terminal, only what changed, one flush per frame.
 //!   - `ui::terminal`: entering and restoring the terminal, and the panic hook;
 //!     the gauge's own non-blocking descriptor, so a stalled terminal is given back too.
 //!   - `ui::writer`: the writer thread: the only one that writes frames and log
@@ -36,20 +36,26 @@
 //!   - `ui::summary`: the end-of-run report, as text or JSON.
 //!   - `ui::metrics`: `--metrics`: the live counters over HTTP (expvar JSON,
 //!     Prometheus); `ui/metrics/server.rs` is the bounded HTTP server.
-//! - [`sizing`]: answering "how big?" by simulation; of the live engine it takes
-//!   only the one final `live::reading::Reading` a run is reviewed from.
-//!   - [`sizing::sim`]: the live model as a discrete-event simulation in virtual time.
-//!   - [`sizing::replay`]: a trace replayed against the buffer, each line an
+//! - `sizing`: answering "how big?" by simulation, pure; nothing in it prints.
+//!   Of the live engine it takes only the one final `live::reading::Reading`
+//!   a run is reviewed from.
+//!   - `sizing::sim`: the live model as a discrete-event simulation in virtual time.
+//!   - `sizing::replay`: a trace replayed against the buffer, each line an
 //!     independent caller (`--arrivals-from`).
+//!   - `sizing::queueing`: the M/M/c/K formula, and where it applies: for the
+//!     sweep, the live summary and `fit`.
 //!   - `sizing::compare`: `fit --consume-every`: the capacity a trace needs
 //!     against a Poisson stream's and the M/M/c/K formula's.
-//!   - [`sizing::sweep`]: `burstbuf sweep`: simulations over capacities and consumer
-//!     counts, `--runs` of each, split across threads.
+//!   - `sizing::sweep`: `burstbuf sweep`, a folder: its configuration
+//!     (`config`), the cost guard (`guard`), the runner across threads
+//!     (`runner`) and one row per point (`rows`).
 //!   - `sizing::interval`: the 95% confidence interval of a share over runs.
-//!   - [`sizing::report`]: the sweep's table (text, CSV, JSON) and recommendation.
-//!   - [`sizing::review`]: a live run reviewed once it is over, from its one final
+//!   - `sizing::recommend`: the smallest system that meets the targets, from the rows.
+//!   - `sizing::report`: what the sweep prints, one file per format (`text`,
+//!     `csv`, `json`) from one description of the table (`table`); `plot`
+//!     draws the text plots, every mark named in the legend.
+//!   - `sizing::review`: a live run reviewed once it is over, from its one final
 //!     reading: rates, peak backlog, verdict and prediction, bounded and interruptible.
-//!   - `sizing::plot`: the sweep's text plots, every mark named in the legend.
 //! - [`live`]: the engine.
 //!   - [`live::buffer`]: the metered buffer, a library type any program can use
 //!     ([`metered`], [`MeteredSender`], [`MeteredReceiver`]): `sync_channel` whose
@@ -58,7 +64,7 @@
 //!     at once by `Meter::snapshot`.
 //!   - `live::producer`, `live::consumer`: one module per thread kind
 //!     (`--consumers N` runs N consumer threads).
-//!   - [`live::counters`]: what else the threads publish: the producer's state,
+//!   - `live::counters`: what else the threads publish: the producer's state,
 //!     and how late each kind of thread woke against its schedule.
 //!   - `live::events`: the two event channels to the illustrator, each holding at
 //!     most one waiting event per sending thread.
@@ -71,23 +77,37 @@
 //!     and what each stall cost (marked by the consumers, no extra thread).
 //!   - `live::clock`: model time versus wall time (`--speed`).
 //! - Foundations, pure and shared:
-//!   - [`model`]: the producer's burst pattern and the service times, from a seed.
+//!   - `model`: the producer's burst pattern and the service times, from a seed.
 //!   - [`histogram`]: fixed-memory log-linear histograms, atomic and plain.
-//!   - [`stats`]: rates, ρ, the sliding window and the verdict.
+//!   - `stats`: rates, ρ, the sliding window and the verdict.
 //!   - `units`: how times are written for people.
-//!   - [`traffic`]: traffic from files: arrival traces (`traffic::parse`,
-//!     [`traffic::trace`]), service times (`traffic::service`), and
-//!     `burstbuf fit` (`traffic::fit`). Uses [`model`] only.
+//!   - `traffic`: traffic from files: arrival traces (`traffic::parse`,
+//!     `traffic::trace`), service times (`traffic::service`), and
+//!     `burstbuf fit` (`traffic::fit`). Uses `model` only.
 
-pub mod app;
-pub(crate) mod cli;
+// Private but for two: the metered buffer and its histogram, a library any
+// program can use, and `internals`, what the binary, tests and benchmarks reach.
+mod app;
+mod cli;
 pub mod histogram;
 pub mod live;
-pub mod model;
-pub mod sizing;
-pub mod stats;
-pub mod traffic;
-pub mod ui;
-pub(crate) mod units;
+mod model;
+mod sizing;
+mod stats;
+mod traffic;
+mod ui;
+mod units;
 
 pub use live::buffer::{MeteredReceiver, MeteredSender, metered};
+
+/// What the binary, the tests and the benchmarks reach inside the crate;
+/// not an API, and free to change.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::app::main;
+    pub use crate::live::counters::ProducerState;
+    pub use crate::model::{ArrivalKind, Arrivals, Model, ServiceKind, Stall, WhenFull};
+    pub use crate::sizing::{queueing, replay, report, sim, sweep};
+    pub use crate::traffic::{Service, TimeFormat, Trace};
+    pub use crate::ui::{gauge, screen};
+}

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    burstbuf::app::main()
+    burstbuf::internals::main()
 }

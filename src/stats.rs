@@ -95,6 +95,9 @@ impl Window {
         }
     }
 
+    /// The rates over the whole window (the live run reads [`Window::rates_to`]
+    /// its frame's own sample instead).
+    #[cfg(test)]
     pub fn rates(&self) -> Rates {
         match (self.samples.front(), self.samples.back()) {
             (Some(first), Some(last)) => rates_between(first, last),

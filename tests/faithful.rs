@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use burstbuf::model::{Model, WhenFull};
-use burstbuf::sizing::sim::{Scenario, simulate};
+use burstbuf::internals::sim::{Scenario, simulate};
+use burstbuf::internals::{Model, WhenFull};
 use serde_json::Value;
 
 mod common;
@@ -122,7 +122,7 @@ fn the_summary_puts_the_simulation_and_the_theory_beside_the_observation() {
     let predicted = &s["predicted"];
     assert_eq!(predicted["theory"], "M/M/2/K", "{s}");
     let theory = predicted["theory_full_share"].as_f64().unwrap();
-    let expected = burstbuf::sizing::queueing::m_m_c_k_blocking(1.8, 2, 5);
+    let expected = burstbuf::internals::queueing::m_m_c_k_blocking(1.8, 2, 5);
     assert!((theory - expected).abs() < 1e-12, "{theory} vs {expected}");
     assert!(predicted["simulated_full_count"].is_u64(), "{s}");
     assert!(predicted["skipped"].is_null(), "{s}");

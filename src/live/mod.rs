@@ -7,7 +7,7 @@ pub mod buffer;
 pub(crate) mod clock;
 pub(crate) mod consumer;
 pub(crate) mod control;
-pub mod counters;
+pub(crate) mod counters;
 pub(crate) mod events;
 pub(crate) mod producer;
 pub(crate) mod reading;

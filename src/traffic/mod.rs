@@ -13,6 +13,6 @@ pub(crate) mod parse;
 pub(crate) mod service;
 pub mod trace;
 
-pub use parse::{TimeFormat, TraceError};
+pub use parse::TimeFormat;
 pub use service::{EmpiricalService, Service, ServiceFile, ServiceOrder};
 pub use trace::Trace;
