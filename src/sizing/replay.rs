@@ -4,6 +4,10 @@
 //! it: it waits, FIFO behind earlier blocked callers, until a slot frees, and
 //! later callers still arrive at their own times.
 //!
+//! One cohesive thing, kept in one file past 600 lines: the replay's one
+//! recurrence (with stalls and the drop policies) and the hand-computed
+//! cases that check it.
+//!
 //! With consumers taking messages FIFO, one at a time, message i starts
 //! service at `s[i] = max(t[i], earliest consumer free time)` (for fixed
 //! service D and c consumers, `max(t[i], s[i-c] + D)`); it found the buffer

@@ -3,6 +3,9 @@
 //! buffer is full it blocks until a consumer takes a message, and its next gap
 //! starts only then; each of `c` consumers takes one message at a time, FIFO.
 //!
+//! One cohesive thing, kept in one file past 600 lines: the simulation's one
+//! event loop and the hand-computed cases that check it.
+//!
 //! Only counts and times are kept — how many wait, and when each consumer is
 //! next free — so memory does not grow with the simulated time, and a message
 //! costs a few dozen nanoseconds.
