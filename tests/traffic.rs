@@ -300,24 +300,21 @@ fn runs_of_a_trace_are_the_trace_and_resamples_of_its_blocks() {
 fn a_recorded_run_replays_to_the_same_counts() {
     // watch → record → sweep: the default model with seed 7, written down by
     // --record and replayed by the sweep against the same buffer.
-    let prefix = std::env::temp_dir().join(format!("burstbuf-record-{}", std::process::id()));
-    let prefix = prefix.to_str().unwrap().to_owned();
-    let files = [
-        TempFile(format!("{prefix}.arrivals").into()),
-        TempFile(format!("{prefix}.services").into()),
-    ];
-    let live = json_run(&["--seed=7", "--speed=20", "--plain", "--record", &prefix]);
+    let prefix = Prefix::new("record");
+    let files = [prefix.file(".arrivals"), prefix.file(".services")];
+    let prefix = prefix.prefix.as_str();
+    let live = json_run(&["--seed=7", "--speed=20", "--plain", "--record", prefix]);
     let produced = live["produced"].as_u64().unwrap();
     let recorded = &live["recorded"];
     assert_eq!(recorded["messages"], produced, "{live}");
-    assert_eq!(recorded["arrivals"], files[0].path(), "{live}");
+    assert_eq!(recorded["arrivals"], files[0], "{live}");
     assert_eq!(recorded["complete"], true, "{live}");
     let sweep = json_run(&[
         "sweep",
         "--arrivals-from",
-        files[0].path(),
+        &files[0],
         "--service-from",
-        files[1].path(),
+        &files[1],
         "--service-order=replay",
         "--capacities=100",
         "--consumers=1",
@@ -354,38 +351,25 @@ fn a_record_prefix_that_cannot_be_written_stops_the_run_with_exit_2() {
     assert!(output.stdout.is_empty());
 }
 
-/// A `--record` prefix in the temporary directory; its files, whole or
-/// partial, are removed when dropped.
-struct Prefix(String);
+/// A `--record` prefix in a temporary directory of its own; its files,
+/// whole or partial, go with the directory when dropped.
+struct Prefix {
+    prefix: String,
+    _dir: tempfile::TempDir,
+}
 
 impl Prefix {
     fn new(name: &str) -> Prefix {
-        let path =
-            std::env::temp_dir().join(format!("burstbuf-traffic-{}-{name}", std::process::id()));
-        let prefix = Prefix(path.to_str().unwrap().to_owned());
-        prefix.clean();
-        prefix
+        let dir = common::temp_dir();
+        let path = dir.path().join(name);
+        Prefix {
+            prefix: path.to_str().unwrap().to_owned(),
+            _dir: dir,
+        }
     }
 
     fn file(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.0)
-    }
-
-    fn clean(&self) {
-        for suffix in [
-            ".arrivals",
-            ".services",
-            ".arrivals.incomplete",
-            ".services.incomplete",
-        ] {
-            let _ = std::fs::remove_file(self.file(suffix));
-        }
-    }
-}
-
-impl Drop for Prefix {
-    fn drop(&mut self) {
-        self.clean();
+        format!("{}{suffix}", self.prefix)
     }
 }
 
@@ -407,7 +391,7 @@ fn a_recording_replaces_no_file_unless_overwrite() {
         "--speed=100",
         "--plain",
         "--record",
-        &prefix.0,
+        &prefix.prefix,
     ];
     let stderr = refused(burstbuf(&args).output().unwrap());
     assert_eq!(
@@ -445,7 +429,7 @@ fn a_recording_never_writes_over_its_own_input() {
         (["--service-from", &prefix.file(".services")], ".services"),
     ] {
         for overwrite in [&[][..], &["--overwrite"]] {
-            let mut args = vec!["--plain", "--messages=2", "--record", &prefix.0];
+            let mut args = vec!["--plain", "--messages=2", "--record", &prefix.prefix];
             args.extend(input);
             args.extend(overwrite);
             let stderr = refused(burstbuf(&args).output().unwrap());
@@ -466,7 +450,7 @@ fn a_recording_never_writes_over_its_own_input() {
             "--arrivals-from=-",
             "--overwrite",
             "--record",
-            &prefix.0,
+            &prefix.prefix,
         ])
         .stdin(stdin)
         .output()
@@ -487,7 +471,7 @@ fn a_recording_that_fails_is_left_under_names_that_say_so() {
         .arg(format!(
             "trap '' XFSZ; ulimit -f 1 && exec '{}' --seed=7 --speed=100 --plain --json --record '{}'",
             assert_cmd::cargo::cargo_bin!("burstbuf").display(),
-            prefix.0
+            prefix.prefix
         ))
         .stdin(std::process::Stdio::null())
         .output()

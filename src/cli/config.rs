@@ -727,25 +727,29 @@ mod tests {
         assert!(parse(&["--capacity=5", "sweep"]).is_err());
     }
 
-    /// A file in the temporary directory, removed when dropped.
-    struct TempFile(std::path::PathBuf);
+    /// A file named `name` in a temporary directory of its own (`tempfile`),
+    /// removed with it when dropped.
+    struct TempFile {
+        path: String,
+        _dir: tempfile::TempDir,
+    }
 
     impl TempFile {
         fn new(name: &str, text: &str) -> TempFile {
-            let path =
-                std::env::temp_dir().join(format!("burstbuf-config-{}-{name}", std::process::id()));
+            let dir = tempfile::Builder::new()
+                .prefix("burstbuf-config-")
+                .tempdir()
+                .unwrap();
+            let path = dir.path().join(name);
             std::fs::write(&path, text).unwrap();
-            TempFile(path)
+            TempFile {
+                path: path.to_str().unwrap().to_owned(),
+                _dir: dir,
+            }
         }
 
         fn path(&self) -> &str {
-            self.0.to_str().unwrap()
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
+            &self.path
         }
     }
 

@@ -519,32 +519,28 @@ mod tests {
     use crate::traffic::{EmpiricalService, Trace};
     use std::path::Path;
 
-    /// A prefix in the temporary directory; its files, whole or partial, go when dropped.
-    struct Prefix(String);
+    /// A prefix in a temporary directory of its own (`tempfile`); its files,
+    /// whole or partial, go with the directory when dropped.
+    struct Prefix {
+        prefix: String,
+        _dir: tempfile::TempDir,
+    }
 
     impl Prefix {
         fn new(name: &str) -> Prefix {
-            let path = std::env::temp_dir().join(format!("burstbuf-{name}-{}", std::process::id()));
-            let prefix = Prefix(path.to_str().unwrap().to_owned());
-            prefix.clean();
-            prefix
+            let dir = tempfile::Builder::new()
+                .prefix("burstbuf-record-")
+                .tempdir()
+                .unwrap();
+            let path = dir.path().join(name);
+            Prefix {
+                prefix: path.to_str().unwrap().to_owned(),
+                _dir: dir,
+            }
         }
 
         fn file(&self, suffix: &str) -> String {
-            format!("{}{suffix}", self.0)
-        }
-
-        fn clean(&self) {
-            for suffix in [".arrivals", ".services"] {
-                let _ = fs::remove_file(self.file(suffix));
-                let _ = fs::remove_file(self.file(&format!("{suffix}{INCOMPLETE}")));
-            }
-        }
-    }
-
-    impl Drop for Prefix {
-        fn drop(&mut self) {
-            self.clean();
+            format!("{}{suffix}", self.prefix)
         }
     }
 
@@ -554,7 +550,7 @@ mod tests {
 
     /// A recording of the original model's service times, started under `prefix`.
     fn started(prefix: &Prefix, overwrite: bool) -> (Tape, Writing) {
-        let (tape, recorder) = create(&prefix.0, overwrite, &[]).unwrap();
+        let (tape, recorder) = create(&prefix.prefix, overwrite, &[]).unwrap();
         let service = Service::model(&Model::original(), 7);
         (tape, recorder.start(service).unwrap())
     }
@@ -577,7 +573,7 @@ mod tests {
     #[test]
     fn a_recording_reads_back_as_the_same_trace_and_services() {
         let prefix = Prefix::new("record-unit");
-        let (mut tape, recorder) = create(&prefix.0, false, &[]).unwrap();
+        let (mut tape, recorder) = create(&prefix.prefix, false, &[]).unwrap();
         let service = Service::model(&Model::original(), 7);
         let writing = recorder.start(service.clone()).unwrap();
         // More than a chunk, with ties (a burst) and gaps.
@@ -640,7 +636,7 @@ mod tests {
     #[test]
     fn a_writer_that_falls_behind_costs_chunks_not_the_producer() {
         let prefix = Prefix::new("record-lost");
-        let (mut tape, recorder) = create(&prefix.0, false, &[]).unwrap();
+        let (mut tape, recorder) = create(&prefix.prefix, false, &[]).unwrap();
         // Nobody writes: the queue fills and the rest is counted as lost.
         for ns in 0..(CHUNK * (QUEUED + 3)) as u64 {
             tape.offered(ns);
@@ -673,7 +669,7 @@ mod tests {
             return; // no /dev/full here: the end-to-end test covers a write that fails
         };
         let prefix = Prefix::new("record-full");
-        let (tape, mut recorder) = create(&prefix.0, false, &[]).unwrap();
+        let (tape, mut recorder) = create(&prefix.prefix, false, &[]).unwrap();
         // Every write to the arrivals fails as on a full disk.
         recorder.arrivals = BufWriter::new(full);
         let writing = recorder
@@ -695,7 +691,7 @@ mod tests {
         let prefix = Prefix::new("record-exists");
         let theirs = prefix.file(".services");
         fs::write(&theirs, "12ms\n").unwrap();
-        let refused = create(&prefix.0, false, &[]).unwrap_err().to_string();
+        let refused = create(&prefix.prefix, false, &[]).unwrap_err().to_string();
         assert_eq!(
             refused,
             format!(
@@ -709,7 +705,7 @@ mod tests {
         fs::remove_file(&theirs).unwrap();
         fs::write(prefix.file(".arrivals.incomplete"), "1\n").unwrap();
         assert!(
-            create(&prefix.0, false, &[])
+            create(&prefix.prefix, false, &[])
                 .unwrap_err()
                 .to_string()
                 .contains(".arrivals.incomplete exists")
@@ -728,13 +724,14 @@ mod tests {
 
         // The run's own input, by any name, is refused even with --overwrite.
         let input = prefix.file(".arrivals");
+        let input_path = Path::new(&input);
         let other_name = format!(
             "{}/./{}",
-            std::env::temp_dir().display(),
-            Path::new(&input).file_name().unwrap().to_str().unwrap()
+            input_path.parent().unwrap().display(),
+            input_path.file_name().unwrap().to_str().unwrap()
         );
         for overwrite in [false, true] {
-            let refused = create(&prefix.0, overwrite, &[&other_name])
+            let refused = create(&prefix.prefix, overwrite, &[&other_name])
                 .unwrap_err()
                 .to_string();
             assert_eq!(
@@ -745,7 +742,7 @@ mod tests {
             );
         }
         let before = fs::read(&input).unwrap();
-        assert!(create(&prefix.0, true, &["/nonexistent", &other_name]).is_err());
+        assert!(create(&prefix.prefix, true, &["/nonexistent", &other_name]).is_err());
         assert_eq!(fs::read(&input).unwrap(), before, "the input is untouched");
     }
 

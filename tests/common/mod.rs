@@ -1,7 +1,6 @@
 //! Helpers shared by the integration tests. Each test file uses some of them.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::process::{Child, Command as StdCommand, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -80,25 +79,34 @@ pub fn faithful(s: &Value) -> bool {
     faithful
 }
 
-/// A file in the temporary directory, removed when dropped. The name is the
-/// test binary's own (its process id) and the test's (`name`).
-pub struct TempFile(pub PathBuf);
+/// A file named `name` (an extension, a control character: what the test
+/// needs its name to say) in a temporary directory of its own, made by
+/// `tempfile` and removed with the file when dropped.
+pub struct TempFile {
+    path: String,
+    _dir: tempfile::TempDir,
+}
 
 impl TempFile {
     pub fn new(name: &str, text: &str) -> TempFile {
-        let path =
-            std::env::temp_dir().join(format!("burstbuf-test-{}-{name}", std::process::id()));
+        let dir = temp_dir();
+        let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        TempFile(path)
+        TempFile {
+            path: path.to_str().unwrap().to_owned(),
+            _dir: dir,
+        }
     }
 
     pub fn path(&self) -> &str {
-        self.0.to_str().unwrap()
+        &self.path
     }
 }
 
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// A temporary directory of the test's own, removed with all in it when dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("burstbuf-test-")
+        .tempdir()
+        .unwrap()
 }
