@@ -26,7 +26,10 @@
 //!   `cli::config` (what it means, checked and resolved into typed configuration).
 //! - `ui`: the presentation of a live run.
 //!   - `ui::illustrator`: the drawing thread: events in, frames or log lines out; keys.
-//!   - `ui::gauge`: the picture and the log line, as pure functions of a `ui::gauge::Snapshot`.
+//!   - `ui::gauge`: the picture and the log line, as pure functions of a `ui::gauge::Snapshot`;
+//!     a folder: the original's seven lines (`picture`), the text lines under
+//!     them (`lines`, fitted to the width by `fit`), the key list (`keys`), the
+//!     figures' pace (`pace`) and the plain output's logfmt line (`logfmt`).
 //!   - `ui::screen`: writes frames to a terminal, only what changed, one flush per frame.
 //!   - `ui::terminal`: entering and restoring the terminal, and the panic hook;
 //!     the gauge's own non-blocking descriptor, so a stalled terminal is given back too.
