@@ -20,7 +20,7 @@ pub const FIGURES_EVERY: Duration = Duration::from_millis(250);
 const BAND: f64 = 0.75;
 
 /// A figure shown to a fixed step that moves only when the value has moved
-/// more than [`BAND`] steps away from it.
+/// more than `BAND` (three quarters of a step) away from it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Steady {
     /// The figure shown, in steps; `None` before there is one.
