@@ -86,6 +86,7 @@
 //! `sync_channel` used the same way (`cargo bench -p burstbuf-metered`).
 //!
 //! # Features
+//! - `serde`: [`Policy`] as serde data, by its name (`drop-oldest`).
 //! - `prometheus`: `Snapshot::to_prometheus`, the text exposition format.
 //! - `recorder`: `Recorder` writes the channel's arrivals and service times
 //!   as the files `burstbuf sweep --arrivals-from FILE --service-from FILE`
@@ -111,6 +112,8 @@ pub mod recorder;
 mod sender;
 mod tally;
 
+use std::fmt;
+use std::str::FromStr;
 use std::sync::mpsc;
 use std::sync::{Arc, Weak};
 
@@ -126,7 +129,15 @@ use meter::Counters;
 use receiver::RecvSide;
 
 /// What a `send` does when it finds the buffer full (after counting that).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Named `block`, `drop-newest` and `drop-oldest` by [`Policy::name`], its
+/// `Display` and its `FromStr` (and in serde, with the `serde` feature), so a
+/// command line or a configuration file can name it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Policy {
     /// Blocks until there is room, as std's `send`; the time is recorded.
     #[default]
@@ -138,6 +149,50 @@ pub enum Policy {
     /// discarded, as `DropNewest`.
     DropOldest,
 }
+
+impl Policy {
+    /// Every policy, in the order of their names' documentation.
+    pub const ALL: [Policy; 3] = [Policy::Block, Policy::DropNewest, Policy::DropOldest];
+
+    /// `block`, `drop-newest` or `drop-oldest`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Block => "block",
+            Policy::DropNewest => "drop-newest",
+            Policy::DropOldest => "drop-oldest",
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Policy {
+    type Err = ParsePolicyError;
+
+    /// A policy by its [`name`](Policy::name).
+    fn from_str(name: &str) -> Result<Policy, ParsePolicyError> {
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or(ParsePolicyError)
+    }
+}
+
+/// A name that is not a [`Policy`]'s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsePolicyError;
+
+impl fmt::Display for ParsePolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a policy: expected block, drop-newest or drop-oldest")
+    }
+}
+
+impl std::error::Error for ParsePolicyError {}
 
 /// A metered `sync_channel(capacity)`: std's bounded channel, blocking when
 /// full, with its ends' figures kept (see the [crate] documentation).

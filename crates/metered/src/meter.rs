@@ -55,6 +55,10 @@ pub struct Snapshot {
     /// Messages that will never be received: discarded by a drop policy, or
     /// still in the buffer when the last receiver was dropped.
     pub dropped: u64,
+    /// Of the `dropped`, those still in the buffer when the last receiver
+    /// was dropped (the rest a drop policy discarded): what a shutdown left
+    /// unprocessed.
+    pub abandoned: u64,
     /// Messages in the buffer.
     pub depth: u64,
     /// Times a send found the buffer full: every `try_send` that returned
@@ -361,6 +365,7 @@ impl Counters {
             sent: received + dropped + depth,
             received,
             dropped,
+            abandoned,
             depth,
             full_count,
             high_water,

@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Relaxed, Release};
 use std::sync::mpsc::{self, SendError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::Policy;
 use crate::meter::{Counters, ENTERING, Meter, Snapshot, lock, nanos_since};
@@ -98,67 +98,24 @@ impl<T> SyncSender<T> {
     /// as sent (and as dropped, if it was). An error only if every receiver
     /// is gone, giving the message back, as std's.
     pub fn send(&self, message: T) -> Result<(), SendError<T>> {
-        let side = &*self.side;
-        match side.try_offer(message) {
-            Tried::In => Ok(()),
-            Tried::Disconnected(message) => Err(SendError(message)),
-            Tried::Full(mut state, message, at, offered) => match side.policy {
-                Policy::Block => {
-                    side.counters.blocking.enter(at);
-                    side.block(&mut state, message, at, offered)
-                }
-                Policy::DropOldest if side.counters.capacity > 0 => {
-                    // Held past the lock: if it is the last hold on the
-                    // receivers, the buffer's messages drop with it.
-                    let Some(receivers) = side.receivers.upgrade() else {
-                        return Err(SendError(message));
-                    };
-                    let mut evicted = Evicted {
-                        first: None,
-                        more: Vec::new(),
-                    };
-                    let sent =
-                        side.replace_oldest(&mut state, message, offered, &receivers, &mut evicted);
-                    drop(state);
-                    drop((evicted.first, evicted.more, receivers));
-                    sent
-                }
-                // A rendezvous channel holds nothing older: the new one goes.
-                Policy::DropNewest | Policy::DropOldest => {
-                    side.dropped_newest(&mut state, offered);
-                    drop(state);
-                    drop(message);
-                    Ok(())
-                }
-            },
-            // Another send is blocked on a full buffer: so is this one.
-            Tried::HolderBlocked(message, at, offered) => {
-                side.counters.blocking.enter(at);
-                let mut state = lock(&side.state);
-                // Room may have come while it waited for its turn.
-                side.stamp(Instant::now());
-                match state.inner.try_send(message) {
-                    Ok(()) => {
-                        side.unblocked(&mut state, at);
-                        side.entered(&mut state, offered);
-                        Ok(())
-                    }
-                    Err(TrySendError::Full(message)) => {
-                        side.block(&mut state, message, at, offered)
-                    }
-                    Err(TrySendError::Disconnected(message)) => {
-                        side.unblocked(&mut state, at);
-                        Err(SendError(message))
-                    }
-                }
-            }
-        }
+        self.side.send(message, None).map(|_| ())
+    }
+
+    /// [`send`](SyncSender::send) for a caller that has been waiting since
+    /// `since` (a request that arrived then, sent only now): a block on a
+    /// full buffer is timed from `since`, the first full is dated from it,
+    /// and the recorder writes it as the message's arrival; a `since` later
+    /// than now counts as now. Returns how long the call was blocked,
+    /// counted from `since`, if it was blocked (never under a drop policy).
+    /// The message's age in the buffer still counts from when it went in.
+    pub fn send_since(&self, message: T, since: Instant) -> Result<Option<Duration>, SendError<T>> {
+        self.side.send(message, Some(since))
     }
 
     /// std's `try_send`: never waits for room. A full buffer is counted
     /// (the full-count) and the message handed back, whatever the policy.
     pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
-        match self.side.try_offer(message) {
+        match self.side.try_offer(message, None) {
             Tried::In => Ok(()),
             Tried::Full(_, message, ..) | Tried::HolderBlocked(message, ..) => {
                 Err(TrySendError::Full(message))
@@ -184,8 +141,9 @@ impl<T> SyncSender<T> {
 enum Tried<'a, T> {
     /// The message went in.
     In,
-    /// The buffer was full (counted, at the instant given): the sending
-    /// lock is still held. Then the instant the message was offered.
+    /// The buffer was full (counted, at the instant given: the block's
+    /// start): the sending lock is still held. Then the instant the message
+    /// was offered.
     Full(MutexGuard<'a, SendState<T>>, T, Instant, Instant),
     /// Another send holds the lock, blocked on a full buffer: this one found
     /// it full too (counted, at the instant given).
@@ -195,18 +153,82 @@ enum Tried<'a, T> {
 }
 
 impl<T> SendSide<T> {
+    /// A send (see [`SyncSender::send`]), for a caller waiting since `since`
+    /// if given: how long it blocked, if it did.
+    fn send(&self, message: T, since: Option<Instant>) -> Result<Option<Duration>, SendError<T>> {
+        match self.try_offer(message, since) {
+            Tried::In => Ok(None),
+            Tried::Disconnected(message) => Err(SendError(message)),
+            Tried::Full(mut state, message, at, offered) => match self.policy {
+                Policy::Block => {
+                    self.counters.blocking.enter(at);
+                    self.block(&mut state, message, at, offered).map(Some)
+                }
+                Policy::DropOldest if self.counters.capacity > 0 => {
+                    // Held past the lock: if it is the last hold on the
+                    // receivers, the buffer's messages drop with it.
+                    let Some(receivers) = self.receivers.upgrade() else {
+                        return Err(SendError(message));
+                    };
+                    let mut evicted = Evicted {
+                        first: None,
+                        more: Vec::new(),
+                    };
+                    let sent =
+                        self.replace_oldest(&mut state, message, offered, &receivers, &mut evicted);
+                    drop(state);
+                    drop((evicted.first, evicted.more, receivers));
+                    sent.map(|()| None)
+                }
+                // A rendezvous channel holds nothing older: the new one goes.
+                Policy::DropNewest | Policy::DropOldest => {
+                    self.dropped_newest(&mut state, offered);
+                    drop(state);
+                    drop(message);
+                    Ok(None)
+                }
+            },
+            // Another send is blocked on a full buffer: so is this one.
+            Tried::HolderBlocked(message, at, offered) => {
+                self.counters.blocking.enter(at);
+                let mut state = lock(&self.state);
+                // Room may have come while it waited for its turn.
+                self.stamp(Instant::now());
+                match state.inner.try_send(message) {
+                    Ok(()) => {
+                        let unblocked = self.unblocked(&mut state, at);
+                        self.entered(&mut state, offered);
+                        Ok(Some(unblocked.saturating_duration_since(at)))
+                    }
+                    Err(TrySendError::Full(message)) => {
+                        self.block(&mut state, message, at, offered).map(Some)
+                    }
+                    Err(TrySendError::Disconnected(message)) => {
+                        self.unblocked(&mut state, at);
+                        Err(SendError(message))
+                    }
+                }
+            }
+        }
+    }
+
     /// The first step of every send: `try_send` under the sending lock, a
-    /// full buffer counted (the full-count).
-    fn try_offer(&self, message: T) -> Tried<'_, T> {
-        let offered = Instant::now();
-        let (mut state, at) = match self.acquire(offered) {
+    /// full buffer counted (the full-count), dated `since` if the caller has
+    /// waited since then (see [`SyncSender::send_since`]).
+    fn try_offer(&self, message: T, since: Option<Instant>) -> Tried<'_, T> {
+        let now = Instant::now();
+        let offered = since.map_or(now, |since| since.min(now));
+        let (mut state, at) = match self.acquire(now) {
             Ok(acquired) => acquired,
             Err(at) => {
+                let at = since.map_or(at, |_| offered);
                 self.counters.count_full(at);
                 return Tried::HolderBlocked(message, at, offered);
             }
         };
+        // It goes in now, whenever it was offered.
         self.stamp(at);
+        let at = since.map_or(at, |_| offered);
         match state.inner.try_send(message) {
             Ok(()) => {
                 self.entered(&mut state, offered);
@@ -280,7 +302,7 @@ impl<T> SendSide<T> {
         message: T,
         since: Instant,
         offered: Instant,
-    ) -> Result<(), SendError<T>> {
+    ) -> Result<Duration, SendError<T>> {
         let c = &*self.counters;
         c.stamps
             .slot(c.entered.load(Relaxed))
@@ -293,7 +315,7 @@ impl<T> SendSide<T> {
         // It went in now, not when it was offered.
         self.stamp(unblocked);
         self.entered(state, offered);
-        Ok(())
+        Ok(unblocked.saturating_duration_since(since))
     }
 
     /// A block that started at `since` ends now: timed.

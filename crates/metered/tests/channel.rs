@@ -67,6 +67,7 @@ fn sending_to_a_channel_whose_receivers_are_gone_gives_the_message_back() {
         let s = tx.snapshot();
         // The message left in the buffer went with the last receiver.
         assert_eq!((s.sent, s.received, s.dropped, s.depth), (1, 0, 1, 0));
+        assert_eq!(s.abandoned, 1, "{policy:?}");
         consistent(&s);
     }
 }
@@ -148,6 +149,63 @@ fn block_counts_the_full_buffer_then_blocks_until_there_is_room() {
     consistent(&rx.snapshot());
 }
 
+/// A caller that arrived before it could send (a request queued in its
+/// handler): its block counts from its arrival, and so does the first full.
+/// Orders only: the block lasted at least from `since` until the receive
+/// that ended it began.
+#[test]
+fn send_since_times_a_block_from_the_callers_arrival() {
+    let (tx, rx) = sync_channel::<u32>(1);
+    let created = tx.meter().created();
+    let since = Instant::now();
+    // Not full: in at once, never blocked, whatever `since` says.
+    assert_eq!(tx.send_since(0, since), Ok(None));
+    let (blocked, receive_began) = thread::scope(|s| {
+        let sender = s.spawn(|| tx.send_since(1, since).unwrap());
+        wait_until(&tx, |s| s.blocked_now == 1);
+        let receive_began = Instant::now();
+        assert_eq!(rx.recv(), Ok(0));
+        (sender.join().unwrap(), receive_began)
+    });
+    let blocked = blocked.expect("it found the buffer full and blocked");
+    assert!(blocked >= receive_began - since, "{blocked:?}");
+    let s = tx.snapshot();
+    assert_eq!((s.full_count, s.blocked.count(), s.sent), (1, 1, 2));
+    assert!(s.blocked.max() >= receive_began - since, "{s:?}");
+    // Dated from `since`, to the microsecond it is kept in.
+    let first = s.first_full.unwrap();
+    assert!(first <= since - created, "{first:?}");
+    assert!(
+        first + Duration::from_micros(1) >= since - created,
+        "{first:?}"
+    );
+    // A `since` to come counts as now; a drop policy never blocks.
+    assert_eq!(rx.recv(), Ok(1));
+    let later = Instant::now() + WATCHDOG;
+    assert_eq!(tx.send_since(2, later), Ok(None));
+    drop(tx);
+    assert_eq!(rx.iter().collect::<Vec<_>>(), [2]);
+    let (tx, _rx) = sync_channel_with::<u32>(1, Policy::DropNewest);
+    assert_eq!(tx.send_since(0, since), Ok(None));
+    assert_eq!(tx.send_since(1, since), Ok(None));
+    assert_eq!(tx.snapshot().dropped, 1);
+}
+
+#[test]
+fn a_policy_is_known_by_its_name() {
+    for policy in Policy::ALL {
+        assert_eq!(policy.name().parse(), Ok(policy));
+        assert_eq!(policy.to_string(), policy.name());
+    }
+    assert_eq!(
+        Policy::ALL.map(Policy::name),
+        ["block", "drop-newest", "drop-oldest"]
+    );
+    assert_eq!(Policy::default(), Policy::Block);
+    assert!("Block".parse::<Policy>().is_err());
+    assert!("".parse::<Policy>().is_err());
+}
+
 #[test]
 fn drop_newest_discards_what_finds_the_buffer_full() {
     let (tx, rx) = sync_channel_with::<u32>(3, Policy::DropNewest);
@@ -162,6 +220,8 @@ fn drop_newest_discards_what_finds_the_buffer_full() {
     }
     let s = tx.snapshot();
     assert_eq!((s.dropped, s.full_count, s.blocked.count()), (7, 7, 0));
+    // Discarded by the policy, not left behind.
+    assert_eq!(s.abandoned, 0);
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2]);
     let s = tx.snapshot();
     assert_eq!((s.sent, s.received, s.dropped, s.depth), (10, 3, 7, 0));
