@@ -3,7 +3,8 @@
 //! buffer was full and what that cost, and says how to size it (`burstbuf sweep`
 //! answers the same question by simulation).
 //!
-//! Three std threads share one `sync_channel` (metered: [`live::buffer`]): the
+//! Three std threads share one `sync_channel` (metered: the `burstbuf-metered`
+//! crate of this workspace, `crates/metered`, which any program can use): the
 //! producer `try_send`s and, when the buffer is full, counts that and blocks in
 //! `send`; the consumer `recv`s at a steady pace; the illustrator hears about
 //! both on two unbounded channels and draws the gauge. Stopping is done by
@@ -59,12 +60,9 @@
 //!     draws the text plots, every mark named in the legend.
 //!   - `sizing::review`: a live run reviewed once it is over, from its one final
 //!     reading: rates, peak backlog, verdict and prediction, bounded and interruptible.
-//! - [`live`]: the engine.
-//!   - [`live::buffer`]: the metered buffer, a library type any program can use
-//!     ([`metered`], [`MeteredSender`], [`MeteredReceiver`]): `sync_channel` whose
-//!     ends count fulls, blocked time (a lock-free histogram), high-water, busy
-//!     and idle time, and each message's entry time (the oldest's age), read
-//!     at once by `Meter::snapshot`.
+//! - `live`: the engine, around the metered channel (`metered::sync_channel`,
+//!   from `crates/metered`: its ends count fulls, blocked time in a histogram,
+//!   high-water, busy and idle time and the oldest message's age, read at once).
 //!   - `live::producer`, `live::consumer`: one module per thread kind
 //!     (`--consumers N` runs N consumer threads).
 //!   - `live::counters`: what else the threads publish: the producer's state,
@@ -81,27 +79,23 @@
 //!   - `live::clock`: model time versus wall time (`--speed`).
 //! - Foundations, pure and shared:
 //!   - `model`: the producer's burst pattern and the service times, from a seed.
-//!   - [`histogram`]: fixed-memory log-linear histograms, atomic and plain.
 //!   - `stats`: rates, ρ, the sliding window and the verdict.
 //!   - `units`: how times are written for people.
 //!   - `traffic`: traffic from files: arrival traces (`traffic::parse`,
 //!     `traffic::trace`), service times (`traffic::service`), and
 //!     `burstbuf fit` (`traffic::fit`). Uses `model` only.
 
-// Private but for two: the metered buffer and its histogram, a library any
-// program can use, and `internals`, what the binary, tests and benchmarks reach.
+// Private but for `internals`, what the binary, tests and benchmarks reach:
+// the metered buffer other programs use is its own crate, `crates/metered`.
 mod app;
 mod cli;
-pub mod histogram;
-pub mod live;
+mod live;
 mod model;
 mod sizing;
 mod stats;
 mod traffic;
 mod ui;
 mod units;
-
-pub use live::buffer::{MeteredReceiver, MeteredSender, metered};
 
 /// What the binary, the tests and the benchmarks reach inside the crate;
 /// not an API, and free to change.

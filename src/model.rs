@@ -51,28 +51,10 @@ pub struct Model {
     pub stalls: Vec<Stall>,
 }
 
-/// What the producer does with a message that finds the buffer full
-/// (`--when-full`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WhenFull {
-    /// Wait until there is room (the original).
-    Block,
-    /// Discard the message being offered.
-    DropNewest,
-    /// Discard the oldest message in the buffer to make room.
-    DropOldest,
-}
-
-impl WhenFull {
-    pub fn name(self) -> &'static str {
-        match self {
-            WhenFull::Block => "block",
-            WhenFull::DropNewest => "drop-newest",
-            WhenFull::DropOldest => "drop-oldest",
-        }
-    }
-}
+/// What a send that finds the buffer full does (`--when-full`): the
+/// channel's own [`metered::Policy`], one type from the command line to the
+/// buffer, the simulation and the reports (which name it `WhenFull`).
+pub use metered::Policy as WhenFull;
 
 /// A consumer outage in model time: from `at` for `length`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

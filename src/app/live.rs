@@ -9,8 +9,9 @@ use super::{EXIT_ABORTED, EXIT_HANGUP, Error};
 use crate::cli::config::Config;
 use crate::live::control::State;
 use crate::live::reading::Reading;
+use crate::model::WhenFull;
 use crate::sizing::review::{self, Limits, LiveRun};
-use crate::ui::summary::{Blocked, Labelled, Summary};
+use crate::ui::summary::{Labelled, Summary};
 use crate::ui::writer::{self, Finished, Target};
 
 /// Runs the demo with a validated configuration and reports on stdout.
@@ -58,14 +59,6 @@ fn summarise(config: &Config, session: &Session, ended: &Ended) -> Summary {
     // A stop request during the review: the run was whole, its review cut
     // short. The summary says so, and the exit code agrees (see `deliver`).
     let review_interrupted = !aborted && interrupted();
-    let blocked = Blocked {
-        count: r.blocked.count,
-        total_s: r.blocked.total_s,
-        max_s: r.blocked.max_s.unwrap_or(0.0),
-        p50_s: r.blocked.p50_s,
-        p90_s: r.blocked.p90_s,
-        p99_s: r.blocked.p99_s,
-    };
     let rates = review.rates;
     Summary {
         capacity: config.capacity,
@@ -75,7 +68,7 @@ fn summarise(config: &Config, session: &Session, ended: &Ended) -> Summary {
         dropped: r.dropped,
         when_full: config.when_full,
         full_count: r.full_count,
-        in_order: ended.consumer.out_of_order == 0,
+        in_order: ended.consumer.in_order(config.when_full != WhenFull::Block),
         aborted: aborted || review_interrupted,
         review_interrupted,
         seed: config.seed,
@@ -89,7 +82,7 @@ fn summarise(config: &Config, session: &Session, ended: &Ended) -> Summary {
             r.full_count as f64 / r.produced as f64
         },
         first_full_s: r.first_full_s,
-        blocked,
+        blocked: r.blocked,
         arrival_rate: rates.arrival,
         service_rate: rates.service,
         utilisation: rates.utilisation(),

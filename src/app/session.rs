@@ -12,7 +12,6 @@ use std::time::Duration;
 use super::Error;
 use super::threads::{self, Joined, Start};
 use crate::cli::config::{Config, Display};
-use crate::live::buffer;
 use crate::live::clock::Clock;
 use crate::live::control::{Shared, State};
 use crate::live::record::{self, Recorded};
@@ -127,11 +126,14 @@ impl Session {
             target.open()?
         };
         let writer = Writer::start(out, config.colour, target == Target::Stdout)?;
-        let clock = Clock::start(config.speed);
-        // The buffer under study. The one place the capacity is a `usize`: at
-        // most MAX_CAPACITY, it fits.
+        // The buffer under study, full-buffer policy and all. The one place
+        // the capacity is a `usize`: at most MAX_CAPACITY, it fits.
         let slots = usize::try_from(config.capacity).expect("--capacity fits in usize");
-        let (buffer_tx, buffer_rx) = buffer::metered_since(slots, clock.start_instant());
+        let (buffer_tx, buffer_rx) = metered::Builder::new(slots)
+            .policy(config.when_full)
+            .build();
+        // Model time starts with the channel, so its times are the run's.
+        let clock = Clock::starting_at(buffer_tx.meter().created(), config.speed);
         let shared = Arc::new(
             Shared::new(
                 clock,

@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 
 use crate::cli::args::Worker;
 use crate::cli::config::{Config, Display};
-use crate::live::buffer::{MeteredReceiver, MeteredSender};
 use crate::live::control::{Control, Shared, State};
-use crate::live::producer::{Policy, Source};
+use crate::live::producer::Source;
 use crate::live::record::{Recorded, Tape, Taped, Writing};
 use crate::live::{consumer, events, producer};
-use crate::model::{Arrivals, WhenFull};
+use crate::model::Arrivals;
 use crate::traffic::Service;
 use crate::ui::illustrator::{self, Feeds, Look, Mode};
 use crate::ui::metrics;
@@ -34,7 +33,7 @@ const RECORD_PATIENCE_ABORTED: Duration = Duration::from_millis(100);
 
 /// What the threads are started with, each given to the thread that owns it.
 pub(super) struct Start {
-    pub buffer: (MeteredSender<u64>, MeteredReceiver<u64>),
+    pub buffer: (metered::SyncSender<u64>, metered::Receiver<u64>),
     pub server: Option<metrics::Server>,
     pub record: Option<(Tape, Writing)>,
 }
@@ -78,11 +77,6 @@ pub(super) fn run(
         },
         duration: config.duration,
         messages: config.messages,
-        when_full: match config.when_full {
-            WhenFull::Block => Policy::Block,
-            WhenFull::DropNewest => Policy::DropNewest,
-            WhenFull::DropOldest => Policy::DropOldest(intake.evictor()),
-        },
     };
     let service = Service::of_run(config.service_from.as_ref(), &config.model, config.seed);
     let feeds = Feeds {

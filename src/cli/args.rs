@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use metered::Policy;
 
 use crate::model::MAX_DURATION;
 
@@ -129,19 +131,18 @@ pub struct ModelArgs {
     #[arg(
         long,
         value_name = "POLICY",
-        value_enum,
+        value_parser = policy_parser(),
         value_delimiter = ',',
         default_value = "block"
     )]
-    pub when_full: Vec<WhenFullArg>,
+    pub when_full: Vec<Policy>,
 }
 
-/// `--when-full`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WhenFullArg {
-    Block,
-    DropNewest,
-    DropOldest,
+/// `--when-full`: the channel's own [`Policy`], by its names (clap lists
+/// them in `--help` and in the error for any other).
+fn policy_parser() -> impl clap::builder::TypedValueParser<Value = Policy> {
+    clap::builder::PossibleValuesParser::new(Policy::ALL.map(Policy::name))
+        .map(|name| name.parse::<Policy>().expect("one of the names listed"))
 }
 
 /// `--stall DUR@AT`, in model time.

@@ -11,7 +11,7 @@ use clap::CommandFactory;
 use super::Error;
 use super::args::{
     ArrivalArg, Cli, Command, FitArgs, LiveArgs, MAX_LOAD, MAX_STALLS, ModelArgs, ServiceArg,
-    ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, WhenFullArg, Worker,
+    ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, Worker,
 };
 use crate::model::{ArrivalKind, Model, ServiceKind, Stall, WhenFull};
 use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
@@ -207,12 +207,7 @@ fn model(args: &ModelArgs) -> Model {
 /// `--when-full` in the model's terms: each policy once, in the order given.
 fn policies(args: &ModelArgs) -> Vec<WhenFull> {
     let mut policies = Vec::new();
-    for p in &args.when_full {
-        let p = match p {
-            WhenFullArg::Block => WhenFull::Block,
-            WhenFullArg::DropNewest => WhenFull::DropNewest,
-            WhenFullArg::DropOldest => WhenFull::DropOldest,
-        };
+    for &p in &args.when_full {
         if !policies.contains(&p) {
             policies.push(p);
         }

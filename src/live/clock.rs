@@ -15,6 +15,7 @@ pub struct Clock {
 
 impl Clock {
     /// A clock whose model time starts now and runs `speed` times faster than wall time.
+    #[cfg(test)]
     pub fn start(speed: f64) -> Clock {
         Clock::starting_at(Instant::now(), speed)
     }

@@ -5,21 +5,25 @@
 //! metered receiver, which counts their busy and idle time.
 
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{RecvError, RecvTimeoutError, TryRecvError};
 use std::time::Instant;
 
-use crate::live::buffer::MeteredReceiver;
+use metered::Receiver;
+
 use crate::live::control::{Shared, State};
 use crate::live::events::Events;
-use crate::model::WhenFull;
 use crate::traffic::Service;
 
 /// What one consumer did, returned when its thread is joined.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub consumed: u64,
-    /// Messages that were not the next in sequence when taken (lost, repeated or
-    /// reordered); always 0 unless the pipeline is broken.
+    /// Messages that did not come after the one this consumer took before
+    /// (repeated or reordered); always 0 unless the pipeline is broken.
     pub out_of_order: u64,
+    /// The sum of the message numbers taken: with nothing dropped, those
+    /// taken are 0, 1, … `consumed - 1` (see [`Report::in_order`]).
+    pub seq_sum: u128,
     /// When it took its last message or gave up; the drain ends here.
     pub finished_at: Instant,
 }
@@ -30,6 +34,7 @@ impl Report {
         Report {
             consumed: reports.iter().map(|r| r.consumed).sum(),
             out_of_order: reports.iter().map(|r| r.out_of_order).sum(),
+            seq_sum: reports.iter().map(|r| r.seq_sum).sum(),
             finished_at: reports
                 .iter()
                 .map(|r| r.finished_at)
@@ -37,14 +42,57 @@ impl Report {
                 .unwrap_or_else(Instant::now),
         }
     }
+
+    /// Whether every message was taken once and in order: each consumer's
+    /// after its last, and where nothing was dropped, the messages taken are
+    /// 0, 1, … `consumed - 1` (numbers that rise, as many as that, with that
+    /// sum, can be no others; across consumers, a repeat and a loss would
+    /// have to cancel out).
+    pub fn in_order(&self, dropping: bool) -> bool {
+        let n = u128::from(self.consumed);
+        self.out_of_order == 0 && (dropping || self.seq_sum == n * n.saturating_sub(1) / 2)
+    }
 }
 
-pub fn run(
-    service: Service,
-    mut buffer: MeteredReceiver<u64>,
-    events: Events,
-    shared: &Shared,
-) -> Report {
+/// A message taken, and when this consumer's wait for it ended, if it waited.
+struct Taken {
+    message: u64,
+    waited_until: Option<Instant>,
+}
+
+/// The next message: one there now, or one waited for (an empty buffer, or
+/// another consumer's turn) but not past `deadline` (then `Ok(None)`: a
+/// stall begins). `Err` once the buffer is closed and drained.
+fn take(buffer: &Receiver<u64>, deadline: Option<Instant>) -> Result<Option<Taken>, RecvError> {
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return Ok(None);
+    }
+    match buffer.try_recv() {
+        Ok(message) => {
+            return Ok(Some(Taken {
+                message,
+                waited_until: None,
+            }));
+        }
+        Err(TryRecvError::Disconnected) => return Err(RecvError),
+        Err(TryRecvError::Empty) => {}
+    }
+    // The wait is idle time in the receiver's own count.
+    let message = match deadline {
+        None => buffer.recv()?,
+        Some(d) => match buffer.recv_timeout(d.saturating_duration_since(Instant::now())) {
+            Ok(message) => message,
+            Err(RecvTimeoutError::Timeout) => return Ok(None),
+            Err(RecvTimeoutError::Disconnected) => return Err(RecvError),
+        },
+    };
+    Ok(Some(Taken {
+        message,
+        waited_until: Some(Instant::now()),
+    }))
+}
+
+pub fn run(service: Service, buffer: Receiver<u64>, events: Events, shared: &Shared) -> Report {
     let clock = shared.clock;
     // When this consumer is free for its next message, on the ideal schedule:
     // pacing from it rather than from "now" keeps sleep overshoot from slowing
@@ -58,8 +106,8 @@ pub fn run(
     let mut free_at = clock.start_instant().max(started);
     let mut consumed = 0;
     let mut out_of_order = 0;
+    let mut seq_sum = 0;
     let stalls = &shared.stalls;
-    let dropping = shared.when_full != WhenFull::Block;
     let mut last: Option<u64> = None;
     let meter = buffer.meter();
     while shared.control.state() != State::Aborted {
@@ -80,7 +128,7 @@ pub fn run(
         } else {
             stalls.next_start(&clock, Instant::now())
         };
-        let taken = match buffer.take_before(deadline) {
+        let taken = match take(&buffer, deadline) {
             Ok(Some(taken)) => taken,
             Ok(None) => continue, // a stall begins
             Err(_) => break,      // closed and drained
@@ -94,17 +142,12 @@ pub fn run(
         let since_start = free_at.saturating_duration_since(clock.start_instant());
         let ns = u64::try_from(since_start.as_nanos()).unwrap_or(u64::MAX);
         shared.counters.last_take_ns.store(ns, Relaxed);
-        // Message k must be the k-th taken; where a drop policy may discard
-        // messages, each taken must still come after the one before.
-        let in_order = if dropping {
-            last.is_none_or(|last| taken.message > last)
-        } else {
-            taken.message == taken.position
-        };
-        if !in_order {
+        // Each taken comes after the one before, whatever was dropped.
+        if last.is_some_and(|last| taken.message <= last) {
             out_of_order += 1;
         }
         last = Some(taken.message);
+        seq_sum += u128::from(taken.message);
         consumed += 1;
         events.send(taken.message);
 
@@ -131,6 +174,7 @@ pub fn run(
     Report {
         consumed,
         out_of_order,
+        seq_sum,
         finished_at: Instant::now(),
     }
 }

@@ -4,10 +4,11 @@
 //! pause; the live counters; and the clock.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use crate::live::buffer::Meter;
+use metered::Meter;
+
 use crate::live::clock::Clock;
 use crate::live::counters::Counters;
 use crate::live::stall::StallLog;
@@ -19,7 +20,7 @@ pub struct Shared {
     pub control: Control,
     pub counters: Counters,
     /// The buffer's own counters.
-    pub meter: Arc<Meter>,
+    pub meter: Meter,
     pub clock: Clock,
     /// Consumer threads: their busy times are summed, so rates divide by it.
     pub consumers: u32,
@@ -28,12 +29,13 @@ pub struct Shared {
     pub tolerance: Tolerance,
     /// Consumer outages (`--stall`) and what they cost; empty by default.
     pub stalls: StallLog,
-    /// What a send that finds the buffer full does; `Block` by default.
+    /// What a send that finds the buffer full does (the channel does it;
+    /// the consumers check the order of what they take by it); `Block` by default.
     pub when_full: WhenFull,
 }
 
 impl Shared {
-    pub fn new(clock: Clock, meter: Arc<Meter>, consumers: u32, tolerance: Tolerance) -> Shared {
+    pub fn new(clock: Clock, meter: Meter, consumers: u32, tolerance: Tolerance) -> Shared {
         Shared {
             control: Control::new(),
             counters: Counters::default(),

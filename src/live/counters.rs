@@ -1,6 +1,6 @@
 //! What the demo's threads publish besides the buffer's own meter
-//! ([`crate::live::buffer::Meter`]): the producer's state for the gauge, and how
-//! far the threads fell behind their ideal schedules.
+//! ([`metered::Meter`]): the producer's state for the gauge, and how far the
+//! threads fell behind their ideal schedules.
 //!
 //! Each is an atomic updated with `Relaxed` ordering: a number on its own, read
 //! for display, and read for the summary after `join()`, which orders
@@ -9,7 +9,20 @@
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use crate::live::buffer::Padded;
+/// A value on a cache line of its own (128 bytes covers adjacent-line
+/// prefetching), so that one thread's writes to it do not keep stealing the
+/// line another thread's counters sit on.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 
 /// What the producer is doing, for the gauge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 
-use crate::live::buffer::Padded;
+use crate::live::counters::Padded;
 
 /// An unbounded event channel whose senders skip an event while one waits.
 pub fn channel() -> (Events, Feed) {

@@ -1,9 +1,8 @@
 //! The live engine: the producer and consumer threads around the metered
-//! buffer, the counters they publish, one reading of them all, the run's
+//! channel (`metered`, the workspace's own crate), the counters they publish, one reading of them all, the run's
 //! control state and its clock. Nothing here draws or parses; the presentation
 //! reads what it publishes, through `reading::Reading`.
 
-pub mod buffer;
 pub(crate) mod clock;
 pub(crate) mod consumer;
 pub(crate) mod control;

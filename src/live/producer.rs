@@ -1,15 +1,17 @@
 //! The producer thread: the bursty public API. It tries a non-blocking insert;
 //! when the buffer is full it counts that and blocks, which is the latency the
-//! API call would suffer. The buffer's meter does the counting and timing
-//! ([`crate::live::buffer`]); when messages are offered is the private `Schedule`'s business
-//! (the arrival schedule, in one place).
+//! API call would suffer. The metered channel does the trying, counting and
+//! timing (and, with a drop `--when-full`, the dropping): `send` is
+//! `try_send`, on `Full` the full-count, then the blocking `send`. When
+//! messages are offered is the private `Schedule`'s business (the arrival
+//! schedule, in one place).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc::TrySendError;
 use std::time::{Duration, Instant};
 
-use crate::live::buffer::{Evictor, MeteredSender};
+use metered::SyncSender;
+
 use crate::live::clock::Clock;
 use crate::live::control::{Shared, State};
 use crate::live::counters::ProducerState;
@@ -18,11 +20,10 @@ use crate::live::record::{Tape, Taped};
 use crate::model::{Arrivals, Gap};
 use crate::traffic::trace::scaled;
 
-/// What the producer does, and when it stops by itself.
+/// What the producer does, and when it stops by itself. (What a send that
+/// finds the buffer full does is the channel's policy.)
 #[derive(Debug)]
 pub struct Plan {
-    /// What a send that finds the buffer full does.
-    pub when_full: Policy,
     pub arrivals: Source,
     /// Model time after which it stops; `None` for no limit.
     pub duration: Option<Duration>,
@@ -39,18 +40,6 @@ pub struct Report {
     pub stopped_at: Instant,
     /// What `--record` taped, if it was asked for.
     pub taped: Option<Taped>,
-}
-
-/// `--when-full` as the producer carries it out.
-#[derive(Debug)]
-pub enum Policy {
-    /// Count the full buffer and block until there is room (the original).
-    Block,
-    /// Count it and discard the message being offered.
-    DropNewest,
-    /// Count it, discard the oldest buffered message (taken from the
-    /// receiving side, under the consumers' lock) and put this one in.
-    DropOldest(Evictor<u64>),
 }
 
 /// Where the messages' times come from.
@@ -131,7 +120,7 @@ impl Schedule {
 /// gone. Dropping `buffer` on return is what tells the consumer to drain and end.
 pub fn run(
     plan: Plan,
-    mut buffer: MeteredSender<u64>,
+    buffer: SyncSender<u64>,
     events: Events,
     mut tape: Option<Tape>,
     shared: &Shared,
@@ -161,33 +150,22 @@ pub fn run(
         // When this message is offered, on the model's timeline: what
         // `--record` writes (a replayed caller arrives then).
         let offered = schedule.due;
-        // The original's three steps: try, count a full buffer, block.
-        match buffer.try_send(produced) {
-            Ok(()) => {}
-            // A drop policy never blocks: the message, or the oldest, goes.
-            Err(TrySendError::Full(seq)) if !matches!(plan.when_full, Policy::Block) => {
-                match &plan.when_full {
-                    Policy::DropOldest(evictor) => {
-                        if buffer.drop_oldest(seq, evictor).is_err() {
-                            break; // the consumers are gone: the run was aborted
-                        }
-                    }
-                    _ => buffer.drop_newest(seq),
-                }
-            }
-            Err(TrySendError::Full(seq)) => {
-                // A trace's caller has waited since it was due, even if an
-                // earlier blocked caller kept the producer from trying sooner.
-                let full = if schedule.independent() {
-                    buffer.count_full_since(schedule.due.min(Instant::now()))
-                } else {
-                    buffer.count_full()
-                };
-                counters.set_producer_state(ProducerState::Blocked);
-                if buffer.send_blocking(full, seq).is_err() {
-                    break; // the consumer is gone: the run was aborted
-                }
-                counters.set_producer_state(ProducerState::Sending);
+        // A trace's caller has waited since it was due, even if an earlier
+        // blocked caller kept the producer from trying sooner: its block
+        // counts from then.
+        let now = Instant::now();
+        let since = if schedule.independent() {
+            schedule.due.min(now)
+        } else {
+            now
+        };
+        // The original's three steps, in the channel: try, count a full
+        // buffer, block (a drop policy never blocks: the message, or the
+        // oldest, goes). The gauge learns of a block from the channel.
+        match buffer.send_since(produced, since) {
+            Ok(None) => {}
+            Err(_) => break, // the consumers are gone: the run was aborted
+            Ok(Some(_blocked)) => {
                 unblocked = Instant::now();
                 // The slot freed when a consumer took a message on its ideal
                 // schedule; a late wake of either thread is the machine's,
@@ -196,7 +174,6 @@ pub fn run(
                 let freed = clock.start_instant().checked_add(took).unwrap_or(unblocked);
                 schedule.unblocked_at(freed.max(offered).min(unblocked));
             }
-            Err(TrySendError::Disconnected(_)) => break,
         }
         events.send(produced);
         produced += 1;

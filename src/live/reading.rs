@@ -1,12 +1,13 @@
 //! One reading of a live run: every counter read at once
-//! ([`crate::live::buffer::Meter::snapshot`]) and converted to model time once.
+//! ([`metered::Meter::snapshot`]) and converted to model time once.
 //! Each frame, plain line, metrics request and the final summary is drawn from
 //! one [`Reading`], so no two figures shown together contradict each other.
 
 use std::time::Duration;
 
-use crate::histogram::Histogram;
-use crate::live::buffer::Gauges;
+use metered::{Histogram, Snapshot};
+use serde::Serialize;
+
 use crate::live::clock::Clock;
 use crate::live::control::Shared;
 use crate::live::counters::{LagFigures, ProducerState};
@@ -21,13 +22,16 @@ pub struct Reading {
     pub capacity: u64,
     pub produced: u64,
     pub consumed: u64,
-    /// Messages in the buffer: `produced - consumed`, at most the capacity.
+    /// Messages in the buffer (or left there when the consumers went):
+    /// `produced - consumed - dropped`, at most the capacity.
     pub depth: u64,
     pub full_count: u64,
     /// Messages a drop policy discarded (`--when-full`); 0 with `block`.
+    /// Not those left in the buffer: `depth` counts them.
     pub dropped: u64,
     /// The most messages ever in the buffer; at least `depth`.
     pub high_water: u64,
+    /// What the producer is doing: blocked if the buffer says a send is.
     pub producer: ProducerState,
     /// Finished blocking sends: how many, and their model-time figures.
     pub blocked: Blocked,
@@ -57,16 +61,24 @@ pub struct Reading {
     clock: Clock,
 }
 
-/// What finished blocking sends cost, in model seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// What finished blocking sends cost, in model seconds: for the gauge, the
+/// metrics and the summary alike.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Blocked {
+    /// Blocking sends: equal to the full-count once the producer has stopped.
     pub count: u64,
     pub total_s: f64,
-    /// `None` if it never blocked.
+    /// `None` if it never blocked; 0 in JSON then, as it always was.
+    #[serde(serialize_with = "zero_if_none")]
     pub max_s: Option<f64>,
+    /// Percentiles, within the histogram's precision (about 3%); `null` if it never blocked.
     pub p50_s: Option<f64>,
     pub p90_s: Option<f64>,
     pub p99_s: Option<f64>,
+}
+
+fn zero_if_none<S: serde::Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(value.unwrap_or(0.0))
 }
 
 /// What is read besides the meter.
@@ -84,8 +96,8 @@ pub struct Context {
 impl Reading {
     /// Reads the run now, counting what is in progress up to the reading.
     pub fn take(shared: &Shared) -> Reading {
-        // The producer's state and the lag are read before the meter: a block
-        // the state shows has begun is then counted in the meter's figures.
+        // The producer's state and the lag are read before the meter (which
+        // says itself whether the producer is blocked).
         let context = Context {
             clock: shared.clock,
             consumers: shared.consumers,
@@ -98,7 +110,7 @@ impl Reading {
     }
 
     /// The pure part: the meter's figures and the rest, converted to model time.
-    pub fn new(g: &Gauges, c: &Context) -> Reading {
+    pub fn new(g: &Snapshot, c: &Context) -> Reading {
         let clock = c.clock;
         let model = |d: Duration| clock.to_model_secs(d);
         let h = &g.blocked;
@@ -123,15 +135,21 @@ impl Reading {
             .clone()
             .all(|(lag, tolerance)| lag.mean <= clock.to_wall(*tolerance));
         Reading {
-            t_s: model(g.at),
+            t_s: model(g.elapsed),
             capacity: g.capacity,
-            produced: g.produced,
-            consumed: g.consumed,
-            depth: g.depth,
+            produced: g.sent,
+            consumed: g.received,
+            // Once the consumers are gone the channel counts what they left
+            // as dropped; the run counts it as left in the buffer.
+            depth: (g.depth + g.abandoned).min(g.capacity),
             full_count: g.full_count,
-            dropped: g.dropped,
+            dropped: g.dropped - g.abandoned,
             high_water: g.high_water,
-            producer: c.producer,
+            producer: if g.blocked_now > 0 {
+                ProducerState::Blocked
+            } else {
+                c.producer
+            },
             blocked: Blocked {
                 count: h.count(),
                 total_s: model(h.total()),
@@ -180,27 +198,25 @@ impl Reading {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::buffer::metered_since;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
-    use std::sync::mpsc::TrySendError;
     use std::time::Instant;
 
-    /// Random interleavings of a producer, consumers and a reader, run by one
-    /// thread in an order a seeded generator picks: every reading, taken
-    /// between any two steps, obeys the bounds the screen relies on.
+    /// Random interleavings of a producer, consumers and a reader, run in an
+    /// order a seeded generator picks (one thread, but for a blocking send,
+    /// which another thread makes while the reader reads): every reading,
+    /// taken between any two steps, obeys the bounds the screen relies on.
     #[test]
     fn no_reading_contradicts_itself_whatever_the_interleaving() {
-        let origin = Instant::now();
         for seed in 0..200 {
             let mut rng = StdRng::seed_from_u64(seed);
             let capacity = rng.random_range(1..8);
-            let (mut tx, rx) = metered_since::<u64>(capacity, origin);
+            let (tx, rx) = metered::sync_channel::<u64>(capacity);
             let meter = tx.meter();
-            let mut consumers: Vec<_> = (0..rng.random_range(1..4)).map(|_| rx.clone()).collect();
+            let consumers: Vec<_> = (0..rng.random_range(1..4)).map(|_| rx.clone()).collect();
             drop(rx);
             let context = Context {
-                clock: Clock::starting_at(origin, 10.0),
+                clock: Clock::starting_at(meter.created(), 10.0),
                 consumers: consumers.len() as u32,
                 producer: ProducerState::Sending,
                 producer_lag: LagFigures::default(),
@@ -210,25 +226,28 @@ mod tests {
             let (mut next, mut taken, mut last) = (0u64, 0u64, None::<Reading>);
             for _ in 0..300 {
                 match rng.random_range(0..3) {
-                    0 => match tx.try_send(next) {
-                        Ok(()) => next += 1,
-                        Err(TrySendError::Full(_)) => {
-                            // Counted, then room is made, then the block ends.
-                            let full = tx.count_full();
-                            let mid = Reading::new(&meter.snapshot(), &context);
+                    // Room: the send goes in at once, on this thread.
+                    0 if next - taken < capacity as u64 => {
+                        tx.send(next).unwrap();
+                        next += 1;
+                    }
+                    // Full: the send counts it and blocks (on another
+                    // thread), room is made, the block ends.
+                    0 => {
+                        std::thread::scope(|s| {
+                            s.spawn(|| tx.send(next).unwrap());
+                            let blocked = wait_for_a_block(&meter);
+                            let mid = Reading::new(&blocked, &context);
                             check(&mid);
-                            let c = &mut consumers[0];
-                            assert_eq!(c.recv(), Ok(taken));
-                            taken += 1;
-                            tx.send_blocking(full, next).unwrap();
-                            next += 1;
-                        }
-                        Err(TrySendError::Disconnected(_)) => unreachable!(),
-                    },
+                            assert_eq!(mid.producer, ProducerState::Blocked);
+                            assert_eq!(consumers[0].recv(), Ok(taken));
+                        });
+                        taken += 1;
+                        next += 1;
+                    }
                     1 if taken < next => {
                         let i = rng.random_range(0..consumers.len());
-                        let r = consumers[i].take().unwrap();
-                        assert_eq!((r.position, r.message), (taken, taken));
+                        assert_eq!(consumers[i].recv(), Ok(taken));
                         taken += 1;
                     }
                     _ => {}
@@ -246,13 +265,34 @@ mod tests {
                 }
                 last = Some(reading);
             }
+            // The consumers go: what they left is in the buffer still, not dropped.
+            drop(consumers);
+            let end = Reading::new(&meter.snapshot(), &context);
+            assert_eq!((end.depth, end.dropped), (next - taken, 0), "{end:?}");
+        }
+    }
+
+    /// The first snapshot that shows a send blocked: the other thread's
+    /// progress ends the wait (a watchdog catches a bug instead of hanging).
+    fn wait_for_a_block(meter: &metered::Meter) -> Snapshot {
+        let start = Instant::now();
+        loop {
+            let s = meter.snapshot();
+            if s.blocked_now > 0 {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "never blocked");
+            std::thread::yield_now();
         }
     }
 
     fn check(r: &Reading) {
         assert!(r.consumed + r.depth <= r.produced, "{r:?}");
         assert!(r.depth <= r.capacity, "{r:?}");
-        assert!(r.full_count <= r.produced, "{r:?}");
+        // A send counts the full buffer before it blocks, and the message
+        // once it is in.
+        let blocking = u64::from(r.producer == ProducerState::Blocked);
+        assert!(r.full_count <= r.produced + blocking, "{r:?}");
         assert!(r.blocked.count <= r.full_count, "{r:?}");
         assert!(
             r.depth <= r.high_water && r.high_water <= r.capacity,
@@ -266,8 +306,8 @@ mod tests {
 
     #[test]
     fn the_run_is_faithful_while_the_lag_is_within_the_tolerance() {
-        let (tx, _rx) = metered_since::<u64>(4, Instant::now());
-        let g = tx.meter().snapshot();
+        let (tx, _rx) = metered::sync_channel::<u64>(4);
+        let g = tx.snapshot();
         let mut c = Context {
             clock: Clock::starting_at(Instant::now(), 100.0),
             consumers: 1,

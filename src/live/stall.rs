@@ -12,7 +12,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::live::buffer::Meter;
+use metered::Meter;
+
 use crate::live::clock::Clock;
 use crate::model::{Stall, stalled_until};
 

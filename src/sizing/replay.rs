@@ -35,11 +35,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::histogram::Histogram;
 use crate::model::{Stall, WhenFull};
 use crate::sizing::sim::{Outcome, POLL, StallEffect};
 use crate::traffic::Service;
 use crate::traffic::trace::scaled;
+use metered::Histogram;
 
 /// One replay: which arrivals, at what load, against what system.
 #[derive(Debug, Clone)]
@@ -201,7 +201,7 @@ fn replay_blocking(
             let s_k = ring[head];
             if s_k > t {
                 full_count += 1;
-                blocked.record_ns(s_k - t);
+                blocked.record(Duration::from_nanos(s_k - t));
                 entered = s_k;
                 if stalled {
                     stalls.note_full(t, s_k - t);

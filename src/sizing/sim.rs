@@ -12,8 +12,8 @@
 
 use std::time::Duration;
 
-use crate::histogram::Histogram;
 use crate::model::{Arrivals, Model, ServiceTimes, Stall, WhenFull};
+use metered::Histogram;
 
 /// The buffer and the consumers, in model nanoseconds.
 #[derive(Debug, Clone)]
@@ -211,7 +211,7 @@ impl Queue {
             let (i, free) = self.earliest();
             let free = self.may_start(free);
             self.take(i, free, service);
-            self.blocked.record_ns(free - at);
+            self.blocked.record(Duration::from_nanos(free - at));
             if !self.stalls.is_empty() {
                 self.note_block(at, free - at);
                 self.note_depth(at, self.waiting);

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::live::reading::Blocked;
 use crate::live::record::Recorded;
 use crate::live::stall::StallFigures;
 use crate::model::WhenFull;
@@ -12,19 +13,6 @@ use crate::sizing::review::{Predicted, Skipped};
 use crate::stats::Verdict;
 use crate::traffic::parse::printable;
 use crate::units::seconds;
-
-/// What blocking on a full buffer cost the producer, in model seconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct Blocked {
-    /// Blocking sends: equal to the full-count once the producer has stopped.
-    pub count: u64,
-    pub total_s: f64,
-    pub max_s: f64,
-    /// Percentiles, within the histogram's precision (about 3%); `null` if it never blocked.
-    pub p50_s: Option<f64>,
-    pub p90_s: Option<f64>,
-    pub p99_s: Option<f64>,
-}
 
 /// What a run did. Built from the producer's and consumer's own reports after
 /// they are joined, not from what the illustrator saw.
@@ -126,8 +114,8 @@ impl Summary {
             format!("drained in {:.1}s", self.drain_s)
         };
         let b = &self.blocked;
-        let blocked = match (b.p50_s, b.p90_s, b.p99_s, self.first_full_s) {
-            (Some(p50), Some(p90), Some(p99), Some(first)) => format!(
+        let blocked = match (b.p50_s, b.p90_s, b.p99_s, b.max_s, self.first_full_s) {
+            (Some(p50), Some(p90), Some(p99), Some(max), Some(first)) => format!(
                 "blocked {} times ({:.1}% of sends), first after {first:.1}s: \
                  p50 {}, p90 {}, p99 {}, max {}, total {}",
                 b.count,
@@ -135,7 +123,7 @@ impl Summary {
                 seconds(p50),
                 seconds(p90),
                 seconds(p99),
-                seconds(b.max_s),
+                seconds(max),
                 seconds(b.total_s)
             ),
             _ => "never blocked".into(),
@@ -304,7 +292,7 @@ mod tests {
             blocked: Blocked {
                 count: 512,
                 total_s: 20.5,
-                max_s: 0.3,
+                max_s: Some(0.3),
                 p50_s: Some(0.28),
                 p90_s: Some(0.3),
                 p99_s: Some(0.3),

@@ -1,14 +1,13 @@
 use std::time::Duration;
 
 use super::*;
-use crate::live::buffer;
 use crate::live::clock::Clock;
 use crate::live::control::Shared;
 use crate::model::Tolerance;
 
 /// A reading of a run that has sent nothing yet; tests set what they need.
 fn reading(consumers: u32) -> Reading {
-    let (tx, _rx) = buffer::metered::<u64>(1);
+    let (tx, _rx) = metered::sync_channel::<u64>(1);
     let shared = Shared::new(
         Clock::start(1.0),
         tx.meter(),

@@ -55,7 +55,6 @@ pub use logfmt::logfmt;
 pub use pace::{FIGURES_EVERY, Pace};
 pub use picture::SCALE_COLUMNS;
 
-use crate::live::buffer::depth;
 use crate::live::counters::ProducerState;
 use fit::first_that_fits;
 
@@ -168,11 +167,11 @@ impl Line {
 impl Snapshot {
     /// Messages in the buffer.
     pub fn depth(&self) -> u64 {
-        depth(
-            self.produced.saturating_sub(self.dropped),
-            self.consumed,
-            self.capacity,
-        )
+        // Counts a reading may have taken at different moments: clamped to
+        // the buffer's real bounds.
+        (self.produced.saturating_sub(self.dropped))
+            .saturating_sub(self.consumed)
+            .min(self.capacity)
     }
 }
 
