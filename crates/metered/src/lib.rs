@@ -90,7 +90,9 @@
 //! - `prometheus`: `Snapshot::to_prometheus`, the text exposition format.
 //! - `recorder`: `Recorder` writes the channel's arrivals and service times
 //!   as the files `burstbuf sweep --arrivals-from FILE --service-from FILE`
-//!   replays, so a service can be sized by its own traffic.
+//!   replays, so a service can be sized by its own traffic; it replaces no
+//!   file unless asked, never one of the program's inputs, and writes under
+//!   `.incomplete` names until the recording is whole.
 //!
 //! # Layout
 //! - `sender`: [`SyncSender`]: the policies, the sending lock and the high-water mark.
@@ -121,7 +123,7 @@ pub use histogram::Histogram;
 pub use meter::{Meter, Snapshot};
 pub use receiver::{IntoIter, Iter, Receiver, TryIter};
 #[cfg(feature = "recorder")]
-pub use recorder::{Recorded, Recorder};
+pub use recorder::{CreateError, RecordOptions, Recorded, Recorder, Tape};
 pub use sender::SyncSender;
 pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
