@@ -6,7 +6,7 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{RecvError, RecvTimeoutError, TryRecvError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use metered::Receiver;
 
@@ -134,9 +134,16 @@ pub fn run(service: Service, buffer: Receiver<u64>, events: Events, shared: &Sha
             Err(_) => break,      // closed and drained
         };
         // It waited (an empty buffer, or another consumer's turn): that time
-        // was idle, and its schedule restarts from the message.
+        // was idle, and its schedule restarts from the message, when the
+        // model offered it. The wake that followed is the machine's: from
+        // the wake, each late one would shift the rest of the run, unflagged
+        // (the replay of a recording, which has no wakes, then saw fewer
+        // fulls). The producer's latest offer is this message's or a later
+        // one's, so never before the model's hand-over; and never past the wake.
         if let Some(at) = taken.waited_until {
-            free_at = free_at.max(at);
+            let offer = Duration::from_nanos(shared.counters.last_offer_ns.load(Relaxed));
+            let offered = clock.start_instant().checked_add(offer).unwrap_or(at);
+            free_at = free_at.max(offered.min(at));
         }
         // Where the model took it: a producer blocked on this slot goes on from there.
         let since_start = free_at.saturating_duration_since(clock.start_instant());

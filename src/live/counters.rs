@@ -51,6 +51,12 @@ pub struct Counters {
     /// there, where the model frees the slot, not when the machine got round
     /// to waking it. Written on every take, read after a block: a line of its own.
     pub(crate) last_take_ns: Padded<AtomicU64>,
+    /// When, on its ideal schedule, the producer offered its latest message:
+    /// wall nanoseconds since the start, stored before the send. A consumer
+    /// that waited for an empty buffer starts on the message there, where the
+    /// model hands it over, not when the machine got round to waking it (a
+    /// late wake would otherwise shift every later message, unflagged).
+    pub(crate) last_offer_ns: Padded<AtomicU64>,
 }
 
 impl Default for Counters {
@@ -60,6 +66,7 @@ impl Default for Counters {
             producer_lag: Lag::default(),
             consumer_lag: Lag::default(),
             last_take_ns: Padded(AtomicU64::new(0)),
+            last_offer_ns: Padded(AtomicU64::new(0)),
         }
     }
 }

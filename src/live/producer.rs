@@ -159,6 +159,13 @@ pub fn run(
         } else {
             now
         };
+        // Stored before the send, so a consumer that receives this message
+        // reads this time or a later offer's (the channel orders them).
+        let offered_ns = offered.saturating_duration_since(clock.start_instant());
+        counters.last_offer_ns.store(
+            u64::try_from(offered_ns.as_nanos()).unwrap_or(u64::MAX),
+            Relaxed,
+        );
         // The original's three steps, in the channel: try, count a full
         // buffer, block (a drop policy never blocks: the message, or the
         // oldest, goes). The gauge learns of a block from the channel.
