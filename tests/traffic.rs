@@ -299,8 +299,41 @@ fn runs_of_a_trace_are_the_trace_and_resamples_of_its_blocks() {
 #[test]
 fn a_recorded_run_replays_to_the_same_counts() {
     // watch → record → sweep: the default model with seed 7, written down by
-    // --record and replayed by the sweep against the same buffer.
-    let prefix = Prefix::new("record");
+    // --record and replayed by the sweep against the same buffer. Every
+    // attempt checks the recording; the full counts are compared where the
+    // live run kept the model's pace. Even then a wake late by less than the
+    // faithfulness tolerance (which bounds the mean lateness, not each wake)
+    // can move one try_send across a take and flip a full, so a faithful
+    // attempt that differs is retried, a bounded number of times; the test
+    // fails unless one agrees, or none could be compared (then it says so).
+    let mut disagreed = Vec::new();
+    for attempt in 0..5 {
+        let (live, sweep) = record_and_replay(attempt);
+        let row = &sweep["rows"][0];
+        let (full, replayed) = (
+            live["full_count"].as_u64().unwrap(),
+            row["full_count"].as_u64().unwrap(),
+        );
+        if !faithful(&live) {
+            continue;
+        }
+        if full.abs_diff(replayed) <= 1 {
+            return;
+        }
+        disagreed.push(format!("live {full} vs replay {replayed}: {live}"));
+    }
+    assert!(
+        disagreed.is_empty(),
+        "no faithful run replayed to its counts:\n{}",
+        disagreed.join("\n")
+    );
+    eprintln!("not compared: no attempt kept the model's pace on this machine");
+}
+
+/// One live run recorded and its replay (the two JSON summaries), with the
+/// checks that hold whatever the machine's pace.
+fn record_and_replay(attempt: u32) -> (serde_json::Value, serde_json::Value) {
+    let prefix = Prefix::new(&format!("record-{attempt}"));
     let files = [prefix.file(".arrivals"), prefix.file(".services")];
     let prefix = prefix.prefix.as_str();
     let live = json_run(&["--seed=7", "--speed=20", "--plain", "--record", prefix]);
@@ -324,16 +357,7 @@ fn a_recorded_run_replays_to_the_same_counts() {
     // One line a message, whatever the machine's pace.
     assert_eq!(sweep["arrivals_from"]["lines"], produced, "{sweep}");
     assert_eq!(row["produced"], produced, "{sweep}");
-    // The same buffer met the same callers: the same blocking, where the
-    // live run kept the model's pace (a late wake shifts a caller).
-    let (full, replayed) = (
-        live["full_count"].as_u64().unwrap(),
-        row["full_count"].as_u64().unwrap(),
-    );
-    assert!(
-        full.abs_diff(replayed) <= 1 || !faithful(&live),
-        "live {full} vs replay {replayed}, and not flagged: {live}"
-    );
+    (live, sweep)
 }
 
 #[test]
