@@ -170,12 +170,19 @@ fn json_has_the_documented_fields_and_they_agree() {
     assert_eq!(summary["seed"], 3);
     let produced = summary["produced"].as_u64().unwrap();
     assert_eq!(summary["consumed"].as_u64().unwrap(), produced);
-    assert!(summary["full_count"].as_u64().unwrap() <= produced);
-    // Messages queued behind 300 ms of service: a measured wait.
-    assert!(
-        summary["oldest_item_age_max_s"].as_f64().unwrap() > 0.0,
-        "{summary}"
-    );
+    let full = summary["full_count"].as_u64().unwrap();
+    assert!(full <= produced);
+    // Messages queued behind 300 ms of service: a measured wait. The buffer
+    // was full (all 10 queued behind one in service) whenever a try_send
+    // found it so; how often that happens in 20 s of model time depends on
+    // the machine (a busy one may start the producer after the end), the
+    // wait it then measured does not.
+    let oldest = summary["oldest_item_age_max_s"].as_f64().unwrap();
+    if full > 0 {
+        assert!(oldest > 0.0, "{summary}");
+    }
+    let elapsed_s = summary["elapsed_s"].as_f64().unwrap();
+    assert!(oldest <= elapsed_s, "{summary}");
     // A finished run is simulated for comparison; no --record, no "recorded".
     assert!(
         summary["predicted"]["simulated_full_count"].is_u64(),
