@@ -221,9 +221,12 @@ mod tests {
         std::thread::scope(|s| {
             s.spawn(|| (1..4).for_each(|n| tx.send(n).unwrap()));
             for expected in 0..4 {
-                // Three sends block, each until a message is taken: wait
-                // for each block, by counts alone, before taking one.
-                while expected < 3 && tx.snapshot().blocked_now == 0 {
+                // Three sends find the buffer full, each until a message is
+                // taken: wait for each, by counts alone, before taking one.
+                // (By the full count, not `blocked_now`: that may still show
+                // the previous send, not yet returned, and taking early
+                // would let the next send find room.)
+                while expected < 3 && tx.snapshot().full_count <= u64::from(expected) {
                     std::thread::yield_now();
                 }
                 assert_eq!(rx.recv(), Ok(expected));
