@@ -23,8 +23,10 @@
 //!   - `app::threads`: the producer, consumers, illustrator and metrics threads,
 //!     spawned in one scope and joined.
 //!   - `app::offline`: `burstbuf sweep` (with its progress bar) and `burstbuf fit`.
-//! - `cli`: the command line: `cli::args` (what clap parses) and
-//!   `cli::config` (what it means, checked and resolved into typed configuration).
+//! - `cli`: the command line: `cli::args` (what clap parses), `cli::values`
+//!   (durations, shares and lists, read one way everywhere), `cli::config`
+//!   (what it means, checked and resolved into typed configuration) and
+//!   `cli::generate` (`--generate`: the man page and completions from the same).
 //! - `ui`: the presentation of a live run.
 //!   - `ui::illustrator`: the drawing thread: events in, frames or log lines out; keys.
 //!   - `ui::gauge`: the picture and the log line, as pure functions of a `ui::gauge::Snapshot`;

@@ -267,6 +267,82 @@ fn bad_input_gets_one_line_and_exit_code_2() {
     }
 }
 
+/// Errors that name what was probably meant, each one line with exit code 2.
+#[test]
+fn errors_say_what_was_probably_meant() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--consume-every", "300"], "did you mean 300ms?"),
+        (&["--consume-every", "0.3"], "did you mean 0.3s?"),
+        (&["--duration", "30"], "did you mean 30s?"),
+        (&["--burst-prob", "10"], "did you mean 10% (0.1)?"),
+        (&["sweep", "--target-full", "1"], "did you mean 1% (0.01)?"),
+        (
+            &["sweep", "--capacities", "10-100"],
+            "did you mean the range 10..100?",
+        ),
+        (&["sweep", "--consumers", "4..1"], "1..4"),
+        (&["sweep", "--consumers", "0"], "1..4"),
+        (&["sweep", "--load", "1,x"], "1..4"),
+        (
+            &["fit", "x", "--load", "2"],
+            "not an option of burstbuf fit, but of",
+        ),
+        (
+            &["--capacities", "1..10"],
+            "not an option of the live demo (burstbuf), but of burstbuf sweep",
+        ),
+    ];
+    for (args, meant) in cases {
+        let output = burstbuf(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = stderr_of(&output);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(meant), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("as a value"),
+            "{args:?}: clap's `--` tip: {stderr}"
+        );
+    }
+}
+
+/// Every share takes `1%` as well as `0.01`; every list takes a range.
+#[test]
+fn shares_as_percentages_and_lists_as_ranges() {
+    let output = burstbuf(&[
+        "sweep",
+        "--consumers=1..3",
+        "--capacities=1..10",
+        "--target-full=5%",
+        "--burst-prob=10%",
+        // As the shell splits `300 ms`: taken as 300ms.
+        "--consume-every",
+        "250",
+        "ms",
+        "--duration=1m",
+        "--runs=1",
+        "--seed=1",
+        "--csv",
+    ])
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let csv = stdout_of(&output);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|c| *c == "consumers").unwrap();
+    let mut consumers: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(column).unwrap())
+        .collect();
+    consumers.dedup();
+    assert_eq!(consumers, ["1", "2", "3"], "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 3 * 4,
+        "1, 2, 5 and 10 for each: {csv}"
+    );
+}
+
 #[test]
 fn help_and_version() {
     let help = burstbuf(&[]).arg("--help").output().unwrap();

@@ -18,12 +18,12 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli;
 use crate::cli::args::Cli;
 use crate::cli::config::{self, Env, Run};
+use crate::cli::generate;
 use crate::live::record;
 
 /// Exit code for a usage error, as clap and most Unix tools use.
@@ -57,7 +57,7 @@ enum Error {
 }
 
 pub fn main() -> ExitCode {
-    let result = Cli::try_parse()
+    let result = Cli::parse_explained(std::env::args_os())
         .map_err(cli::Error::from)
         .and_then(|cli| config::resolve(cli, &Env::from_process()))
         .map_err(Error::from)
@@ -65,6 +65,9 @@ pub fn main() -> ExitCode {
             Run::Sweep(config) => Ok(offline::sweep(&config).map(|()| ExitCode::SUCCESS)?),
             Run::Fit(config) => Ok(offline::fit(&config).map(|()| ExitCode::SUCCESS)?),
             Run::Live(config) => live::run(&config),
+            Run::Generate(kind) => {
+                Ok(generate::write(kind, &mut io::stdout().lock()).map(|()| ExitCode::SUCCESS)?)
+            }
         });
     result.unwrap_or_else(|e| exit(&e))
 }

@@ -11,6 +11,8 @@ use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use metered::Policy;
 
+use super::generate::Generate;
+use super::values::{self, Item};
 use crate::model::MAX_DURATION;
 
 /// The most messages the buffer may hold (`--capacity`).
@@ -28,8 +30,9 @@ const MAX_LIST: usize = 10_000;
     name = "burstbuf",
     version,
     about = "Watch a bursty producer feed a slower, steady consumer through a bounded buffer.",
-    after_help = "Durations are written like 20ms, 1.5s, 2m or 0s. Keys while running: q, Esc or \
-                  Ctrl-C stops the producer and drains the buffer; pressed again, quits at once.",
+    after_help = "Durations are written like 20ms, 1.5s, 2m or 0s; shares like 0.01 or 1%; \
+                  lists like 1,2,4 or 1..4. Keys while running: q, Esc or Ctrl-C stops the \
+                  producer and drains the buffer; pressed again, quits at once.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -38,6 +41,159 @@ pub struct Cli {
 
     #[command(flatten)]
     pub live: LiveArgs,
+
+    /// Print the man page (man) or a completion script (complete-bash,
+    /// complete-zsh, complete-fish) made from these options, and exit
+    #[arg(long, value_name = "KIND", value_enum, exclusive = true)]
+    pub generate: Option<Generate>,
+}
+
+impl Cli {
+    /// Parses a command line as [`Parser::try_parse_from`] does, but an
+    /// option given to a command that does not take it (`fit FILE --load 2`)
+    /// is explained in words: which commands take it, instead of clap's tip
+    /// to pass it as a value after `--`.
+    pub fn parse_explained<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let args = join_split_durations(args);
+        Cli::try_parse_from(&args).map_err(|e| explain_misplaced(e, &args))
+    }
+}
+
+/// `--consume-every 300 ms`, as the shell splits it, is taken as
+/// `--consume-every 300ms`: a duration option's value that is a bare number,
+/// followed by an argument that is only a unit, is joined with it. (Left
+/// apart, the unit would be read as a subcommand and the error would not
+/// say why.)
+fn join_split_durations(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let takes_duration = |long: &str| {
+        std::iter::once(&cli)
+            .chain(cli.get_subcommands())
+            .flat_map(|c| c.get_arguments())
+            .any(|a| {
+                a.get_long() == Some(long)
+                    && a.get_value_names()
+                        .is_some_and(|names| names.iter().any(|n| n == "DUR"))
+            })
+    };
+    let is_number = |text: &str| !text.is_empty() && text.parse::<f64>().is_ok();
+    let is_unit = |text: &str| {
+        text.chars().all(|c| c.is_alphabetic())
+            && humantime::parse_duration(&format!("1{text}")).is_ok()
+    };
+    let mut joined: Vec<std::ffi::OsString> = Vec::with_capacity(args.len());
+    let mut rest = args.into_iter().peekable();
+    while let Some(arg) = rest.next() {
+        let text = arg.to_str().unwrap_or("").to_owned();
+        // `--consume-every=300` or `--consume-every` then `300`.
+        let (option, value) = match text.split_once('=') {
+            Some((option, value)) => (option.to_owned(), Some(value.to_owned())),
+            None => (text.clone(), None),
+        };
+        let Some(long) = option.strip_prefix("--").filter(|l| takes_duration(l)) else {
+            joined.push(arg);
+            continue;
+        };
+        let value = match value {
+            Some(value) => value,
+            None => {
+                joined.push(arg);
+                match rest.next_if(|v| v.to_str().is_some_and(is_number)) {
+                    Some(value) => value.to_str().unwrap_or("").to_owned(),
+                    None => continue,
+                }
+            }
+        };
+        let unit = rest.next_if(|u| is_number(&value) && u.to_str().is_some_and(is_unit));
+        let value = match unit {
+            Some(unit) => format!("{value}{}", unit.to_str().unwrap_or("")),
+            None => value,
+        };
+        if text.contains('=') {
+            joined.push(format!("--{long}={value}").into());
+        } else {
+            joined.push(value.into());
+        }
+    }
+    joined
+}
+
+/// See [`Cli::parse_explained`]; other errors are returned as they are.
+fn explain_misplaced(error: clap::Error, args: &[std::ffi::OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let mut cli = <Cli as clap::CommandFactory>::command();
+    // A stray word after the options: clap reads it as a subcommand that
+    // "cannot be used with" the option before it.
+    if error.kind() == ErrorKind::ArgumentConflict
+        && let Some(ContextValue::String(word)) = error.get(ContextKind::InvalidSubcommand)
+    {
+        let names: Vec<&str> = cli
+            .get_subcommands()
+            .map(|s| s.get_name())
+            .filter(|n| *n != "help")
+            .collect();
+        let message = format!(
+            "unexpected word '{word}': the subcommands ({}) come first, and a value with a \
+             space in it needs quotes",
+            names.join(", ")
+        );
+        return cli.error(ErrorKind::UnknownArgument, message);
+    }
+    if error.kind() != ErrorKind::UnknownArgument {
+        return error;
+    }
+    let Some(ContextValue::String(given)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    let Some(long) = given.strip_prefix("--") else {
+        return error;
+    };
+    let long = long.split('=').next().unwrap_or(long);
+    // The command used: the first argument naming a subcommand, else the live demo.
+    let used = args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find_map(|a| cli.find_subcommand(a).map(|sub| sub.get_name().to_owned()));
+    let takes = |command: &clap::Command| {
+        command
+            .get_arguments()
+            .any(|a| !a.is_hide_set() && a.get_long() == Some(long))
+    };
+    let name = |sub: Option<&str>| match sub {
+        Some(sub) => format!("burstbuf {sub}"),
+        None => "the live demo (burstbuf)".to_string(),
+    };
+    let mut others: Vec<String> = cli
+        .get_subcommands()
+        .filter(|sub| Some(sub.get_name()) != used.as_deref() && takes(sub))
+        .map(|sub| name(Some(sub.get_name())))
+        .collect();
+    if used.is_some() && takes(&cli) {
+        others.insert(0, name(None));
+    }
+    let here = name(used.as_deref());
+    let message = if others.is_empty() {
+        // Nobody takes it: clap's message names a similar option, if any,
+        // but its tip to pass the option as a value after `--` only misleads.
+        let text = error.to_string();
+        if !text.contains("as a value") {
+            return error;
+        }
+        format!("unexpected argument '--{long}': {here} has no such option")
+    } else {
+        format!(
+            "unexpected argument '--{long}': it is not an option of {here}, but of {}; \
+             options go with the command that takes them",
+            others.join(" and ")
+        )
+    };
+    cli.error(ErrorKind::UnknownArgument, message)
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,7 +228,7 @@ pub struct FitArgs {
     /// Compare the capacity the trace needs with what a Poisson stream of its
     /// mean rate would need, at this fixed service time per message
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, conflicts_with = "service",
-          value_parser = parse_duration)]
+          value_parser = duration_near(Duration::from_millis(300)))]
     pub consume_every: Option<Duration>,
 
     /// Consumers for that comparison
@@ -94,19 +250,19 @@ pub struct FitArgs {
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// Pause between two messages from the producer (the mean, for exponential arrivals)
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "20ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "20ms", value_parser = duration_near(Duration::from_millis(20)))]
     pub produce_every: Duration,
 
-    /// Probability, after each message, of an extra burst pause (0 to 1)
+    /// Probability, after each message, of an extra burst pause (0 to 1, or 0% to 100%)
     #[arg(long, value_name = "P", allow_negative_numbers = true, default_value_t = 0.1, value_parser = parse_probability)]
     pub burst_prob: f64,
 
     /// Length of the extra burst pause
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1s", value_parser = duration_near(Duration::from_secs(1)))]
     pub burst_pause: Duration,
 
     /// Time the consumer spends on each message (the mean, for exponential service)
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "300ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "300ms", value_parser = duration_near(Duration::from_millis(300)))]
     pub consume_every: Duration,
 
     /// How the producer spaces messages
@@ -159,8 +315,10 @@ fn parse_stall(text: &str) -> Result<StallArg, String> {
     let (length, at) = text
         .split_once('@')
         .ok_or_else(|| "expected DUR@AT, such as 30s@2m (30 s from 2 min on)".to_string())?;
-    let length = parse_duration(length.trim()).map_err(|e| format!("the length: {e}"))?;
-    let at = parse_duration(at.trim()).map_err(|e| format!("the start: {e}"))?;
+    let length = duration_near(Duration::from_secs(30))(length.trim())
+        .map_err(|e| format!("the length: {e}"))?;
+    let at =
+        duration_near(Duration::from_secs(60))(at.trim()).map_err(|e| format!("the start: {e}"))?;
     if length.is_zero() {
         return Err("a stall must last longer than 0s".to_string());
     }
@@ -188,7 +346,7 @@ pub struct LiveArgs {
 
     /// How long the producer runs, in model time (0s: until q, Ctrl-C or SIGTERM)
     /// [default: 30s; with --arrivals-from, the trace's span]
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = duration_near(Duration::from_secs(30)))]
     pub duration: Option<Duration>,
 
     /// Stop the producer after N messages (whichever comes first with --duration)
@@ -252,20 +410,21 @@ pub struct SweepArgs {
 
     /// Model time each simulation runs the producer for [default: 1h; with
     /// --arrivals-from, the trace's span]
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = duration_near(Duration::from_secs(3600)))]
     pub duration: Option<Duration>,
 
-    /// Capacities to try: a list (10,50,100,500) or a range in 1-2-5 steps (1..10000)
+    /// Capacities to try: a list (10,50,100,500), a range in 1-2-5 steps
+    /// (1..10000) or a range with a step (100..1000:100)
     #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = "1..10000",
           value_parser = parse_capacities)]
     pub capacities: List<u64>,
 
-    /// Consumer counts to try: a list (1,2,4)
+    /// Consumer counts to try: a list (1,2,4) or a range (1..4)
     #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = "1",
           value_parser = parse_consumer_list)]
     pub consumers: List<u32>,
 
-    /// The share of sends allowed to find the buffer full (between 0 and 1)
+    /// The share of sends allowed to find the buffer full (0.01 or 1%)
     #[arg(long, value_name = "P", allow_negative_numbers = true, default_value_t = 0.01,
           value_parser = parse_target)]
     pub target_full: f64,
@@ -275,7 +434,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     pub target_p99: Option<Duration>,
 
-    /// Also, for drop policies: the share of messages dropped, at most P (between 0 and 1)
+    /// Also, for drop policies: the share of messages dropped, at most P (0.01 or 1%)
     #[arg(long, value_name = "P", allow_negative_numbers = true, value_parser = parse_target)]
     pub target_drop: Option<f64>,
 
@@ -303,7 +462,7 @@ pub struct SweepArgs {
     /// With --arrivals-from and --runs 2 or more: run 1 replays the trace, the
     /// others block-bootstrap resamples of it in blocks this long, drawn with the seed
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1m",
-          value_parser = parse_duration, requires = "arrivals_from")]
+          value_parser = duration_near(Duration::from_secs(60)), requires = "arrivals_from")]
     pub block: Duration,
 }
 
@@ -337,7 +496,8 @@ pub struct TrafficArgs {
           requires = "service_from")]
     pub service_order: ServiceOrderArg,
 
-    /// Arrivals X times as fast (every gap divided by X); sweep takes a list (1,1.5,2)
+    /// Arrivals X times as fast (every gap divided by X); sweep takes a list
+    /// (1,1.5,2) or a range (1..4, 1..2:0.25)
     #[arg(long, value_name = "X", allow_hyphen_values = true, default_value = "1",
           value_parser = parse_loads)]
     pub load: List<f64>,
@@ -368,26 +528,38 @@ pub enum ServiceOrderArg {
 /// The most a load may be: beyond it gaps of a nanosecond vanish.
 pub const MAX_LOAD: f64 = 1e6;
 
-/// Loads: numbers greater than 0, ascending.
+/// The most loads a sweep takes.
+const MAX_LOADS: usize = 100;
+
+/// Loads: numbers greater than 0, ascending: a list `1,1.5,2`, a range
+/// `1..4` (in steps of 1) or `1..2:0.25`, or these mixed.
 fn parse_loads(text: &str) -> Result<Vec<f64>, String> {
-    let allowed =
-        || format!("expected a number above 0 and at most {MAX_LOAD}, or a list such as 1,1.5,2");
-    let values = text
-        .split(',')
-        .map(|item| {
-            parse_number(item.trim())
-                .ok()
-                .filter(|x| *x > 0.0 && *x <= MAX_LOAD)
-                .ok_or_else(allowed)
-        })
-        .collect::<Result<Vec<f64>, String>>()?;
-    if values.windows(2).any(|w| w[0] >= w[1]) {
-        return Err("the list must go up, with no repeats".into());
+    let load = |item: &str| {
+        parse_number(item)
+            .ok()
+            .filter(|x| *x > 0.0 && *x <= MAX_LOAD)
+            .ok_or_else(|| {
+                format!(
+                    "expected a number above 0 and at most {MAX_LOAD}, in {}",
+                    values::LIST_FORMS
+                )
+            })
+    };
+    let mut list = Vec::new();
+    for item in values::items(text)? {
+        match item {
+            Item::One(value) => list.push(load(value)?),
+            Item::Range { from, to, step } => {
+                let step = match step {
+                    Some(step) => parse_number(step).map_err(|e| format!("the step: {e}"))?,
+                    None => 1.0,
+                };
+                list.extend(values::stepped(load(from)?, load(to)?, step, MAX_LOADS)?);
+            }
+        }
     }
-    if values.len() > 100 {
-        return Err("at most 100 loads are allowed".into());
-    }
-    Ok(values)
+    values::ascending(&list, MAX_LOADS, "loads")?;
+    Ok(list)
 }
 
 /// `--arrivals`: how the producer spaces its messages.
@@ -408,16 +580,27 @@ pub enum ServiceArg {
     Exponential,
 }
 
+/// A duration for an option with no usual size: a bare number is taken
+/// as nearest a second when the error suggests its unit.
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text)
-        .map_err(|e| format!("{e}; expected a duration such as 20ms, 1.5s or 2m"))?;
-    if duration > MAX_DURATION {
-        return Err(format!(
-            "at most {} allowed",
-            humantime::format_duration(MAX_DURATION)
-        ));
+    duration_near(Duration::from_secs(1))(text)
+}
+
+/// A duration for an option whose values are usually about `usual` (its
+/// default): a bare number's suggested unit is the one nearest to it.
+fn duration_near(
+    usual: Duration,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let duration = values::duration(text, usual)?;
+        if duration > MAX_DURATION {
+            return Err(format!(
+                "at most {} allowed",
+                humantime::format_duration(MAX_DURATION)
+            ));
+        }
+        Ok(duration)
     }
-    Ok(duration)
 }
 
 /// A whole number within `range`; the error says which numbers are allowed.
@@ -456,45 +639,61 @@ fn parse_consumers(text: &str) -> Result<u32, String> {
 /// The most a sweep's capacity may be: the simulation keeps no memory per slot.
 pub const MAX_SWEEP_CAPACITY: u64 = 1_000_000_000;
 
-/// A list `10,50,100` or a range `1..10000` in 1-2-5 steps; ascending, no zero.
+/// A list `10,50,100`, a range `1..10000` in 1-2-5 steps, a range with a
+/// step `100..1000:100`, or these mixed; ascending, no zero.
 fn parse_capacities(text: &str) -> Result<Vec<u64>, String> {
-    let values = if let Some((from, to)) = text.split_once("..") {
-        let from = parse_whole(from, 1..=MAX_SWEEP_CAPACITY)?;
-        let to = parse_whole(to, 1..=MAX_SWEEP_CAPACITY)?;
-        if from >= to {
-            return Err(format!(
-                "the range must go up, as in 1..{}",
-                from.max(2) * 100
-            ));
-        }
-        one_two_five(from, to)
-    } else {
-        parse_list(text, 1..=MAX_SWEEP_CAPACITY)?
-    };
-    Ok(values)
+    whole_list(text, 1..=MAX_SWEEP_CAPACITY, one_two_five)
 }
 
+/// A list `1,2,4` or a range `1..4` (every count), or with a step `2..8:2`.
 fn parse_consumer_list(text: &str) -> Result<Vec<u32>, String> {
-    let values = parse_list(text, 1..=u64::from(MAX_CONSUMERS))?;
+    let every = |from, to| (from..=to).collect();
+    let values = whole_list(text, 1..=u64::from(MAX_CONSUMERS), every)?;
     Ok(values.into_iter().map(|n| n as u32).collect())
 }
 
-/// Comma-separated whole numbers in `range`, strictly ascending.
-fn parse_list(text: &str, range: RangeInclusive<u64>) -> Result<Vec<u64>, String> {
-    if text.trim().is_empty() {
-        return Err("expected a list such as 1,2,4".into());
+/// Whole numbers in `range`, strictly ascending, as a list of values and
+/// ranges (`values::items`); a range without a step is filled by `fill`.
+fn whole_list(
+    text: &str,
+    range: RangeInclusive<u64>,
+    fill: impl Fn(u64, u64) -> Vec<u64>,
+) -> Result<Vec<u64>, String> {
+    let whole = |item: &str| {
+        parse_whole(item, range.clone()).map_err(|e| format!("{e}, in {}", values::LIST_FORMS))
+    };
+    let mut list = Vec::new();
+    for item in values::items(text)? {
+        match item {
+            Item::One(value) => list.push(whole(value)?),
+            Item::Range { from, to, step } => {
+                let (from, to) = (whole(from)?, whole(to)?);
+                if from >= to {
+                    return Err(format!(
+                        "the range must go up, as in {from}..{} ({})",
+                        from.max(1) * 100,
+                        values::LIST_FORMS
+                    ));
+                }
+                match step {
+                    None => list.extend(fill(from, to)),
+                    Some(step) => {
+                        let step = parse_whole(step, 1..=u64::MAX)
+                            .map_err(|e| format!("the step: {e}"))?;
+                        if (to - from) / step >= MAX_LIST as u64 {
+                            return Err(format!("at most {MAX_LIST} values are allowed"));
+                        }
+                        list.extend((from..=to).step_by(step as usize));
+                    }
+                }
+            }
+        }
+        if list.len() > MAX_LIST {
+            return Err(format!("at most {MAX_LIST} values are allowed"));
+        }
     }
-    let values = text
-        .split(',')
-        .map(|item| parse_whole(item, range.clone()))
-        .collect::<Result<Vec<u64>, String>>()?;
-    if values.windows(2).any(|w| w[0] >= w[1]) {
-        return Err("the list must go up, with no repeats".into());
-    }
-    if values.len() > MAX_LIST {
-        return Err(format!("at most {MAX_LIST} values are allowed"));
-    }
-    Ok(values)
+    values::ascending(&list, MAX_LIST, "values")?;
+    Ok(list)
 }
 
 /// `from`, the 1-2-5 values strictly between, and `to`: a log scale with about three steps a decade.
@@ -514,16 +713,22 @@ fn one_two_five(from: u64, to: u64) -> Vec<u64> {
     values
 }
 
+/// A share such as `--target-full`: `0.01` or `1%`, strictly between 0 and 1.
 fn parse_target(text: &str) -> Result<f64, String> {
-    let p = parse_number(text)?;
+    let p = values::share(text)?;
     if p <= 0.0 || p >= 1.0 {
-        return Err("a share strictly between 0 and 1 is allowed, such as 0.01".into());
+        return Err(values::share_error(
+            text,
+            p,
+            "a share strictly between 0 and 1 is allowed",
+        ));
     }
     Ok(p)
 }
 
 fn parse_number(text: &str) -> Result<f64, String> {
     let value: f64 = text
+        .trim()
         .parse()
         .map_err(|_| "expected a number such as 0.5".to_string())?;
     if !value.is_finite() {
@@ -532,10 +737,15 @@ fn parse_number(text: &str) -> Result<f64, String> {
     Ok(value)
 }
 
+/// `--burst-prob`: `0.1` or `10%`, from 0 to 1.
 fn parse_probability(text: &str) -> Result<f64, String> {
-    let p = parse_number(text)?;
+    let p = values::share(text)?;
     if !(0.0..=1.0).contains(&p) {
-        return Err("a probability from 0 to 1 is allowed".into());
+        return Err(values::share_error(
+            text,
+            p,
+            "a probability from 0 to 1 is allowed",
+        ));
     }
     Ok(p)
 }

@@ -13,6 +13,7 @@ use super::args::{
     ArrivalArg, Cli, Command, FitArgs, LiveArgs, MAX_LOAD, MAX_STALLS, ModelArgs, ServiceArg,
     ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, Worker,
 };
+use super::generate::Generate;
 use crate::model::{ArrivalKind, Model, ServiceKind, Stall, WhenFull};
 use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
 use crate::traffic::parse::printable;
@@ -27,6 +28,8 @@ pub enum Run {
     Live(Config),
     Sweep(SweepConfig),
     Fit(FitConfig),
+    /// `--generate`: a man page or a completion script, and nothing else.
+    Generate(Generate),
 }
 
 /// `burstbuf fit`: the file read, and how to print.
@@ -47,6 +50,9 @@ pub enum FitInput {
 /// Checks the options against each other, reads the files they name, and
 /// resolves them; an error is one line, like clap's own (see [`Error`]).
 pub fn resolve(cli: Cli, env: &Env) -> Result<Run, Error> {
+    if let Some(kind) = cli.generate {
+        return Ok(Run::Generate(kind));
+    }
     let cli = check(cli)?;
     Ok(match cli.command {
         Some(Command::Sweep(args)) => Run::Sweep(sweep_config(*args, env)?),
@@ -585,7 +591,7 @@ mod tests {
         let cli = parse(&[&["sweep"], args].concat())?;
         match resolve(cli, &Env::default())? {
             Run::Sweep(config) => Ok(config),
-            Run::Live(_) | Run::Fit(_) => panic!("not a sweep"),
+            Run::Live(_) | Run::Fit(_) | Run::Generate(_) => panic!("not a sweep"),
         }
     }
 
@@ -616,7 +622,7 @@ mod tests {
         .unwrap()
         {
             Run::Sweep(config) => config,
-            Run::Live(_) | Run::Fit(_) => panic!("no subcommand"),
+            Run::Live(_) | Run::Fit(_) | Run::Generate(_) => panic!("no subcommand"),
         };
         // The bar only on a terminal, and the threads from the cores, both decided here.
         let terminal = Env {
@@ -653,6 +659,90 @@ mod tests {
         );
         assert_eq!(sweep(&["--capacities=7"]).unwrap().capacities, [7]);
         assert_eq!(sweep(&["--json"]).unwrap().format, TableFormat::Json);
+    }
+
+    #[test]
+    fn every_list_takes_ranges_and_every_share_percentages() {
+        let config = sweep(&[
+            "--consumers=1..4",
+            "--capacities=100..1000:300",
+            "--load=1..2:0.5",
+            "--target-full=1%",
+            "--target-drop=5%",
+            "--when-full=drop-newest",
+            "--burst-prob=10%",
+        ])
+        .unwrap();
+        assert_eq!(config.consumers, [1, 2, 3, 4]);
+        assert_eq!(config.capacities, [100, 400, 700, 1000]);
+        assert_eq!(config.traffic.loads, [1.0, 1.5, 2.0]);
+        assert_eq!(config.target_full, 0.01);
+        assert_eq!(config.what_if.target_drop, Some(0.05));
+        assert_eq!(config.model.burst_prob, 0.1);
+        // Values and ranges mixed, and a range in 1-2-5 steps as before.
+        let config = sweep(&["--consumers=1,4..6", "--capacities=1..100,150"]).unwrap();
+        assert_eq!(config.consumers, [1, 4, 5, 6]);
+        assert_eq!(config.capacities, [1, 2, 5, 10, 20, 50, 100, 150]);
+        assert_eq!(
+            sweep(&["--load=1..3"]).unwrap().traffic.loads,
+            [1.0, 2.0, 3.0]
+        );
+        let fit = parse(&["fit", "x", "--consume-every=300ms", "--target-full=1%"]).unwrap();
+        let Some(Command::Fit(fit)) = fit.command else {
+            panic!("not fit");
+        };
+        assert_eq!(fit.target_full, 0.01);
+    }
+
+    #[test]
+    fn a_duration_split_by_the_shell_is_joined() {
+        let parsed = |args: &[&str]| {
+            let cli = Cli::parse_explained(std::iter::once("burstbuf").chain(args.iter().copied()));
+            cli.map(|cli| cli.live.model.consume_every)
+        };
+        let ms_250 = Duration::from_millis(250);
+        assert_eq!(parsed(&["--consume-every", "250", "ms"]).unwrap(), ms_250);
+        assert_eq!(parsed(&["--consume-every=250", "ms"]).unwrap(), ms_250);
+        assert_eq!(parsed(&["--consume-every", "0.25", "s"]).unwrap(), ms_250);
+        assert_eq!(parsed(&["--consume-every", "250ms"]).unwrap(), ms_250);
+        // Not a unit after it: left as it is, and the stray word is named.
+        let message = parsed(&["--consume-every", "250", "x"]).unwrap_err();
+        assert!(
+            message.to_string().contains("unexpected word 'x'"),
+            "{message}"
+        );
+        let message = parsed(&["--consume-every", "250"]).unwrap_err();
+        assert!(
+            message.to_string().contains("did you mean 250ms?"),
+            "{message}"
+        );
+        // Only after a duration option.
+        assert!(parsed(&["--capacity", "250", "ms"]).is_err());
+        let sweep = Cli::parse_explained(["burstbuf", "sweep", "--duration", "2", "m"]).unwrap();
+        let Some(Command::Sweep(sweep)) = sweep.command else {
+            panic!("not a sweep");
+        };
+        assert_eq!(sweep.duration, Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn list_errors_show_the_forms() {
+        for bad in [
+            "--consumers=4..1",
+            "--consumers=0",
+            "--capacities=1..5,3",
+            "--load=0..2",
+        ] {
+            let message = sweep(&[bad]).unwrap_err().to_string();
+            assert!(
+                message.contains("1,2,4") && message.contains("1..4"),
+                "{bad}: {message}"
+            );
+        }
+        let message = sweep(&["--capacities=1..1000000000:1"])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("at most 10000"), "{message}");
     }
 
     #[test]
@@ -787,7 +877,7 @@ mod tests {
                 assert_eq!(config.model.stalls.len(), 1);
                 assert!(config.trace.is_some());
             }
-            Run::Sweep(_) | Run::Fit(_) => panic!("not live"),
+            Run::Sweep(_) | Run::Fit(_) | Run::Generate(_) => panic!("not live"),
         }
     }
 
@@ -817,7 +907,7 @@ mod tests {
         // Live: the cut becomes a message limit; no deadline.
         let live = |args: &[&str]| match parse(args).and_then(|cli| resolve(cli, &Env::default())) {
             Ok(Run::Live(config)) => Ok(config),
-            Ok(Run::Sweep(_) | Run::Fit(_)) => panic!("not live"),
+            Ok(Run::Sweep(_) | Run::Fit(_) | Run::Generate(_)) => panic!("not live"),
             Err(e) => Err(e.to_string()),
         };
         let config = live(&[&from]).unwrap();
@@ -1184,7 +1274,7 @@ mod tests {
                         let gap = config.model.mean_gap();
                         prop_assert!(gap <= MAX_STRETCH * 2, "{args:?}: {gap:?}");
                     }
-                    Ok(Run::Sweep(_) | Run::Fit(_)) => prop_assert!(false, "{args:?}"),
+                    Ok(Run::Sweep(_) | Run::Fit(_) | Run::Generate(_)) => prop_assert!(false, "{args:?}"),
                     Err(e) => one_error(&e, &args),
                 }
             }
@@ -1205,7 +1295,7 @@ mod tests {
                             prop_assert!(config.model.at_load(load).mean_gap() <= MAX_STRETCH * 2);
                         }
                     }
-                    Ok(Run::Live(_) | Run::Fit(_)) => prop_assert!(false, "{args:?}"),
+                    Ok(Run::Live(_) | Run::Fit(_) | Run::Generate(_)) => prop_assert!(false, "{args:?}"),
                     Err(e) => one_error(&e, &args),
                 }
             }

@@ -1,8 +1,12 @@
 //! The command line: [`args`] is what clap parses, [`config`] what it means
-//! once checked and resolved against the environment.
+//! once checked and resolved against the environment, [`generate`] the man
+//! page and completion scripts made from the same definitions, [`values`]
+//! how durations, shares and lists are read (one way for every option).
 
 pub mod args;
 pub mod config;
+pub mod generate;
+pub mod values;
 
 use crate::traffic::parse::TraceError;
 
