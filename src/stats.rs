@@ -178,6 +178,30 @@ impl Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, false)
+    }
+}
+
+impl Verdict {
+    /// The verdict in words for a run whose full buffer drops messages
+    /// (`--when-full drop-*`): what a buffer cannot prevent is then a drop,
+    /// not a block.
+    pub fn text_when_dropping(&self) -> String {
+        struct Dropping<'a>(&'a Verdict);
+        impl fmt::Display for Dropping<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f, true)
+            }
+        }
+        Dropping(self).to_string()
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, dropping: bool) -> fmt::Result {
+        let (losing, loss) = if dropping {
+            ("drops", "drop")
+        } else {
+            ("blocking", "block")
+        };
         match *self {
             Verdict::ConsumerBottleneck {
                 utilisation,
@@ -195,17 +219,17 @@ impl fmt::Display for Verdict {
                 if let Some(fill) = fill_time_s {
                     writeln!(
                         f,
-                        "No buffer size prevents blocking: a buffer only delays the first block, \
+                        "No buffer size prevents {losing}: a buffer only delays the first {loss}, \
                          by capacity / (lambda - mu) = {:.1}s per 100 slots ({fill:.1}s for this one).",
                         100.0 / (arrival_rate - service_rate)
                     )?;
                 } else {
-                    writeln!(f, "No buffer size prevents blocking.")?;
+                    writeln!(f, "No buffer size prevents {losing}.")?;
                 }
                 if writers_needed > 0 {
                     write!(
                         f,
-                        "Writers needed: {writers_needed} in all, or batches of at least \
+                        "Consumers needed: {writers_needed} in all, or batches of at least \
                          {batch_rows:.1} rows per write."
                     )
                 } else {
@@ -369,7 +393,14 @@ mod tests {
         assert!((batch_rows - 8.0 / 3.0).abs() < 1e-12);
         let text = v.to_string();
         assert!(text.contains("consumer is the bottleneck"), "{text}");
-        assert!(text.contains("Writers needed: 3 in all"), "{text}");
+        assert!(text.contains("Consumers needed: 3 in all"), "{text}");
+        assert!(text.contains("No buffer size prevents blocking"), "{text}");
+        let dropping = v.text_when_dropping();
+        assert!(
+            dropping.contains("No buffer size prevents drops: a buffer only delays the first drop"),
+            "{dropping}"
+        );
+        assert!(!dropping.contains("block"), "{dropping}");
         assert!(text.contains("20.0s"), "{text}");
 
         // Exactly 1 counts as a bottleneck: the backlog never shrinks.

@@ -288,6 +288,10 @@ fn errors_say_what_was_probably_meant() {
             "not an option of burstbuf fit, but of",
         ),
         (
+            &["sweep", "--service", "data/services.txt"],
+            "go to --service-from FILE",
+        ),
+        (
             &["--capacities", "1..10"],
             "not an option of the live demo (burstbuf), but of burstbuf sweep",
         ),

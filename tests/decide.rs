@@ -90,7 +90,7 @@ fn at_default_settings_the_consumer_is_the_bottleneck() -> Result<Completion, Fa
         assert!(text.contains("Verdict (of an unfaithful run)"), "{text}");
     } else {
         assert!(text.contains("the consumer is the bottleneck"), "{text}");
-        assert!(text.contains("Writers needed: "), "{text}");
+        assert!(text.contains("Consumers needed: "), "{text}");
     }
     Ok(completion)
 }

@@ -270,6 +270,13 @@ fn fit_describes_the_example_log_and_its_command_lines_run() {
         text.contains("burstbuf sweep --service-from data/services.txt"),
         "{text}"
     );
+    // `--service-from`, as the live demo and the sweep spell it; `--service`
+    // above is its old name, kept.
+    let same = burstbuf(&["fit", "--service-from", "data/services.txt"])
+        .output()
+        .unwrap();
+    assert!(same.status.success());
+    assert_eq!(String::from_utf8(same.stdout).unwrap(), text);
 }
 
 #[test]

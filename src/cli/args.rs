@@ -144,6 +144,21 @@ fn explain_misplaced(error: clap::Error, args: &[std::ffi::OsString]) -> clap::E
         );
         return cli.error(ErrorKind::UnknownArgument, message);
     }
+    // `--service` takes a kind; a file goes to `--service-from` (as `fit`'s
+    // old `--service FILE` still does).
+    if error.kind() == ErrorKind::InvalidValue
+        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
+        && arg.starts_with("--service <")
+    {
+        let mut error = error;
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                "service times from a file go to --service-from FILE".into(),
+            ]),
+        );
+        return error;
+    }
     if error.kind() != ErrorKind::UnknownArgument {
         return error;
     }
@@ -202,7 +217,7 @@ pub enum Command {
     /// counts, and recommend the smallest that meet a target
     Sweep(Box<SweepArgs>),
     /// Describe a trace (rates, peaks, gaps) and fit the built-in models to it,
-    /// or describe service times (--service)
+    /// or describe service times (--service-from)
     Fit(FitArgs),
 }
 
@@ -212,22 +227,28 @@ pub struct FitArgs {
     /// The trace: one arrival per line (- for stdin), as for --arrivals-from
     #[arg(
         value_name = "FILE",
-        required_unless_present = "service",
-        conflicts_with = "service"
+        required_unless_present = "service_from",
+        conflicts_with = "service_from"
     )]
     pub file: Option<String>,
 
-    /// Describe service times instead: one per line, as for --service-from
-    #[arg(long, value_name = "FILE")]
-    pub service: Option<String>,
+    /// Describe service times instead: one per line, as for the live demo's
+    /// and the sweep's --service-from (`--service FILE` still works)
+    #[arg(long, value_name = "FILE", alias = "service")]
+    pub service_from: Option<String>,
 
     /// The trace's format (detected from the first line if omitted)
-    #[arg(long, value_name = "FORMAT", value_enum, conflicts_with = "service")]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        value_enum,
+        conflicts_with = "service_from"
+    )]
     pub time_format: Option<TimeFormatArg>,
 
     /// Compare the capacity the trace needs with what a Poisson stream of its
     /// mean rate would need, at this fixed service time per message
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, conflicts_with = "service",
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, conflicts_with = "service_from",
           value_parser = duration_near(Duration::from_millis(300)))]
     pub consume_every: Option<Duration>,
 

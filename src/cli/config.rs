@@ -84,10 +84,10 @@ fn time_format(arg: Option<TimeFormatArg>) -> Option<TimeFormat> {
 }
 
 fn fit_config(args: FitArgs) -> Result<FitConfig, Error> {
-    let input = match (&args.file, &args.service) {
+    let input = match (&args.file, &args.service_from) {
         (_, Some(path)) => FitInput::Service(EmpiricalService::read(path)?),
         (Some(path), None) => FitInput::Trace(Trace::read(path, time_format(args.time_format))?),
-        (None, None) => unreachable!("clap requires FILE or --service"),
+        (None, None) => unreachable!("clap requires FILE or --service-from"),
     };
     Ok(FitConfig {
         input,

@@ -156,7 +156,7 @@ pub struct ExponentialFit {
     pub ks: f64,
 }
 
-/// Service times' statistics (`burstbuf fit --service`).
+/// Service times' statistics (`burstbuf fit --service-from`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceFit {
     pub file: String,

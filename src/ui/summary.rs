@@ -126,10 +126,18 @@ impl Summary {
                 seconds(max),
                 seconds(b.total_s)
             ),
+            // A drop policy never blocks: saying so would read as good news.
+            _ if self.when_full != WhenFull::Block => format!(
+                "no send waited: with --when-full {} a full buffer drops instead",
+                self.when_full.name()
+            ),
             _ => "never blocked".into(),
         };
         let number = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}"));
-        let mut verdict = self.verdict.verdict.to_string();
+        let mut verdict = match self.when_full {
+            WhenFull::Block => self.verdict.verdict.to_string(),
+            _ => self.verdict.verdict.text_when_dropping(),
+        };
         if !self.faithful {
             verdict = format!(
                 "NOT FAITHFUL: the threads ran {} behind the model's schedule on average \
@@ -375,6 +383,33 @@ mod tests {
             ..summary()
         };
         assert!(calm.text().contains("\nnever blocked\n"), "{}", calm.text());
+        // A drop policy never says "blocked": neither the line nor the verdict.
+        let dropping = Summary {
+            when_full: WhenFull::DropNewest,
+            dropped: 40,
+            verdict: Labelled {
+                verdict: Verdict::new(
+                    &crate::stats::Rates {
+                        arrival: Some(8.0),
+                        service: Some(3.0),
+                    },
+                    100,
+                    None,
+                    1,
+                ),
+                faithful: true,
+            },
+            ..calm
+        };
+        let text = dropping.text();
+        assert!(
+            text.contains(
+                "\nno send waited: with --when-full drop-newest a full buffer drops instead\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("No buffer size prevents drops"), "{text}");
+        assert!(!text.contains("block"), "{text}");
     }
 
     #[test]

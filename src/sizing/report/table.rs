@@ -172,7 +172,7 @@ pub(super) const COLUMNS: &[Column] = &[
         figures: |r| vec![Figure::Whole(u64::from(r.consumers))],
     },
     Column {
-        header: "sent",
+        header: "produced",
         width: 10,
         fields: &["produced"],
         unit: Unit::Count,
@@ -271,7 +271,7 @@ pub(super) const COLUMNS: &[Column] = &[
         figures: |r| vec![Figure::Number(r.mean_in_buffer_s)],
     },
     Column {
-        header: "sent/s",
+        header: "produced/s",
         width: 10,
         fields: &["throughput"],
         unit: Unit::PerSecond,
