@@ -327,3 +327,88 @@ fn bad_what_if_options_exit_2_with_one_line() {
         assert!(output.stdout.is_empty(), "{args:?}");
     }
 }
+
+fn text_of(args: &[&str]) -> String {
+    let output = burstbuf(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The text with its wrapped prose joined again.
+fn prose(text: &str) -> String {
+    text.lines().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_default_report_fits_100_columns_and_wide_shows_every_column() {
+    let args = ["sweep", "--seed=42", "--duration=2m", "--message-size=100"];
+    let text = text_of(&args);
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    // What is left out is named, and a mean over runs says it is one.
+    assert!(
+        prose(&text).contains("(Also in --wide, --csv and --json: mean produced, mean full,"),
+        "{text}"
+    );
+    let wide = text_of(&[&args[..], &["--wide"]].concat());
+    assert!(!wide.contains("(Also in --wide"), "{wide}");
+    let header = wide.lines().find(|l| l.starts_with(" capacity")).unwrap();
+    for column in [
+        "mean produced",
+        "mean full",
+        "p50 wait",
+        "blocked",
+        "in buffer",
+        "produced/s",
+        "peak bytes",
+    ] {
+        assert!(header.contains(column), "{column} in {header}");
+    }
+    assert!(header.chars().count() > 100, "{header}");
+}
+
+#[test]
+fn every_load_and_policy_gets_its_plots_and_no_plot_is_empty() {
+    let text = prose(&text_of(&[
+        "sweep",
+        "--seed=1",
+        "--duration=10m",
+        "--runs=2",
+        "--capacities=10,100",
+        "--load=1,2",
+        "--when-full=block,drop-newest",
+    ]));
+    for at in [
+        "at 1x load with --when-full block",
+        "at 2x load with --when-full block",
+        "at 1x load with --when-full drop-newest",
+        "at 2x load with --when-full drop-newest",
+    ] {
+        assert!(
+            text.contains(&format!(
+                "of sends that found the buffer full {at} (log scale;"
+            )),
+            "{at}: {text}"
+        );
+    }
+    // A drop policy never waits: no p99 plot for it, and a line that says why.
+    assert!(
+        text.contains("p99 time blocked per blocked send at 1x load with --when-full block"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("p99 time blocked per blocked send at 1x load with --when-full drop-newest"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "No send waited at 1x load with --when-full drop-newest at any capacity tried"
+        ),
+        "{text}"
+    );
+}

@@ -472,6 +472,11 @@ pub struct SweepArgs {
     #[arg(long)]
     pub csv: bool,
 
+    /// Print every column of the text table, however wide (the default
+    /// leaves out what does not fit 100 columns, and says which)
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    pub wide: bool,
+
     // Runs per point (issue 9): kept together.
     /// Simulations of each point, with seeds SEED, SEED+1, …: the full share is
     /// given as their mean with a 95% confidence interval, and the recommendation

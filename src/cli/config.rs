@@ -301,6 +301,7 @@ fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, Error> {
         format: match (args.json, args.csv) {
             (true, _) => TableFormat::Json,
             (_, true) => TableFormat::Csv,
+            _ if args.wide => TableFormat::Wide,
             _ => TableFormat::Text,
         },
         runs: args.runs,
@@ -659,6 +660,8 @@ mod tests {
         );
         assert_eq!(sweep(&["--capacities=7"]).unwrap().capacities, [7]);
         assert_eq!(sweep(&["--json"]).unwrap().format, TableFormat::Json);
+        assert_eq!(sweep(&["--wide"]).unwrap().format, TableFormat::Wide);
+        assert!(sweep(&["--wide", "--csv"]).is_err());
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! rows' own serialisation, whose names the CSV's header uses.
 //!
 //! - `table`: every column once: its header, CSV fields, unit and figures.
-//! - `text`: the heading, the aligned table, the plots (`plot`) and the
-//!   recommendation in words.
+//! - `text`: the heading, the aligned table (at most 100 columns, or every
+//!   column with `--wide`), the plots (`plot`: log scale for the full share,
+//!   the target drawn) per load and policy, and the recommendation in words,
+//!   prose wrapped at 100 columns.
 //! - `csv`: the table as CSV.
 //! - `json`: everything as one JSON object.
 
@@ -26,7 +28,7 @@ pub const INTERVAL_METHOD: &str = "Student t over the runs' full shares, widened
 /// Everything `burstbuf sweep` prints, in the chosen format.
 pub fn report(config: &SweepConfig, rows: &[Row]) -> String {
     match config.format {
-        TableFormat::Text => text::report(config, rows),
+        TableFormat::Text | TableFormat::Wide => text::report(config, rows),
         TableFormat::Csv => csv::table(rows, config.runs.max(1)),
         TableFormat::Json => json::report(config, rows),
     }

@@ -1,6 +1,8 @@
 //! Scatter plots in text for the sweep's report: a value against capacity on a
-//! log axis, one mark per series. A plot only draws what its legend can name:
-//! each series its own mark, [`OVERLAP`] where two series fall in one cell, and
+//! log axis, one mark per series; the value's axis linear, or logarithmic
+//! with a row for zero and a target drawn across as a line of [`TARGET`].
+//! A plot only draws what its legend can name: each series its own mark,
+//! [`OVERLAP`] where two series fall in one cell, the target line, and
 //! nothing for a point that has no value (it is counted in [`Plot::skipped`]).
 
 /// Marks for series by position, when the series' own numbers do not fit in one digit.
@@ -8,6 +10,19 @@ const MARKS: &[u8] = b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// Drawn where points of two or more series fall in the same cell.
 pub const OVERLAP: char = '*';
+
+/// The target's line, across the cells no point takes.
+pub const TARGET: char = '.';
+
+/// How the value's axis runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    /// From 0 to `top`, or to the largest value when `None`.
+    Linear { top: Option<f64> },
+    /// Decades from below the smallest value above 0 (and the target) up to
+    /// `top`, with the bottom row for 0; the target drawn across as a line.
+    Log { top: f64, target: Option<f64> },
+}
 
 /// The mark of each consumer count's series: the count itself when every count
 /// is a single digit, else a mark by position; `None` past the last mark (that
@@ -41,11 +56,10 @@ pub struct Plot {
 }
 
 /// Plots every series against capacity on a log axis: `height` rows and
-/// `width` columns of plot, labels around it. The y axis runs from 0 to `top`,
-/// or to the largest value when `top` is `None`.
+/// `width` columns of plot, labels around it, the value's axis as `scale`.
 pub fn plot(
     series: &[Series],
-    top: Option<f64>,
+    scale: Scale,
     label: impl Fn(f64) -> String,
     width: usize,
     height: usize,
@@ -58,14 +72,13 @@ pub fn plot(
             skipped: 0,
         };
     };
-    let (width, height) = (width.max(2), height.max(2));
+    let (width, height) = (width.max(2), height.max(3));
     let values = || {
         series
             .iter()
             .flat_map(|s| s.points.iter().filter_map(|p| p.1))
     };
-    let top = top.unwrap_or_else(|| values().fold(0.0, f64::max));
-    let top = if top > 0.0 { top } else { 1.0 };
+    let rows = Rows::new(scale, values(), height);
     let span = (max as f64).log10() - (min as f64).log10();
     let column = |capacity: u64| {
         if span == 0.0 {
@@ -83,8 +96,7 @@ pub fn plot(
                 skipped += 1;
                 continue;
             };
-            let level = (value / top * (height - 1) as f64).round().max(0.0) as usize;
-            let cell = &mut grid[height - 1 - level.min(height - 1)][column(capacity)];
+            let cell = &mut grid[height - 1 - rows.level(value)][column(capacity)];
             if *cell == ' ' || *cell == s.mark {
                 *cell = s.mark;
             } else {
@@ -93,15 +105,30 @@ pub fn plot(
             }
         }
     }
-    let labels = [label(top), label(0.0)];
-    let margin = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    if let Scale::Log {
+        target: Some(target),
+        ..
+    } = scale
+    {
+        for cell in &mut grid[height - 1 - rows.level(target)] {
+            if *cell == ' ' {
+                *cell = TARGET;
+            }
+        }
+    }
+    let ticks = rows.ticks(scale, &label);
+    let margin = ticks
+        .iter()
+        .map(|(_, l)| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut lines = Vec::with_capacity(height + 2);
     for (i, row) in grid.iter().enumerate() {
-        let tick = match i {
-            0 => labels[0].as_str(),
-            _ if i == height - 1 => labels[1].as_str(),
-            _ => "",
-        };
+        let level = height - 1 - i;
+        let tick = ticks
+            .iter()
+            .find(|(l, _)| *l == level)
+            .map_or("", |(_, t)| t.as_str());
         let row: String = row.iter().collect();
         lines.push(format!("{tick:>margin$} |{}", row.trim_end()));
     }
@@ -117,6 +144,90 @@ pub fn plot(
         lines,
         overlap,
         skipped,
+    }
+}
+
+/// Where a value falls: its row counted from the bottom (0).
+struct Rows {
+    height: usize,
+    /// Linear: the top. Log: the decades at the bottom (above the zero row)
+    /// and the top, as powers of ten.
+    low: f64,
+    high: f64,
+    log: bool,
+}
+
+impl Rows {
+    fn new(scale: Scale, values: impl Iterator<Item = f64> + Clone, height: usize) -> Rows {
+        match scale {
+            Scale::Linear { top } => {
+                let top = top.unwrap_or_else(|| values.fold(0.0, f64::max));
+                Rows {
+                    height,
+                    low: 0.0,
+                    high: if top > 0.0 { top } else { 1.0 },
+                    log: false,
+                }
+            }
+            Scale::Log { top, target } => {
+                // A decade below the target, so that what meets it shows
+                // below its line.
+                let smallest = values
+                    .chain(target.map(|t| t / 10.0))
+                    .filter(|v| *v > 0.0)
+                    .fold(top, f64::min);
+                let high = top.log10().ceil();
+                // At least one decade; at most as many as there are rows.
+                let low = smallest.log10().floor().min(high - 1.0);
+                let low = low.max(high - (height - 1) as f64);
+                Rows {
+                    height,
+                    low,
+                    high,
+                    log: true,
+                }
+            }
+        }
+    }
+
+    fn level(&self, value: f64) -> usize {
+        let top = self.height - 1;
+        let level = if !self.log {
+            (value / self.high * top as f64).round()
+        } else if value <= 0.0 {
+            0.0
+        } else {
+            // Rows 1 to top span the decades; a value below the lowest shares row 1.
+            let at = (value.log10() - self.low) / (self.high - self.low);
+            1.0 + (at * (top - 1) as f64).round().max(0.0)
+        };
+        (level.max(0.0) as usize).min(top)
+    }
+
+    /// The labelled rows: linear, the top and 0; log, every decade that
+    /// has a row to itself, the target, and 0.
+    fn ticks(&self, scale: Scale, label: &impl Fn(f64) -> String) -> Vec<(usize, String)> {
+        let mut ticks = vec![(0, label(0.0))];
+        let mut add = |value: f64| {
+            let level = self.level(value);
+            if !ticks.iter().any(|(l, _)| *l == level) {
+                ticks.push((level, label(value)));
+            }
+        };
+        match scale {
+            Scale::Linear { .. } => add(self.high),
+            Scale::Log { target, .. } => {
+                if let Some(target) = target {
+                    add(target);
+                }
+                let mut decade = self.high;
+                while decade >= self.low {
+                    add(10f64.powf(decade));
+                    decade -= 1.0;
+                }
+            }
+        }
+        ticks
     }
 }
 
@@ -138,7 +249,13 @@ mod tests {
     fn each_point_gets_its_series_mark_on_a_log_axis() {
         let one = series('1', &[Some(1.0), Some(0.5), Some(0.0)]);
         let two = series('2', &[Some(0.5), Some(0.0), Some(0.0)]);
-        let p = plot(&[one, two], None, |x| format!("{x}"), 21, 3);
+        let p = plot(
+            &[one, two],
+            Scale::Linear { top: None },
+            |x| format!("{x}"),
+            21,
+            3,
+        );
         assert_eq!(
             p.lines,
             vec![
@@ -152,14 +269,18 @@ mod tests {
         );
         assert!(p.overlap);
         assert_eq!(p.skipped, 0);
-        assert!(plot(&[], None, |x| format!("{x}"), 10, 3).lines.is_empty());
+        assert!(
+            plot(&[], Scale::Linear { top: None }, |x| format!("{x}"), 10, 3)
+                .lines
+                .is_empty()
+        );
     }
 
     #[test]
     fn a_fixed_top_and_points_without_a_value() {
         let half = plot(
             &[series('1', &[None, Some(0.5)])],
-            Some(1.0),
+            Scale::Linear { top: Some(1.0) },
             |x| format!("{x}"),
             3,
             3,
@@ -178,9 +299,70 @@ mod tests {
             mark: '3',
             points: vec![(1, Some(0.0)), (1000, Some(0.0)), (1001, Some(0.0))],
         };
-        let p = plot(&[s], Some(1.0), |x| format!("{x}"), 10, 2);
+        let p = plot(
+            &[s],
+            Scale::Linear { top: Some(1.0) },
+            |x| format!("{x}"),
+            10,
+            3,
+        );
         assert!(!p.overlap);
-        assert_eq!(p.lines[1], "0 |3        3");
+        assert_eq!(p.lines[2], "0 |3        3");
+    }
+
+    #[test]
+    fn a_log_scale_shows_small_shares_and_the_target_as_a_line() {
+        let s = Series {
+            mark: '1',
+            points: vec![
+                (1, Some(0.1)),
+                (10, Some(0.01)),
+                (100, Some(0.0001)),
+                (1000, Some(0.0)),
+            ],
+        };
+        let p = plot(
+            &[s],
+            Scale::Log {
+                top: 1.0,
+                target: Some(0.01),
+            },
+            |x| format!("{x}"),
+            7,
+            6,
+        );
+        assert_eq!(
+            p.lines,
+            vec![
+                "     1 |".to_string(),
+                "   0.1 |1".into(),
+                // The target's row: the point on it, dots where no point is.
+                "  0.01 |..1....".into(),
+                " 0.001 |".into(),
+                "0.0001 |    1".into(),
+                "     0 |      1".into(),
+                "       +-------".into(),
+                "        1  1000  (capacity, log scale)".into(),
+            ]
+        );
+        // Fewer rows than decades: the lowest decades are cut, small values
+        // share the lowest row above 0; 0 keeps its row.
+        let tiny = Series {
+            mark: '2',
+            points: vec![(1, Some(1e-9)), (10, Some(0.0))],
+        };
+        let p = plot(
+            &[tiny],
+            Scale::Log {
+                top: 1.0,
+                target: None,
+            },
+            |x| format!("{x:e}"),
+            2,
+            4,
+        );
+        assert_eq!(p.lines[2], "1e-3 |2");
+        assert_eq!(p.lines[3], " 0e0 | 2");
     }
 
     #[test]

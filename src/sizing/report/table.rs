@@ -83,16 +83,37 @@ pub(super) struct Column {
     /// The CSV's header fields, one per figure.
     pub fields: &'static [&'static str],
     pub unit: Unit,
+    /// How long the column stays in the default text, which must fit
+    /// [`NARROW`] columns: the lowest rank goes first (0: only with `--wide`).
+    pub rank: u8,
     pub text: When,
     pub csv: When,
     /// The row's figures, one per field.
     pub figures: fn(&Row) -> Vec<Figure>,
 }
 
+/// The widest the default text table may be: an 80-100-column terminal
+/// shows it unwrapped; `--wide` shows every column however wide.
+pub(super) const NARROW: usize = 100;
+
 impl Column {
     /// Whether the text has this column for these rows.
     pub fn in_text(&self, rows: &[Row], runs: u32) -> bool {
         self.text.holds(rows, runs)
+    }
+
+    /// The text's header: a mean count over several runs says it is one.
+    pub fn text_header(&self, runs: u32) -> String {
+        if runs > 1 && self.unit == Unit::Count {
+            format!("mean {}", self.header)
+        } else {
+            self.header.to_owned()
+        }
+    }
+
+    /// The width of the column in the text: its own, or its header's.
+    pub fn text_width(&self, runs: u32) -> usize {
+        self.width.max(self.text_header(runs).chars().count())
     }
 
     pub fn in_csv(&self, rows: &[Row], runs: u32) -> bool {
@@ -156,6 +177,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "capacity",
         width: 9,
+        rank: 9,
         fields: &["capacity"],
         unit: Unit::Whole,
         text: When::Always,
@@ -165,6 +187,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "consumers",
         width: 9,
+        rank: 9,
         fields: &["consumers"],
         unit: Unit::Whole,
         text: When::Always,
@@ -174,6 +197,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "produced",
         width: 10,
+        rank: 0,
         fields: &["produced"],
         unit: Unit::Count,
         text: When::Always,
@@ -183,6 +207,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "full",
         width: 10,
+        rank: 0,
         fields: &["full_count"],
         unit: Unit::Count,
         text: When::Always,
@@ -192,6 +217,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "full %",
         width: 10,
+        rank: 9,
         fields: &["full_share_mean"],
         unit: Unit::Percent,
         text: When::Always,
@@ -201,6 +227,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "95% CI of full %",
         width: 18,
+        rank: 8,
         fields: &["full_share_ci_low", "full_share_ci_high"],
         unit: Unit::Interval,
         text: When::Runs,
@@ -210,6 +237,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "M/M/c/K %",
         width: 10,
+        rank: 5,
         fields: &["predicted_full_share"],
         unit: Unit::Percent,
         text: When::Any(|r| r.predicted_full_share.is_some()),
@@ -219,6 +247,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "p50 wait",
         width: 9,
+        rank: 0,
         fields: &["blocked_p50_s"],
         unit: Unit::Seconds,
         text: When::Always,
@@ -228,6 +257,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "p99 wait",
         width: 9,
+        rank: 7,
         fields: &["blocked_p99_s"],
         unit: Unit::Seconds,
         text: When::Always,
@@ -237,6 +267,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "max wait",
         width: 9,
+        rank: 4,
         fields: &["blocked_max_s"],
         unit: Unit::Seconds,
         text: When::Always,
@@ -246,6 +277,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "blocked",
         width: 9,
+        rank: 0,
         fields: &["blocked_total_s"],
         unit: Unit::Seconds,
         text: When::Always,
@@ -255,6 +287,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "max depth",
         width: 9,
+        rank: 6,
         fields: &["max_depth"],
         unit: Unit::Count,
         text: When::Always,
@@ -264,6 +297,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "in buffer",
         width: 10,
+        rank: 0,
         fields: &["mean_in_buffer_s"],
         unit: Unit::Seconds,
         text: When::Always,
@@ -273,6 +307,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "produced/s",
         width: 10,
+        rank: 0,
         fields: &["throughput"],
         unit: Unit::PerSecond,
         text: When::Always,
@@ -282,6 +317,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "load",
         width: 6,
+        rank: 9,
         fields: &["load"],
         unit: Unit::Factor,
         text: When::Any(|r| r.load.is_some()),
@@ -291,6 +327,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "when-full",
         width: 11,
+        rank: 9,
         fields: &["when_full"],
         unit: Unit::Name,
         text: When::Any(|r| r.when_full.is_some()),
@@ -305,6 +342,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "dropped",
         width: 10,
+        rank: 0,
         fields: &["dropped"],
         unit: Unit::Count,
         text: When::Any(|r| r.dropped.is_some()),
@@ -314,6 +352,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "dropped %",
         width: 10,
+        rank: 8,
         fields: &["drop_share_mean", "drop_share_ci_low", "drop_share_ci_high"],
         unit: Unit::Percent,
         text: When::Any(|r| r.dropped.is_some()),
@@ -330,6 +369,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "p99 all (ub)",
         width: 12,
+        rank: 8,
         fields: &["blocked_p99_all_s_mean", "blocked_p99_all_s_ci_high"],
         unit: Unit::UpperSeconds,
         text: When::Any(|r| r.blocked_p99_all_s.is_some()),
@@ -345,6 +385,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "bytes",
         width: 10,
+        rank: 6,
         fields: &["capacity_bytes"],
         unit: Unit::Bytes,
         text: When::Any(|r| r.capacity_bytes.is_some()),
@@ -354,6 +395,7 @@ pub(super) const COLUMNS: &[Column] = &[
     Column {
         header: "peak bytes",
         width: 10,
+        rank: 0,
         fields: &["peak_bytes"],
         unit: Unit::Bytes,
         text: When::Any(|r| r.capacity_bytes.is_some()),
@@ -361,6 +403,41 @@ pub(super) const COLUMNS: &[Column] = &[
         figures: |r| vec![r.peak_bytes.into()],
     },
 ];
+
+/// The text's columns for these rows: with `wide` every one that has
+/// figures, else those of rank 1 and up, the lowest rank (the rightmost of
+/// equal rank) left out first until the table fits [`NARROW`]. The second
+/// list is what was left out, for the line that says so.
+pub(super) fn text_columns(
+    rows: &[Row],
+    runs: u32,
+    wide: bool,
+) -> (Vec<&'static Column>, Vec<&'static Column>) {
+    let mut shown: Vec<&Column> = COLUMNS.iter().filter(|c| c.in_text(rows, runs)).collect();
+    if wide {
+        return (shown, Vec::new());
+    }
+    let mut left_out = Vec::new();
+    let width = |columns: &[&Column]| {
+        columns
+            .iter()
+            .map(|c| c.text_width(runs) + 1)
+            .sum::<usize>()
+    };
+    while let Some((i, _)) = shown
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.rank == 0 || width(&shown) > NARROW)
+        .min_by_key(|(i, c)| (c.rank, std::cmp::Reverse(*i)))
+    {
+        if shown[i].rank >= 9 {
+            break; // what identifies a row is never left out
+        }
+        left_out.push(shown.remove(i));
+    }
+    left_out.sort_by_key(|c| COLUMNS.iter().position(|d| d.header == c.header));
+    (shown, left_out)
+}
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,12 @@ fn config(capacities: &[u64], consumers: &[u32], runs: u32, format: TableFormat)
     }
 }
 
+/// The text with its wrapped lines joined: prose is wrapped at 100
+/// columns, so a phrase may run over two lines.
+fn prose(text: &str) -> String {
+    text.lines().collect::<Vec<_>>().join(" ")
+}
+
 #[test]
 fn percentages_have_the_digits_they_need() {
     assert_eq!(percent(0.07), "7%");
@@ -71,11 +77,14 @@ fn formats() {
         &rows,
     );
     assert!(
-        text.contains("Mean share of sends that found the buffer full"),
+        prose(&text).contains("Mean share of sends that found the buffer full"),
         "{text}"
     );
     assert!(text.contains("95% CI of full %"), "{text}");
-    assert!(text.contains("with 95% confidence over 3 runs"), "{text}");
+    assert!(
+        prose(&text).contains("with 95% confidence over 3 runs"),
+        "{text}"
+    );
     assert!(
         !text.contains("M/M/c/K"),
         "no prediction for bursty arrivals"
@@ -111,7 +120,7 @@ fn the_prediction_appears_for_exponential_systems_of_any_consumer_count() {
     assert!(rows.iter().all(|r| r.predicted_full_share.is_some()));
     // Two consumers halve ρ: the formula for two, not one's.
     assert!(rows[2].predicted_full_share < rows[0].predicted_full_share);
-    assert!(text::table(&rows, 1).contains("M/M/c/K %"));
+    assert!(text::table(&rows, 1, false).contains("M/M/c/K %"));
     // A stall is outside the formula.
     c.model.stalls.push(crate::model::Stall {
         at: Duration::from_secs(1),
@@ -126,12 +135,12 @@ fn every_mark_drawn_is_in_its_legend() {
     let rows = rows(&c);
     let text = report(&c, &rows);
     assert!(
-        text.contains("1 = 1 consumer(s), 3 = 3 consumer(s)"),
+        prose(&text).contains("1 = 1 consumer(s), 3 = 3 consumer(s)"),
         "{text}"
     );
     // Three consumers rarely block at 1000: some points have no p99.
     assert!(
-        text.contains("capacities with no blocked send are not drawn"),
+        prose(&text).contains("capacities with no blocked send are not drawn"),
         "{text}"
     );
     let plotted: String = text
@@ -140,9 +149,12 @@ fn every_mark_drawn_is_in_its_legend() {
         .collect();
     assert!(!plotted.contains('2'), "no series is marked 2: {text}");
     for mark in plotted.chars().filter(|c| !c.is_whitespace()) {
-        assert!("13*".contains(mark), "{mark} is in no legend: {text}");
+        assert!("13*.".contains(mark), "{mark} is in no legend: {text}");
         if mark == '*' {
             assert!(text.contains("* = more than one series"), "{text}");
+        }
+        if mark == '.' {
+            assert!(prose(&text).contains(". = the target, 1%"), "{text}");
         }
     }
 }
@@ -234,9 +246,12 @@ fn a_trace_at_several_loads_gives_rows_and_a_recommendation_per_load() {
     assert_eq!(json["arrivals_from"]["lines"], 1200);
     c.format = TableFormat::Text;
     let text = report(&c, &rows);
-    assert!(text.contains("replayed from bursts (1200 lines"), "{text}");
     assert!(
-        text.contains("Recommendation at 1x load: capacity 20 with 1 consumer(s)"),
+        prose(&text).contains("replayed from bursts (1200 lines"),
+        "{text}"
+    );
+    assert!(
+        prose(&text).contains("Recommendation at 1x load: capacity 20 with 1 consumer(s)"),
         "{text}"
     );
     // Without --load the rows carry no load, and the JSON no field for it.

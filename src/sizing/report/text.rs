@@ -5,94 +5,167 @@
 
 use std::fmt::Write as _;
 
-use super::plot::{self, OVERLAP, Series};
-use super::table::COLUMNS;
+use super::plot::{self, OVERLAP, Scale, Series, TARGET};
+use super::table::{NARROW, text_columns};
 use super::{count, human_bytes, percent};
-use crate::model::{ArrivalKind, ServiceKind};
+use crate::model::{ArrivalKind, ServiceKind, WhenFull};
 use crate::sizing::recommend::{
     Recommendation, recommend, recommend_per_load, several_recommendations,
 };
-use crate::sizing::sweep::{Row, SweepConfig};
+use crate::sizing::sweep::{Row, SweepConfig, TableFormat};
 use crate::traffic::ServiceOrder;
 use crate::traffic::parse::printable;
 use crate::units::{factor, seconds};
+
+/// The widest a line of prose may be (the heading, legends, the
+/// recommendation): wider lines are wrapped at a space.
+const PROSE: usize = NARROW;
 
 /// Everything the text report prints.
 pub(super) fn report(config: &SweepConfig, rows: &[Row]) -> String {
     let chosen = recommend(rows, config);
     let runs = config.runs.max(1);
-    let traffic = &config.traffic;
-    let mut out = heading(config, rows.len());
-    out += &table(rows, runs);
-    // With several loads the plots show the first; the table has them all.
-    let first: Vec<Row>;
-    let all = rows;
-    let rows = if traffic.swept() {
-        let load = traffic.loads[0];
-        first = rows
+    let mut out = wrap(&heading(config, rows.len()), PROSE);
+    out += &table(rows, runs, config.format == TableFormat::Wide);
+    // A plot for each load and policy: their rows would share the points.
+    let mut groups: Vec<(Option<f64>, Option<WhenFull>)> = Vec::new();
+    for r in rows {
+        if !groups.contains(&(r.load, r.when_full)) {
+            groups.push((r.load, r.when_full));
+        }
+    }
+    for (load, when_full) in groups {
+        let group: Vec<Row> = rows
             .iter()
-            .filter(|r| r.load == Some(load))
+            .filter(|r| r.load == load && r.when_full == when_full)
             .cloned()
             .collect();
-        &first[..]
-    } else {
-        rows
-    };
-    let consumers = &config.consumers;
-    let share = series(rows, consumers, |r| Some(r.full_share.mean));
-    let drawn = plot::plot(&share, Some(1.0), percent, 60, 10);
-    let _ = write!(
-        out,
-        "\n{} of sends that found the buffer full ({}){}:\n",
-        if runs > 1 { "Mean share" } else { "Share" },
-        legend(consumers, &drawn, ""),
-        if traffic.swept() {
-            format!(" at {}x load", factor(traffic.loads[0]))
-        } else {
-            String::new()
+        let mut at = String::new();
+        if let Some(load) = load {
+            at += &format!(" at {}x load", factor(load));
         }
+        if let Some(policy) = when_full {
+            at += &format!(" with --when-full {}", policy.name());
+        }
+        out += &plots(&group, config, &at);
+    }
+    out.push('\n');
+    let recommendations = if several_recommendations(config) {
+        recommend_per_load(rows, config)
+    } else {
+        vec![chosen]
+    };
+    for each in &recommendations {
+        out += &wrap(&recommendation(each), PROSE);
+    }
+    out
+}
+
+/// The two plots of one load and policy: the share of sends that found the
+/// buffer full (log scale, the target drawn across), and the p99 wait of a
+/// blocked send, which is left out, saying so, where no send waited.
+fn plots(rows: &[Row], config: &SweepConfig, at: &str) -> String {
+    let runs = config.runs.max(1);
+    let consumers = &config.consumers;
+    let mut out = String::new();
+    let share = series(rows, consumers, |r| Some(r.full_share.mean));
+    let scale = Scale::Log {
+        top: 1.0,
+        target: Some(config.target_full),
+    };
+    let drawn = plot::plot(&share, scale, percent, 60, 10);
+    let target = format!("{TARGET} = the target, {}", percent(config.target_full));
+    let title = format!(
+        "\n{} of sends that found the buffer full{at} (log scale; {}):\n",
+        if runs > 1 { "Mean share" } else { "Share" },
+        legend(consumers, &drawn, "", &[target])
     );
+    out += &wrap(&title, PROSE);
     push_lines(&mut out, &drawn.lines);
     let p99 = series(rows, consumers, |r| r.blocked_p99_s);
     let time = |t: f64| if t == 0.0 { "0".into() } else { seconds(t) };
-    let drawn = plot::plot(&p99, None, time, 60, 8);
-    let _ = write!(
-        out,
-        "\np99 time blocked per blocked send ({}):\n",
+    let drawn = plot::plot(&p99, Scale::Linear { top: None }, time, 60, 8);
+    let points: usize = p99.iter().map(|s| s.points.len()).sum();
+    if drawn.skipped == points {
+        out += &wrap(
+            &format!("\nNo send waited{at} at any capacity tried: there is no p99 wait to plot.\n"),
+            PROSE,
+        );
+        return out;
+    }
+    let title = format!(
+        "\n{}p99 time blocked per blocked send{at} ({}):\n",
+        if runs > 1 { "Mean " } else { "" },
         legend(
             consumers,
             &drawn,
-            "capacities with no blocked send are not drawn"
+            "capacities with no blocked send are not drawn",
+            &[]
         )
     );
+    out += &wrap(&title, PROSE);
     push_lines(&mut out, &drawn.lines);
-    out.push('\n');
-    if several_recommendations(config) {
-        for each in recommend_per_load(all, config) {
-            out += &recommendation(&each);
+    out
+}
+
+/// `text` with every line longer than `width` broken at its last space
+/// that fits (a word longer than the line is left whole).
+pub(super) fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        let mut rest = body;
+        while rest.chars().count() > width {
+            let cut = rest
+                .char_indices()
+                .take_while(|(i, _)| rest[..*i].chars().count() <= width)
+                .filter(|(_, c)| *c == ' ')
+                .map(|(i, _)| i)
+                .last();
+            let Some(cut) = cut.filter(|&c| c > 0) else {
+                break;
+            };
+            out.push_str(&rest[..cut]);
+            out.push('\n');
+            rest = &rest[cut + 1..];
         }
-    } else {
-        out += &recommendation(&chosen);
+        out.push_str(rest);
+        out.push_str(end);
     }
     out
 }
 
 /// The table with aligned columns, each right-aligned under its header, and
-/// below it each stall's cost per point.
-pub(super) fn table(rows: &[Row], runs: u32) -> String {
-    let columns: Vec<_> = COLUMNS.iter().filter(|c| c.in_text(rows, runs)).collect();
+/// below it each stall's cost per point. Without `wide`, the columns that
+/// do not fit [`NARROW`] are left out, and a line names them.
+pub(super) fn table(rows: &[Row], runs: u32, wide: bool) -> String {
+    let (columns, left_out) = text_columns(rows, runs, wide);
     let line = |cells: Vec<String>| {
         let padded: Vec<String> = columns
             .iter()
             .zip(cells)
-            .map(|(c, cell)| format!("{cell:>width$}", width = c.width))
+            .map(|(c, cell)| format!("{cell:>width$}", width = c.text_width(runs)))
             .collect();
         padded.join(" ") + "\n"
     };
-    let mut out = line(columns.iter().map(|c| c.header.to_owned()).collect());
+    let mut out = line(columns.iter().map(|c| c.text_header(runs)).collect());
     for row in rows {
         out += &line(columns.iter().map(|c| c.text_cell(row, runs)).collect());
     }
+    if !left_out.is_empty() {
+        let names: Vec<String> = left_out.iter().map(|c| c.text_header(runs)).collect();
+        out += &wrap(
+            &format!(
+                "(Also in --wide, --csv and --json: {}.)\n",
+                names.join(", ")
+            ),
+            PROSE,
+        );
+    }
+
     // The stall lines end with the load, as the table's rows do.
     let loads = rows.iter().any(|r| r.load.is_some());
     let load = |r: &Row| {
@@ -109,12 +182,15 @@ pub(super) fn table(rows: &[Row], runs: u32) -> String {
         .iter()
         .enumerate()
     {
-        let _ = write!(
-            out,
-            "\nStall {} of {} at {}: per point, its backlog peak / sends that found the buffer full / time blocked:\n",
-            k + 1,
-            seconds(stall.length_s),
-            seconds(stall.at_s)
+        out += &wrap(
+            &format!(
+                "\nStall {} of {} at {}: per point, its backlog peak / sends that found the \
+                 buffer full / time blocked:\n",
+                k + 1,
+                seconds(stall.length_s),
+                seconds(stall.at_s)
+            ),
+            PROSE,
         );
         for r in rows {
             if let Some(s) = r.stalls.get(k) {
@@ -286,15 +362,16 @@ fn series(rows: &[Row], consumers: &[u32], value: impl Fn(&Row) -> Option<f64>) 
         .collect()
 }
 
-/// The legend of a plot: each series' mark, the overlap mark if drawn, and
-/// what is not drawn.
-fn legend(consumers: &[u32], drawn: &plot::Plot, skipped_means: &str) -> String {
+/// The legend of a plot: each series' mark, `more` marks (the target's
+/// line), the overlap mark if drawn, and what is not drawn.
+fn legend(consumers: &[u32], drawn: &plot::Plot, skipped_means: &str, more: &[String]) -> String {
     let marks = plot::marks(consumers);
     let mut parts: Vec<String> = consumers
         .iter()
         .zip(&marks)
         .filter_map(|(&c, mark)| Some(format!("{} = {c} consumer(s)", (*mark)?)))
         .collect();
+    parts.extend(more.iter().cloned());
     if drawn.overlap {
         parts.push(format!("{OVERLAP} = more than one series"));
     }

@@ -10,8 +10,10 @@ use crate::traffic::{Service, ServiceFile, Trace};
 /// How the sweep's table is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
-    /// Aligned columns, plots and the recommendation.
+    /// Aligned columns that fit 100 columns, plots and the recommendation.
     Text,
+    /// The same with every column of the table (`--wide`).
+    Wide,
     Json,
     Csv,
 }
