@@ -412,3 +412,38 @@ fn every_load_and_policy_gets_its_plots_and_no_plot_is_empty() {
         "{text}"
     );
 }
+
+/// The README's `burstbuf sweep` examples, run: every line it quotes in the
+/// `text` block after a command is a line of that command's output.
+#[test]
+fn the_readmes_sweep_examples_print_what_it_quotes() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut command: Option<String> = None;
+    let mut checked = 0;
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with("burstbuf sweep ") {
+            let mut text = line.to_string();
+            while text.ends_with('\\') {
+                text.pop();
+                text += lines.next().unwrap().trim();
+            }
+            command = Some(text);
+        } else if line == "```text" {
+            let Some(text) = command.take() else { continue };
+            let args: Vec<&str> = text.split_whitespace().skip(1).collect();
+            let output = text_of(&args);
+            for quoted in lines.by_ref().take_while(|l| *l != "```") {
+                if quoted != "..." {
+                    assert!(
+                        output.lines().any(|l| l == quoted),
+                        "{text}: no line {quoted:?} in:\n{output}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2, "the own-log and what-if examples");
+}
