@@ -1,14 +1,28 @@
 //! The 95% confidence interval of a share measured over several runs.
 //!
-//! Method: a Student t interval over the per-run shares (mean ± t₀.₉₇₅,R−1 ·
-//! s/√R), widened where needed to cover the Wilson score interval of all the
-//! runs' sends pooled, and clamped to [0, 1]. The t interval is the honest one
-//! for a simulation: successive sends within a run are strongly correlated (a
-//! burst fills the buffer for many sends in a row), so the runs, not the sends,
-//! are the independent samples. But when every run agrees — no send ever
-//! found the buffer full, say — the runs' spread is 0 and the t interval
-//! would claim certainty; the pooled Wilson interval is the least margin that
-//! that many sends can carry.
+//! Method: the union of three intervals, clamped to [0, 1]:
+//!
+//! 1. a Student t interval over the per-run shares (mean ± t₀.₉₇₅,R−1 · s/√R);
+//! 2. a Wilson score interval of the mean share at the runs' *effective*
+//!    number of sends, ñ = p̄(1 − p̄) / (s²/R) (at most the sends pooled), with
+//!    t₀.₉₇₅,k−1 in place of z, k the runs that saw a full send at all (at
+//!    least 2) — Kish's design effect and Korn & Graubard's degrees of
+//!    freedom for a share measured in clusters;
+//! 3. the Wilson score interval of all the runs' sends pooled.
+//!
+//! Why: successive sends within a run are strongly correlated (a burst fills
+//! the buffer for many sends in a row), so the runs, not the sends, are the
+//! independent samples, and the t interval is the honest one for a share of
+//! a few percent. Near zero it is not: there most runs see a few full
+//! episodes or none, the per-run shares are skewed to the right, and a
+//! symmetric interval misses the long-run value *above* its upper bound far
+//! more often than 2.5% (1000 default sweeps: 10% at a share of 0.05%). The
+//! score interval at ñ is skewed the same way as the shares (its upper end
+//! grows with s²/p̄ where t's grows with s), which is what keeps its coverage
+//! near zero. When every run agrees — no send ever found the buffer full —
+//! s is 0 and neither can be computed: the pooled Wilson interval is the
+//! least margin that that many sends can carry. `examples/coverage.rs`
+//! measures the coverage against long runs (see the README).
 
 /// z for a two-sided 95% interval.
 const Z_95: f64 = 1.959_963_984_540_054;
@@ -39,15 +53,17 @@ pub fn t_975(df: u64) -> f64 {
 
 /// The Wilson score 95% interval of `hits` in `n` trials; `None` for no trials.
 pub fn wilson(hits: u64, n: u64) -> Option<(f64, f64)> {
-    if n == 0 {
-        return None;
-    }
-    let (n, p) = (n as f64, hits as f64 / n as f64);
-    let z2 = Z_95 * Z_95;
+    (n > 0).then(|| score(hits as f64 / n as f64, n as f64, Z_95))
+}
+
+/// The score interval of a share `p` observed over `n` (not necessarily
+/// whole) trials, with the quantile `z`.
+fn score(p: f64, n: f64, z: f64) -> (f64, f64) {
+    let z2 = z * z;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = Z_95 / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     // At the ends the bound is exact; computed, it could miss by a rounding.
-    let low = if hits == 0 {
+    let low = if p == 0.0 {
         0.0
     } else {
         (centre - half).max(0.0)
@@ -57,7 +73,7 @@ pub fn wilson(hits: u64, n: u64) -> Option<(f64, f64)> {
     } else {
         (centre + half).min(1.0)
     };
-    Some((low, high))
+    (low, high)
 }
 
 /// A share measured over runs: its mean and, with two runs or more, its 95% interval.
@@ -85,8 +101,25 @@ pub fn share(shares: &[f64], hits: u64, n: u64) -> Estimate {
         };
     }
     let variance = shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (runs - 1) as f64;
-    let half = t_975(runs as u64 - 1) * (variance / runs as f64).sqrt();
+    let t = t_975(runs as u64 - 1);
+    let variance_of_mean = variance / runs as f64;
+    let half = t * variance_of_mean.sqrt();
     let (mut low, mut high) = (mean - half, mean + half);
+    if variance_of_mean > 0.0 && mean > 0.0 && mean < 1.0 {
+        // The sends the runs' spread is worth, never more than were made.
+        let effective = (mean * (1.0 - mean) / variance_of_mean).min(n.max(1) as f64);
+        // The spread is measured only by the runs that saw the rarer outcome
+        // (near zero: the runs with a full send at all), so its degrees of
+        // freedom are theirs, less one.
+        let informative = shares
+            .iter()
+            .filter(|&&s| if mean <= 0.5 { s > 0.0 } else { s < 1.0 })
+            .count();
+        let df = informative.saturating_sub(1).clamp(1, runs - 1);
+        let (s_low, s_high) = score(mean, effective, t_975(df as u64));
+        low = low.min(s_low);
+        high = high.max(s_high);
+    }
     if let Some((w_low, w_high)) = wilson(hits, n) {
         low = low.min(w_low);
         high = high.max(w_high);
@@ -150,14 +183,35 @@ mod tests {
     }
 
     #[test]
-    fn a_t_interval_over_the_runs() {
-        // Mean 0.02, s = 0.01 (shares 0.01, 0.02, 0.03), t(2) = 4.303:
-        // half-width 4.303 · 0.01/√3 = 0.02484.
+    fn a_t_interval_and_a_score_interval_over_the_runs() {
+        // Mean 0.02, s = 0.01 (shares 0.01, 0.02, 0.03), t(2) = 4.303: the t
+        // interval is 0.02 ± 4.303 · 0.01/√3 = 0.02 ± 0.02484.
         let e = share(&[0.01, 0.02, 0.03], 6_000, 300_000);
         assert!((e.mean - 0.02).abs() < 1e-12);
         let (low, high) = e.interval.unwrap();
-        assert_eq!(low, 0.0, "clamped at 0");
-        assert!((high - 0.04484).abs() < 1e-4, "{high}");
+        assert_eq!(low, 0.0, "clamped at 0: the t interval's low end");
+        // ñ = 0.02 · 0.98 / (0.0001/3) = 588 sends; the score interval of
+        // 0.02 at 588 with z = t(2) reaches 0.06317 (worked by hand), past
+        // the t interval's 0.04484: the margin is skewed as the shares are.
+        assert!((high - 0.063168).abs() < 1e-5, "{high}");
+    }
+
+    #[test]
+    fn a_share_seen_by_few_runs_gets_their_degrees_of_freedom() {
+        // Two runs of ten saw full sends: the spread is theirs, df = 1.
+        let mut shares = [0.0f64; 10];
+        shares[0] = 0.001;
+        shares[1] = 0.002;
+        let mean: f64 = 0.0003;
+        let variance = shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / 9.0;
+        let effective = mean * (1.0 - mean) / (variance / 10.0);
+        let high = share(&shares, 30, 100_000).interval.unwrap().1;
+        assert!(
+            (high - score(mean, effective, 12.706).1).abs() < 1e-12,
+            "{high}"
+        );
+        // With all ten runs' df (t(9) = 2.262) it would be far lower.
+        assert!(high > 2.0 * score(mean, effective, 2.262).1, "{high}");
     }
 
     #[test]

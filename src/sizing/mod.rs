@@ -10,12 +10,14 @@
 //! - `compare`: `fit --consume-every`: a trace's capacity against a Poisson stream's.
 //! - [`sweep`]: the sweep's configuration, its cost guard, its runner and its rows.
 //! - `interval`: the 95% interval of a share over runs.
+//! - [`coverage`]: how often that interval holds the long-run value, measured.
 //! - `recommend`: the smallest system that meets the targets, drawn from the rows.
 //! - [`report`]: what the sweep prints, one file per format (text, CSV, JSON).
 //! - [`review`]: a live run reviewed once it is over, from its one final
 //!   reading: rates, peak backlog, verdict, prediction; bounded and interruptible.
 
 pub(crate) mod compare;
+pub mod coverage;
 pub(crate) mod interval;
 pub mod queueing;
 pub(crate) mod recommend;

@@ -1,9 +1,15 @@
 //! The sweep's recommendation, drawn from its rows: for each consumer count
 //! the smallest capacity whose full share meets the target — its upper bound
 //! with two runs or more, the one share with one run — and the fewest
-//! consumers that have one; never a system that cannot keep up with a trace,
-//! and a flag on one that met the target only because the simulated time was
-//! too short to fill it. With several loads or policies, one per each.
+//! consumers that have one. Stability comes before capacity: a consumer
+//! count whose long-run ρ is 1 or more is never recommended, whatever the
+//! horizon (a buffer that held an hour of its backlog fills in a longer
+//! one), and the recommendation says how many consumers keep up. With
+//! several loads or policies, one per each.
+//!
+//! [`recommend`] is a plain function of the rows: it runs nothing. The
+//! check of the answer at a longer horizon, which does, is
+//! `crate::sizing::sweep::decide`, which fills [`Recommendation::horizon`].
 
 use serde::Serialize;
 
@@ -54,9 +60,20 @@ pub struct Recommendation {
     pub capacity: Option<u64>,
     /// The recommended point's full share.
     pub full_share: Option<Share>,
-    /// Why the recommendation may not hold: with ρ ≥ 1 every buffer fills
-    /// given time, so one that met the target only because the simulated time
-    /// was too short to fill it sizes for that long a burst, no longer.
+    /// The fewest consumers whose long-run ρ is below 1 (whether tried or
+    /// not): fewer can never keep up, whatever the buffer.
+    pub consumers_needed: Option<u32>,
+    /// ρ of the recommended consumer count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilisation: Option<f64>,
+    /// The recommended system at a longer horizon (see `sweep::decide`);
+    /// `None` before that check, or where it was not made.
+    pub horizon: Option<HorizonCheck>,
+    /// Why the answer was not checked at a longer horizon, where that matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchecked: Option<String>,
+    /// Why the recommendation may not hold: the horizon is too short for the
+    /// target (too few sends to show a share that small).
     pub warning: Option<String>,
     /// Consumer counts (fewer than the recommended) for which no capacity tried meets it.
     pub unmet: Vec<Unmet>,
@@ -66,6 +83,34 @@ pub struct Recommendation {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stalls: Vec<StallAdvice>,
 }
+
+/// The recommended system simulated for longer: a buffer that met the
+/// target only because the horizon was too short to fill it misses here.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HorizonCheck {
+    /// The longer horizon: [`LONGER`] times the sweep's.
+    pub duration_s: f64,
+    /// The recommended point's full share there.
+    pub full_share: Share,
+    /// Whether the recommended point meets every target there too.
+    pub settled: bool,
+    /// The smallest capacity tried (from the recommended one up) that meets
+    /// every target there; `None` if none does.
+    pub capacity: Option<u64>,
+}
+
+/// How many times longer the check of the answer simulates.
+pub const LONGER: u32 = 4;
+
+/// ρ from which the answer is near saturation: its full share moves with
+/// the horizon, so an answer there that cannot be checked longer says so.
+pub const NEAR_SATURATION: f64 = 0.9;
+
+/// The fewest full sends, over all runs of a point, that a share as small as
+/// the target would show: with fewer (and they come in bursts, so fewer
+/// bursts still) the horizon is too short for the target, and a share that
+/// small cannot be told from none.
+const FULL_SENDS_AT_TARGET: f64 = 10.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Unmet {
@@ -161,11 +206,20 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64, policy: WhenFull)
             .traffic
             .utilisation(&config.model, load, consumers, config.duration)
     };
-    // A trace cannot be made longer: at ρ ≥ 1 its backlog grows for as long
-    // as the traffic lasts, and a buffer that held this trace's is no answer.
-    let overloaded = |consumers| {
-        config.traffic.trace.is_some() && utilisation(consumers).is_some_and(|rho| rho >= 1.0)
-    };
+    // At ρ ≥ 1 the backlog grows for as long as the traffic lasts: a buffer
+    // that held this horizon's backlog fills in a longer one, so no buffer is
+    // an answer, whatever the rows say.
+    let overloaded = |consumers| utilisation(consumers).is_some_and(|rho| rho >= 1.0);
+    // The fewest consumers with ρ < 1: ρ falls as 1/c, so ⌊ρ₁⌋ + 1, or one
+    // more where rounding put ρ exactly at 1.
+    let consumers_needed = utilisation(1).filter(|rho| rho.is_finite()).map(|rho1| {
+        let c = (rho1.floor() as u32).saturating_add(1);
+        if utilisation(c).is_some_and(|rho| rho >= 1.0) {
+            c.saturating_add(1)
+        } else {
+            c
+        }
+    });
     let smallest: Vec<Smallest> = config
         .consumers
         .iter()
@@ -200,18 +254,20 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64, policy: WhenFull)
             .filter(at_load)
             .find(|r| r.consumers == s.consumers && Some(r.capacity) == s.capacity)
     });
+    // Too few sends for the target: a share that small would show as a
+    // handful of full sends, or none, in all the runs together.
     let warning = chosen_row.and_then(|row| {
-        let rho = utilisation(row.consumers)?;
-        (rho >= 1.0 && row.max_depth < row.capacity as f64).then(|| {
+        let sends = row.produced * f64::from(config.runs.max(1));
+        (sends * target < FULL_SENDS_AT_TARGET).then(|| {
             format!(
-                "rho = {rho:.2} with {} consumer(s): the producer outpaces the consumers, so \
-                 any buffer fills given time; capacity {} met the target only because {} \
-                 was too short to fill it (deepest {:.1}). It holds for bursts that short, \
-                 not for longer ones: try a longer --duration.",
-                row.consumers,
-                row.capacity,
+                "{} is too short for a target of {}: at that share all {} runs together \
+                 would show {:.1} full send(s) of {:.0}, too few to measure it; try a longer \
+                 --duration or more --runs.",
                 humantime::format_duration(config.duration),
-                row.max_depth
+                crate::sizing::report::percent(target),
+                config.runs.max(1),
+                sends * target,
+                sends
             )
         })
     });
@@ -240,7 +296,7 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64, policy: WhenFull)
                 length_s: stall.length.as_secs_f64(),
                 rule_of_thumb: rate
                     .filter(|r| r.is_finite())
-                    .map(|r| (r * stall.length.as_secs_f64()).ceil() as u64),
+                    .map(|r| ceil_exact(r * stall.length.as_secs_f64())),
                 backlog_peak: simulated.map(|s| s.backlog_peak),
                 full_count: simulated.map(|s| s.full_count),
                 blocked_s: simulated.map(|s| s.blocked_s),
@@ -282,9 +338,24 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64, policy: WhenFull)
         consumers: chosen.map(|s| s.consumers),
         capacity: chosen.and_then(|s| s.capacity),
         full_share: chosen_row.map(|r| r.full_share),
+        consumers_needed,
+        utilisation: chosen.and_then(|s| utilisation(s.consumers)),
+        horizon: None,
+        unchecked: None,
         warning,
         unmet,
         smallest,
+    }
+}
+
+/// ⌈x⌉ of a product that is a whole number in exact arithmetic but not in
+/// floating point: 8.333…/s × 30 s is 250, not 251.
+fn ceil_exact(x: f64) -> u64 {
+    let whole = x.round();
+    if (x - whole).abs() <= 1e-9 * x.abs().max(1.0) {
+        whole as u64
+    } else {
+        x.ceil() as u64
     }
 }
 
@@ -294,6 +365,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::model::Model;
     use crate::sizing::sweep::{rows, test_config as config};
     use crate::traffic::Trace;
 
@@ -374,25 +446,92 @@ mod tests {
     }
 
     #[test]
-    fn a_buffer_that_never_filled_with_rho_at_least_1_is_flagged() {
-        // ρ = 2.5 with one consumer: two minutes are too short to fill 1000 slots.
+    fn a_consumer_count_that_cannot_keep_up_is_never_recommended_whatever_the_horizon() {
+        // ρ = 2.5 with one consumer, 1.25 with two: two minutes are too short
+        // for two consumers' backlog (growing 1.7/s) to fill 10 000 slots.
         let c = SweepConfig {
             duration: Duration::from_secs(120),
-            ..config(&[100, 1000], &[1], 3)
+            ..config(&[100, 1000, 10_000], &[1, 2, 3], 3)
         };
-        let r = recommend(&rows(&c), &c);
-        assert_eq!(r.capacity, Some(1000));
+        let rows = rows(&c);
+        let two = |capacity| {
+            rows.iter()
+                .find(|r| r.consumers == 2 && r.capacity == capacity)
+                .unwrap()
+        };
+        assert_eq!(two(10_000).full_count, 0.0, "the rows alone would say 2");
+        let r = recommend(&rows, &c);
+        assert_eq!(r.consumers, Some(3), "{r:?}");
+        assert!(r.capacity.is_some(), "{r:?}");
+        assert_eq!(r.consumers_needed, Some(3));
+        let unmet: Vec<u32> = r.unmet.iter().map(|u| u.consumers).collect();
+        assert_eq!(unmet, [1, 2]);
+        assert!(r.unmet.iter().all(|u| u.utilisation.unwrap() >= 1.0));
+        let rho = r.utilisation.unwrap();
+        assert!((rho - 2.5 / 3.0).abs() < 1e-9, "{rho}");
+        // Tried with one consumer only: nothing recommended, 3 needed.
+        let c = SweepConfig {
+            duration: Duration::from_secs(120),
+            ..config(&[100, 1000, 10_000], &[1], 3)
+        };
+        let r = recommend(&super::super::sweep::rows(&c), &c);
+        assert_eq!((r.capacity, r.consumers_needed), (None, Some(3)));
+    }
+
+    #[test]
+    fn the_consumers_needed_step_past_rho_exactly_1() {
+        // A gap of exactly 100 ms (no bursts) against 200 ms of service: ρ₁ = 2,
+        // so two consumers are at ρ = 1 and three are needed.
+        let mut c = config(&[10], &[1], 1);
+        c.model = Model {
+            produce_every: Duration::from_millis(100),
+            burst_prob: 0.0,
+            consume_every: Duration::from_millis(200),
+            ..Model::original()
+        };
+        let r = recommend(&[Row::example(10, 1, 0.0, None)], &c);
+        assert_eq!(r.consumers_needed, Some(3));
+        assert_eq!(r.consumers, None, "rho = 2 with one consumer");
+    }
+
+    #[test]
+    fn the_rule_of_thumb_is_exact() {
+        // 30 ms per send, 30 s of stall: 1000 sends, however the rate rounds.
+        let mut c = config(&[10], &[3], 1);
+        c.model = Model {
+            produce_every: Duration::from_millis(30),
+            burst_prob: 0.0,
+            consume_every: Duration::from_millis(100),
+            stalls: vec![crate::model::Stall {
+                at: Duration::from_secs(1),
+                length: Duration::from_secs(30),
+            }],
+            ..Model::original()
+        };
+        let r = recommend(&[Row::example(10, 3, 0.0, None)], &c);
+        assert_eq!(r.stalls[0].rule_of_thumb, Some(1000));
+        // The issue's 8.333…/s (120 ms) × 30 s: 250.
+        c.model.produce_every = Duration::from_millis(120);
+        let r = recommend(&[Row::example(10, 3, 0.0, None)], &c);
+        assert_eq!(r.stalls[0].rule_of_thumb, Some(250));
+        assert_eq!(ceil_exact(250.4), 251);
+    }
+
+    #[test]
+    fn too_few_sends_for_the_target_are_flagged() {
+        let mut c = config(&[10], &[3], 1);
+        c.target_full = 0.0001;
+        // 1000 sends at 0.01%: 0.1 full sends expected; at 1%, 10.
+        let r = recommend(&[Row::example(10, 3, 0.0, None)], &c);
         let warning = r.warning.unwrap();
         assert!(
-            warning.contains("rho = 2.50") && warning.contains("--duration"),
+            warning.contains("too short") && warning.contains("0.01%"),
             "{warning}"
         );
-        // An hour fills it: no capacity tried meets the target, nothing to flag.
-        let c = SweepConfig {
-            duration: Duration::from_secs(3600),
-            ..c
-        };
-        let r = recommend(&rows(&c), &c);
-        assert_eq!((r.capacity, r.warning), (None, None));
+        c.target_full = 0.01;
+        assert_eq!(
+            recommend(&[Row::example(10, 3, 0.0, None)], &c).warning,
+            None
+        );
     }
 }

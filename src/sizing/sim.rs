@@ -129,10 +129,18 @@ impl Queue {
 
     /// An offer at `at` found the buffer full and waited `waited`.
     fn note_block(&mut self, at: u64, waited: u64) {
+        let until = at.saturating_add(waited);
         for (s, effect) in self.stalls.iter().zip(self.stall_effects.iter_mut()) {
             if s.at <= at && at < s.end {
                 effect.full_count += 1;
                 effect.blocked_ns += u128::from(waited);
+            } else if at < s.at && s.at < until {
+                // Blocked already when the stall began: the stall starts from
+                // a full buffer and a blocked producer, and holds it blocked
+                // from its start on.
+                effect.full_count += 1;
+                effect.blocked_ns += u128::from(until - s.at);
+                effect.backlog_peak = effect.backlog_peak.max(self.waiting);
             }
         }
     }
@@ -509,6 +517,40 @@ mod tests {
         assert_eq!(tight.full_count, 1);
         assert_eq!(tight.blocked.max(), ms(500));
         assert_eq!(tight.produced, 95);
+    }
+
+    #[test]
+    fn a_stall_that_starts_on_a_full_buffer_counts_it() {
+        // A send every 30 ms against 100 ms of service: the buffer of 20 is
+        // full and the producer blocked well before the stall at 5 s; no
+        // take starts for its 3 s, so the producer stays blocked to its end.
+        let model = Model {
+            produce_every: ms(30),
+            burst_prob: 0.0,
+            consume_every: ms(100),
+            stalls: vec![Stall {
+                at: Duration::from_secs(5),
+                length: Duration::from_secs(3),
+            }],
+            ..Model::original()
+        };
+        let outcome = simulate(&Scenario {
+            model: &model,
+            seed: 1,
+            capacity: 20,
+            consumers: 1,
+            horizon: Some(Duration::from_secs(30)),
+            messages: None,
+            when_full: WhenFull::Block,
+        });
+        assert_eq!(
+            outcome.stalls,
+            vec![StallEffect {
+                backlog_peak: 20,
+                full_count: 1,
+                blocked_ns: 3_000_000_000
+            }]
+        );
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! uses) and the recommendation, one per load and policy where several.
 
 use super::INTERVAL_METHOD;
-use crate::sizing::recommend::{recommend, recommend_per_load, several_recommendations};
-use crate::sizing::sweep::{Row, SweepConfig};
+use crate::sizing::recommend::several_recommendations;
+use crate::sizing::sweep::{self, Row, SweepConfig};
 use crate::traffic::ServiceOrder;
 
 /// The object, on one line.
 pub(super) fn report(config: &SweepConfig, rows: &[Row]) -> String {
-    let recommendation = recommend(rows, config);
+    let decided = sweep::decide(config, rows);
+    let recommendation = &decided[0];
     let runs = config.runs.max(1);
     let traffic = &config.traffic;
     let mut object = serde_json::json!({
@@ -58,7 +59,7 @@ pub(super) fn report(config: &SweepConfig, rows: &[Row]) -> String {
         object["message_size"] = serde_json::json!(size);
     }
     if several_recommendations(config) {
-        object["recommendations"] = serde_json::json!(recommend_per_load(rows, config));
+        object["recommendations"] = serde_json::json!(decided);
     }
     object.to_string() + "\n"
 }

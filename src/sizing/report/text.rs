@@ -9,10 +9,8 @@ use super::plot::{self, OVERLAP, Scale, Series, TARGET};
 use super::table::{NARROW, text_columns};
 use super::{count, human_bytes, percent};
 use crate::model::{ArrivalKind, ServiceKind, WhenFull};
-use crate::sizing::recommend::{
-    Recommendation, recommend, recommend_per_load, several_recommendations,
-};
-use crate::sizing::sweep::{Row, SweepConfig, TableFormat};
+use crate::sizing::recommend::Recommendation;
+use crate::sizing::sweep::{self, Row, SweepConfig, TableFormat};
 use crate::traffic::ServiceOrder;
 use crate::traffic::parse::printable;
 use crate::units::{factor, seconds};
@@ -23,7 +21,7 @@ const PROSE: usize = NARROW;
 
 /// Everything the text report prints.
 pub(super) fn report(config: &SweepConfig, rows: &[Row]) -> String {
-    let chosen = recommend(rows, config);
+    let decided = sweep::decide(config, rows);
     let runs = config.runs.max(1);
     let mut out = wrap(&heading(config, rows.len()), PROSE);
     out += &table(rows, runs, config.format == TableFormat::Wide);
@@ -50,12 +48,7 @@ pub(super) fn report(config: &SweepConfig, rows: &[Row]) -> String {
         out += &plots(&group, config, &at);
     }
     out.push('\n');
-    let recommendations = if several_recommendations(config) {
-        recommend_per_load(rows, config)
-    } else {
-        vec![chosen]
-    };
-    for each in &recommendations {
+    for each in &decided {
         out += &wrap(&recommendation(each), PROSE);
     }
     out
@@ -169,11 +162,15 @@ pub(super) fn table(rows: &[Row], runs: u32, wide: bool) -> String {
     // The stall lines end with the load, as the table's rows do.
     let loads = rows.iter().any(|r| r.load.is_some());
     let load = |r: &Row| {
+        let mut end = String::new();
         if loads {
-            format!(" {:>6}", factor(r.load.unwrap_or(1.0)))
-        } else {
-            String::new()
+            end += &format!(" {:>6}", factor(r.load.unwrap_or(1.0)));
         }
+        // With several policies each line says which it is, as the table's rows do.
+        if let Some(policy) = r.when_full {
+            end += &format!(" {:>11}", policy.name());
+        }
+        end
     };
     // Each stall's cost per point, below the table where there are stalls.
     for (k, stall) in rows
@@ -285,6 +282,51 @@ pub fn recommendation(r: &Recommendation) -> String {
                 "Recommendation{at}: none of the systems tried meets {target} {how}."
             );
         }
+    }
+    let overloaded = r
+        .unmet
+        .iter()
+        .any(|u| u.utilisation.is_some_and(|rho| rho >= 1.0));
+    if let Some(needed) = r.consumers_needed
+        && (r.consumers.is_none() || overloaded)
+    {
+        let _ = writeln!(
+            out,
+            "Consumers needed to keep up (rho < 1){at}: at least {needed}; fewer fill any \
+             buffer given time."
+        );
+    }
+    if let (Some(check), Some(capacity)) = (&r.horizon, r.capacity) {
+        let longer =
+            humantime::format_duration(std::time::Duration::from_secs_f64(check.duration_s));
+        let share = match check.full_share.ci_high {
+            Some(high) => format!(
+                "mean {}, upper bound {}",
+                percent(check.full_share.mean),
+                percent(high)
+            ),
+            None => percent(check.full_share.mean),
+        };
+        if check.settled {
+            let _ = writeln!(
+                out,
+                "Checked at {longer} (4x the horizon): capacity {capacity} still meets it ({share})."
+            );
+        } else {
+            let instead = match check.capacity {
+                Some(k) => format!("there the smallest capacity tried that meets it is {k}"),
+                None => "no capacity tried meets it there".into(),
+            };
+            let _ = writeln!(
+                out,
+                "Not settled: at {longer} (4x the horizon) capacity {capacity} no longer meets \
+                 it ({share}); {instead}. The answer grows with the horizon: try a longer \
+                 --duration before relying on it."
+            );
+        }
+    }
+    if let Some(why) = &r.unchecked {
+        let _ = writeln!(out, "Not checked at a longer horizon: {why}");
     }
     if let Some(warning) = &r.warning {
         let _ = writeln!(out, "Warning: {warning}");

@@ -25,6 +25,10 @@ pub const MAX_SIMULATIONS: usize = 100_000;
 /// at the benchmarked rates (15–80 M messages/s per core).
 pub const MAX_SWEEP_MESSAGES: f64 = 1e10;
 
+/// The fewest sends a run of the model's own traffic must expect: fewer
+/// cannot show a full share, let alone its interval.
+pub const MIN_SENDS_PER_RUN: f64 = 100.0;
+
 /// A low guess of simulated messages per second per thread (the exponential
 /// model is the slowest benchmarked, at about 15 M/s), to foresee a long sweep.
 const GUESSED_RATE: f64 = 10e6;
@@ -69,6 +73,31 @@ pub enum Refused {
     Timeless {
         dropping: &'static str,
         service: String,
+    },
+    /// A stall the simulated traffic never reaches.
+    #[error(
+        "invalid value for '--stall <DUR@AT>': a stall at {at} starts at or after the end of \
+         the sweep's traffic ({duration}), so it would cost nothing: start it earlier or give \
+         a longer --duration"
+    )]
+    StallTooLate { at: String, duration: String },
+    /// `--duration 0s`: for the live demo "no limit", for a sweep nothing at all.
+    #[error(
+        "invalid value '0s' for '--duration <DUR>': a sweep of 0s simulates nothing (0s means \
+         no limit only for the live demo); give it a horizon such as 1h"
+    )]
+    NoTime,
+    /// Too short a horizon for any figure: fewer sends than [`MIN_SENDS_PER_RUN`].
+    #[error(
+        "--duration {duration} gives about {sends:.0} sends per run{at}, too few to measure a \
+         share; at least {min} are needed: give a longer --duration",
+        min = MIN_SENDS_PER_RUN
+    )]
+    FewSends {
+        duration: String,
+        sends: f64,
+        /// Where the fewest are sent, in words.
+        at: String,
     },
     #[error(
         "--duration {duration} with these intervals means about {per_simulation:.1e} messages \
@@ -155,6 +184,8 @@ pub struct Work {
     pub steps: f64,
     /// The most messages (or lines) one simulation goes through, unweighted.
     pub per_simulation: f64,
+    /// The fewest, and at which consumer count and policy.
+    pub fewest: (f64, u32, WhenFull),
     /// Blocks drawn for each bootstrap resample (0 without one).
     pub blocks: f64,
     /// The most one message costs here, in units of the simplest's.
@@ -198,6 +229,7 @@ pub fn work(config: &SweepConfig) -> Work {
                 simulations,
                 steps: replayed + blocks * resamples * (shape.points * shape.policies) as f64,
                 per_simulation: lines,
+                fewest: (lines, 1, WhenFull::Block),
                 blocks,
                 message_cost,
             }
@@ -205,6 +237,7 @@ pub fn work(config: &SweepConfig) -> Work {
         None => {
             let mean_service = traffic.mean_service(&config.model);
             let (mut steps, mut per_simulation) = (0.0, 0.0f64);
+            let mut fewest = (f64::INFINITY, 1, WhenFull::Block);
             for &load in &traffic.loads {
                 let gap = config.model.at_load(load).mean_gap();
                 for &policy in &config.what_if.when_full {
@@ -219,6 +252,9 @@ pub fn work(config: &SweepConfig) -> Work {
                                 config.duration,
                             );
                             per_simulation = per_simulation.max(offers);
+                            if offers < fewest.0 {
+                                fewest = (offers, consumers, policy);
+                            }
                             steps += offers * sim::message_cost(consumers, stalls);
                         }
                     }
@@ -228,6 +264,7 @@ pub fn work(config: &SweepConfig) -> Work {
                 simulations,
                 steps: steps * f64::from(runs),
                 per_simulation,
+                fewest,
                 blocks: 0.0,
                 message_cost,
             }
@@ -252,6 +289,15 @@ pub fn check(config: &SweepConfig) -> Result<(), Refused> {
     } else {
         String::new()
     };
+    if config.duration.is_zero() {
+        return Err(Refused::NoTime);
+    }
+    if let Some(late) = config.model.stalls.iter().find(|s| s.at >= config.duration) {
+        return Err(Refused::StallTooLate {
+            at: humantime::format_duration(late.at).to_string(),
+            duration: humantime::format_duration(config.duration).to_string(),
+        });
+    }
     if let Some(trace) = &config.traffic.trace {
         if work.steps > MAX_REPLAYED_MESSAGES {
             let blocks = if work.blocks > 0.0 {
@@ -296,6 +342,22 @@ pub fn check(config: &SweepConfig) -> Result<(), Refused> {
                 ""
             },
             service,
+        });
+    }
+    let (sends, consumers, policy) = work.fewest;
+    if sends < MIN_SENDS_PER_RUN {
+        let several = config.consumers.len() > 1 || config.what_if.when_full.len() > 1;
+        return Err(Refused::FewSends {
+            duration: humantime::format_duration(config.duration).to_string(),
+            sends,
+            at: if several {
+                format!(
+                    " (with {consumers} consumer(s), --when-full {})",
+                    policy.name()
+                )
+            } else {
+                String::new()
+            },
         });
     }
     if work.steps > MAX_SWEEP_MESSAGES {
@@ -349,6 +411,41 @@ mod tests {
         );
         let many = check(&sized(&capacities, &[1, 2, 3, 4, 5], hour, 1000)).unwrap_err();
         assert!(many.to_string().contains("500000 simulations"), "{many}");
+    }
+
+    #[test]
+    fn a_sweep_of_no_time_or_too_few_sends_is_refused() {
+        let zero = SweepConfig {
+            duration: Duration::ZERO,
+            ..config(&[10], &[1], 10)
+        };
+        assert_eq!(check(&zero), Err(Refused::NoTime));
+        // One consumer of the original model paces a blocking producer at
+        // one send per 300 ms once 10 wait: 10 s is about 33 + 11 sends.
+        let short = |secs| SweepConfig {
+            duration: Duration::from_secs(secs),
+            ..config(&[10], &[1, 2], 10)
+        };
+        let refused = check(&short(10)).unwrap_err();
+        assert!(
+            matches!(refused, Refused::FewSends { sends, .. } if (sends - 44.33).abs() < 0.01),
+            "{refused:?}"
+        );
+        let words = refused.to_string();
+        assert!(
+            words.contains("--duration") && words.contains("with 1 consumer(s)"),
+            "{words}"
+        );
+        assert!(check(&short(30)).is_ok());
+        // A stall at or after the horizon would cost nothing.
+        let mut late = short(30);
+        late.model.stalls = vec![crate::model::Stall {
+            at: Duration::from_secs(30),
+            length: Duration::from_secs(1),
+        }];
+        assert!(matches!(check(&late), Err(Refused::StallTooLate { .. })));
+        late.model.stalls[0].at = Duration::from_secs(29);
+        assert!(check(&late).is_ok());
     }
 
     #[test]

@@ -11,16 +11,20 @@
 //!   refusal of one too big.
 //! - `runner`: the simulations split across threads, with their progress.
 //! - `rows`: one point's runs combined into its [`Row`].
+//! - `decide`: the recommendation drawn from the rows, checked at a longer
+//!   horizon ([`decide()`]).
 //!
 //! The recommendation drawn from the rows is `crate::sizing::recommend`; how
 //! they are printed, `crate::sizing::report`. Nothing here prints.
 
 mod config;
+mod decide;
 mod guard;
 mod rows;
 mod runner;
 
 pub use config::{BLOCK, SweepConfig, TableFormat, Traffic, WhatIf};
+pub use decide::decide;
 pub use guard::{
     MAX_REPLAYED_MESSAGES, MAX_SIMULATIONS, MAX_SWEEP_MESSAGES, MAX_SWEEP_POINTS, Refused, Work,
     check, estimated_time, work,
