@@ -15,8 +15,8 @@
 
 use std::time::Duration;
 
-use burstbuf::model::Model;
-use burstbuf::sizing::coverage::{Plan, measure};
+use burstbuf::internals::Model;
+use burstbuf::internals::coverage::{Plan, measure};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -54,8 +54,11 @@
 //!     against a Poisson stream's and the M/M/c/K formula's.
 //!   - `sizing::sweep`: `burstbuf sweep`, a folder: its configuration
 //!     (`config`), the cost guard (`guard`), the runner across threads
-//!     (`runner`) and one row per point (`rows`).
+//!     (`runner`), one row per point (`rows`), and the recommendations
+//!     checked at a longer horizon (`decide`).
 //!   - `sizing::interval`: the 95% confidence interval of a share over runs.
+//!   - `sizing::coverage`: how often that interval holds the long-run value,
+//!     measured (`examples/coverage.rs`).
 //!   - `sizing::recommend`: the smallest system that meets the targets, from the rows.
 //!   - `sizing::report`: what the sweep prints, one file per format (`text`,
 //!     `csv`, `json`) from one description of the table (`table`); `plot`
@@ -106,7 +109,7 @@ pub mod internals {
     pub use crate::app::main;
     pub use crate::live::counters::ProducerState;
     pub use crate::model::{ArrivalKind, Arrivals, Model, ServiceKind, Stall, WhenFull};
-    pub use crate::sizing::{queueing, replay, report, sim, sweep};
+    pub use crate::sizing::{coverage, queueing, replay, report, sim, sweep};
     pub use crate::traffic::{Service, TimeFormat, Trace};
     pub use crate::ui::{gauge, screen};
 }

@@ -22,8 +22,9 @@ use crate::sizing::sweep::{Row, SweepConfig, TableFormat};
 pub use text::recommendation;
 
 /// How the interval is computed, for the report and the JSON.
-pub const INTERVAL_METHOD: &str = "Student t over the runs' full shares, widened to at least \
-     the Wilson interval of all their sends pooled, clamped to [0, 1]";
+pub const INTERVAL_METHOD: &str = "Student t over the runs' full shares, joined with the \
+     Wilson score interval at the runs' effective number of sends (t of the runs that saw a full \
+     send) and with the Wilson interval of all their sends pooled, clamped to [0, 1]";
 
 /// Everything `burstbuf sweep` prints, in the chosen format.
 pub fn report(config: &SweepConfig, rows: &[Row]) -> String {

@@ -525,9 +525,9 @@ fn heading(config: &SweepConfig, points: usize) -> String {
             "burstbuf sweep: {points} points × {runs} runs of {duration} each, seeds {} to {last}; \
              arrivals {arrivals}; service {service}\n\
              Figures are means over the {runs} runs (waits: over the runs with a blocked send). \
-             95% CI of the full share:\nStudent t over the runs' full shares, widened to at \
-             least the Wilson interval of all their sends pooled, clamped to [0, 1].\n\n",
-            config.seed
+             95% CI of the full share:\n{}.\n\n",
+            config.seed,
+            super::INTERVAL_METHOD
         )
     } else {
         format!(
