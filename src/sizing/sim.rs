@@ -791,6 +791,116 @@ mod tests {
         }
     }
 
+    /// The loss probability of M/D/1/N (Poisson arrivals at ρ per service
+    /// time, one fixed service time, room for `n` in the system: the buffer
+    /// and the one in service), computed independently of the simulation:
+    /// the chain of the number left behind at departures, a_k = e^−ρ ρ^k / k!
+    /// arrivals per service, solved by Gaussian elimination; then the
+    /// time-average share of a full system, 1 − 1/(π₀ + ρ), which is what an
+    /// arrival sees (PASTA).
+    fn m_d_1_n_loss(rho: f64, n: usize) -> f64 {
+        let a = |k: usize| {
+            let mut p = (-rho).exp();
+            for i in 1..=k {
+                p *= rho / i as f64;
+            }
+            p
+        };
+        let tail = |k: usize| 1.0 - (0..k).map(a).sum::<f64>();
+        let states = n; // left behind: 0 ..= n − 1
+        // P[i][j]: from i left behind to j at the next departure.
+        let mut p = vec![vec![0.0; states]; states];
+        for (i, row) in p.iter_mut().enumerate() {
+            let base = i.max(1) - 1; // the next service starts with base waiting
+            for (j, cell) in row.iter_mut().enumerate() {
+                if j + 1 < states {
+                    if j >= base {
+                        *cell = a(j - base);
+                    }
+                } else {
+                    *cell = tail(states - 1 - base);
+                }
+            }
+        }
+        // π (P − I) = 0 with Σπ = 1: the transposed system, its last row the sum.
+        let mut m: Vec<Vec<f64>> = (0..states)
+            .map(|j| {
+                let mut row: Vec<f64> = (0..states)
+                    .map(|i| p[i][j] - if i == j { 1.0 } else { 0.0 })
+                    .collect();
+                row.push(0.0);
+                row
+            })
+            .collect();
+        m[states - 1] = vec![1.0; states + 1];
+        for col in 0..states {
+            let pivot = (col..states)
+                .max_by(|&x, &y| m[x][col].abs().total_cmp(&m[y][col].abs()))
+                .unwrap();
+            m.swap(col, pivot);
+            for r in 0..states {
+                if r != col {
+                    let f = m[r][col] / m[col][col];
+                    for c in col..=states {
+                        m[r][c] -= f * m[col][c];
+                    }
+                }
+            }
+        }
+        let pi0 = m[0][states] / m[0][0];
+        1.0 - 1.0 / (pi0 + rho)
+    }
+
+    #[test]
+    fn the_m_d_1_n_formula_meets_known_values() {
+        // N = 1 (no buffer): Erlang's loss for one server, ρ/(1 + ρ), holds
+        // for any service distribution.
+        for rho in [0.5, 1.0, 2.0] {
+            assert!((m_d_1_n_loss(rho, 1) - rho / (1.0 + rho)).abs() < 1e-12);
+        }
+        // Light load: losses vanish as the room grows.
+        assert!(m_d_1_n_loss(0.5, 10) < 1e-4);
+        // Heavy load: the server is busy almost always, losses → 1 − 1/ρ.
+        assert!((m_d_1_n_loss(2.0, 40) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn poisson_arrivals_and_fixed_service_under_drop_newest_match_m_d_1_n() {
+        for rho in [0.7, 1.0, 1.5] {
+            let model = Model {
+                produce_every: ms(10),
+                burst_prob: 0.0,
+                burst_pause: Duration::ZERO,
+                consume_every: Duration::from_secs_f64(0.010 * rho),
+                arrivals: ArrivalKind::Exponential,
+                service: ServiceKind::Fixed,
+                stalls: Vec::new(),
+            };
+            for capacity in [1, 4, 10] {
+                let n = 300_000;
+                let outcome = simulate(&Scenario {
+                    model: &model,
+                    seed: 5 + capacity,
+                    capacity,
+                    consumers: 1,
+                    horizon: None,
+                    messages: Some(n),
+                    when_full: WhenFull::DropNewest,
+                });
+                // The system holds the buffer and the one in service.
+                let predicted = m_d_1_n_loss(rho, capacity as usize + 1);
+                let simulated = outcome.dropped as f64 / outcome.produced as f64;
+                assert_eq!(outcome.dropped, outcome.full_count);
+                let se = (predicted * (1.0 - predicted) / n as f64).sqrt();
+                let tolerance = (8.0 * se).max(0.003);
+                assert!(
+                    (simulated - predicted).abs() < tolerance,
+                    "rho {rho}, capacity {capacity}: simulated {simulated}, predicted {predicted}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn exponential_both_ways_with_one_consumer_matches_m_m_1_k() {
         for rho in [0.5, 0.9, 1.5] {
