@@ -865,38 +865,58 @@ mod tests {
         assert!((m_d_1_n_loss(2.0, 40) - 0.5).abs() < 1e-6);
     }
 
+    /// One server fed by Poisson arrivals every 10 ms on average, its
+    /// service time ρ × 10 ms (`service`: fixed or exponential).
+    fn poisson_one_server(rho: f64, service: ServiceKind) -> Model {
+        Model {
+            produce_every: ms(10),
+            burst_prob: 0.0,
+            burst_pause: Duration::ZERO,
+            consume_every: Duration::from_secs_f64(0.010 * rho),
+            arrivals: ArrivalKind::Exponential,
+            service,
+            stalls: Vec::new(),
+        }
+    }
+
+    /// `n` offers of `model` to one consumer and a buffer of `capacity`.
+    fn offered(model: &Model, seed: u64, capacity: u64, n: u64, when_full: WhenFull) -> Outcome {
+        simulate(&Scenario {
+            model,
+            seed,
+            capacity,
+            consumers: 1,
+            horizon: None,
+            messages: Some(n),
+            when_full,
+        })
+    }
+
+    /// Successive offers are correlated, so allow several times the
+    /// independent-sample standard error, and never less than 0.003.
+    fn assert_agrees(simulated: f64, predicted: f64, n: u64, what: &str) {
+        let se = (predicted * (1.0 - predicted) / n as f64).sqrt();
+        let tolerance = (8.0 * se).max(0.003);
+        assert!(
+            (simulated - predicted).abs() < tolerance,
+            "{what}: simulated {simulated}, predicted {predicted}"
+        );
+    }
+
     #[test]
     fn poisson_arrivals_and_fixed_service_under_drop_newest_match_m_d_1_n() {
         for rho in [0.7, 1.0, 1.5] {
-            let model = Model {
-                produce_every: ms(10),
-                burst_prob: 0.0,
-                burst_pause: Duration::ZERO,
-                consume_every: Duration::from_secs_f64(0.010 * rho),
-                arrivals: ArrivalKind::Exponential,
-                service: ServiceKind::Fixed,
-                stalls: Vec::new(),
-            };
+            let model = poisson_one_server(rho, ServiceKind::Fixed);
             for capacity in [1, 4, 10] {
                 let n = 300_000;
-                let outcome = simulate(&Scenario {
-                    model: &model,
-                    seed: 5 + capacity,
-                    capacity,
-                    consumers: 1,
-                    horizon: None,
-                    messages: Some(n),
-                    when_full: WhenFull::DropNewest,
-                });
-                // The system holds the buffer and the one in service.
-                let predicted = m_d_1_n_loss(rho, capacity as usize + 1);
-                let simulated = outcome.dropped as f64 / outcome.produced as f64;
+                let outcome = offered(&model, 5 + capacity, capacity, n, WhenFull::DropNewest);
                 assert_eq!(outcome.dropped, outcome.full_count);
-                let se = (predicted * (1.0 - predicted) / n as f64).sqrt();
-                let tolerance = (8.0 * se).max(0.003);
-                assert!(
-                    (simulated - predicted).abs() < tolerance,
-                    "rho {rho}, capacity {capacity}: simulated {simulated}, predicted {predicted}"
+                // The system holds the buffer and the one in service.
+                assert_agrees(
+                    outcome.dropped as f64 / outcome.produced as f64,
+                    m_d_1_n_loss(rho, capacity as usize + 1),
+                    n,
+                    &format!("rho {rho}, capacity {capacity}"),
                 );
             }
         }
@@ -905,37 +925,15 @@ mod tests {
     #[test]
     fn exponential_both_ways_with_one_consumer_matches_m_m_1_k() {
         for rho in [0.5, 0.9, 1.5] {
-            let model = Model {
-                produce_every: ms(10),
-                burst_prob: 0.0,
-                burst_pause: Duration::ZERO,
-                consume_every: Duration::from_secs_f64(0.010 * rho),
-                arrivals: ArrivalKind::Exponential,
-                service: ServiceKind::Exponential,
-                stalls: Vec::new(),
-            };
+            let model = poisson_one_server(rho, ServiceKind::Exponential);
             for capacity in [1, 4, 10] {
                 let n = 400_000;
-                let outcome = simulate(&Scenario {
-                    model: &model,
-                    seed: 42 + capacity,
-                    capacity,
-                    consumers: 1,
-                    horizon: None,
-                    messages: Some(n),
-                    when_full: WhenFull::Block,
-                });
-                let (simulated, predicted) = (
+                let outcome = offered(&model, 42 + capacity, capacity, n, WhenFull::Block);
+                assert_agrees(
                     outcome.full_share(),
                     queueing::m_m_c_k_blocking(rho, 1, capacity),
-                );
-                // Successive offers are correlated, so allow several times the
-                // independent-sample standard error, and never less than 0.003.
-                let se = (predicted * (1.0 - predicted) / n as f64).sqrt();
-                let tolerance = (8.0 * se).max(0.003);
-                assert!(
-                    (simulated - predicted).abs() < tolerance,
-                    "rho {rho}, capacity {capacity}: simulated {simulated}, predicted {predicted}"
+                    n,
+                    &format!("rho {rho}, capacity {capacity}"),
                 );
             }
         }
