@@ -50,8 +50,12 @@
 //!     independent caller (`--arrivals-from`).
 //!   - `sizing::queueing`: the M/M/c/K formula, and where it applies: for the
 //!     sweep, the live summary and `fit`.
-//!   - `sizing::compare`: `fit --consume-every`: the capacity a trace needs
-//!     against a Poisson stream's and the M/M/c/K formula's.
+//!   - `sizing::answer`: `fit` with a service time: one recommendation per
+//!     load by the sweep's own runner and recommendation, and the `sweep`
+//!     command that gives the same.
+//!   - `sizing::compare`: `fit`'s comparison: the capacity a trace needs
+//!     against the fitted bursty model's, a Poisson stream's and the M/M/c/K
+//!     formula's, every stream replayed alike.
 //!   - `sizing::sweep`: `burstbuf sweep`, a folder: its configuration
 //!     (`config`), the cost guard (`guard`), the runner across threads
 //!     (`runner`), one row per point (`rows`), and the recommendations
@@ -87,8 +91,8 @@
 //!   - `stats`: rates, ρ, the sliding window and the verdict.
 //!   - `units`: how times are written for people.
 //!   - `traffic`: traffic from files: arrival traces (`traffic::parse`,
-//!     `traffic::trace`), service times (`traffic::service`), and
-//!     `burstbuf fit` (`traffic::fit`). Uses `model` only.
+//!     `traffic::trace`), service times (`traffic::service`), load over
+//!     time (`traffic::load`), and `burstbuf fit` (`traffic::fit`). Uses `model` only.
 
 // Private but for `internals`, what the binary, tests and benchmarks reach:
 // the metered buffer other programs use is its own crate, `crates/metered`.

@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::cli::config::{FitConfig, FitInput};
-use crate::sizing::compare;
+use crate::sizing::answer;
 use crate::sizing::report;
 use crate::sizing::sweep::{self, SweepConfig};
 use crate::traffic;
@@ -74,20 +74,16 @@ pub(super) fn sweep(config: &SweepConfig) -> io::Result<()> {
     stdout.flush()
 }
 
-/// `burstbuf fit`: the statistics and fitted models, on stdout.
+/// `burstbuf fit`: the statistics and fitted models, and with a service time
+/// the answer, on stdout.
 pub(super) fn fit(config: &FitConfig) -> io::Result<()> {
-    let fit_trace = |trace| {
-        let mut fit = traffic::fit::fit_trace(trace);
-        fit.sizing = config
-            .compare
-            .map(|(every, consumers, target)| compare::compare(trace, every, consumers, target));
-        fit
-    };
-    let text = match (&config.input, config.json) {
-        (FitInput::Trace(trace), false) => fit_trace(trace).text(),
-        (FitInput::Trace(trace), true) => json_line(&fit_trace(trace)),
-        (FitInput::Service(file), false) => traffic::fit::fit_service(file).text(),
-        (FitInput::Service(file), true) => json_line(&traffic::fit::fit_service(file)),
+    let text = match (&config.input, &config.answer, config.json) {
+        (_, Some(plan), false) => answer::answer(plan).text(),
+        (_, Some(plan), true) => json_line(&answer::answer(plan)),
+        (FitInput::Trace(trace), None, false) => traffic::fit::fit_trace(trace).text(),
+        (FitInput::Trace(trace), None, true) => json_line(&traffic::fit::fit_trace(trace)),
+        (FitInput::Service(file), None, false) => traffic::fit::fit_service(file).text(),
+        (FitInput::Service(file), None, true) => json_line(&traffic::fit::fit_service(file)),
     };
     let mut stdout = io::stdout().lock();
     stdout.write_all(text.as_bytes())?;

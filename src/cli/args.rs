@@ -224,43 +224,68 @@ pub enum Command {
 /// `burstbuf fit`'s options.
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// The trace: one arrival per line (- for stdin), as for --arrivals-from
-    #[arg(
-        value_name = "FILE",
-        required_unless_present = "service_from",
-        conflicts_with = "service_from"
-    )]
+    /// The trace: one arrival per line (- for stdin; gzip read as it is), as
+    /// for --arrivals-from
+    #[arg(value_name = "FILE", required_unless_present = "service_from")]
     pub file: Option<String>,
 
-    /// Describe service times instead: one per line, as for the live demo's
-    /// and the sweep's --service-from (`--service FILE` still works)
-    #[arg(long, value_name = "FILE", alias = "service")]
+    /// Service times, one per line, as for the live demo's and the sweep's
+    /// --service-from (or a log whose lines end in their duration): with a
+    /// trace, fit ends with the answer for them; alone, fit describes them
+    /// (`--service FILE` still works)
+    #[arg(long, value_name = "FILE", alias = "service", group = "service_time")]
     pub service_from: Option<String>,
 
     /// The trace's format (detected from the first line if omitted)
-    #[arg(
-        long,
-        value_name = "FORMAT",
-        value_enum,
-        conflicts_with = "service_from"
-    )]
+    #[arg(long, value_name = "FORMAT", value_enum, requires = "file")]
     pub time_format: Option<TimeFormatArg>,
 
-    /// Compare the capacity the trace needs with what a Poisson stream of its
-    /// mean rate would need, at this fixed service time per message
-    #[arg(long, value_name = "DUR", allow_hyphen_values = true, conflicts_with = "service_from",
-          value_parser = duration_near(Duration::from_millis(300)))]
+    /// A fixed service time per message: fit then ends with the answer (capacity
+    /// and consumers at each --load, from the trace replayed and resampled)
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, requires = "file",
+          group = "service_time", value_parser = duration_near(Duration::from_millis(300)))]
     pub consume_every: Option<Duration>,
 
-    /// Consumers for that comparison
-    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
-          requires = "consume_every", value_parser = parse_consumers)]
-    pub consumers: u32,
+    /// How --service-from's times are used
+    #[arg(long, value_name = "ORDER", value_enum, default_value_t = ServiceOrderArg::Sample,
+          requires = "service_from")]
+    pub service_order: ServiceOrderArg,
 
-    /// The share of sends allowed to find the buffer full, for that comparison
+    /// Consumer counts to try: a list (1,2,4) [default: from the fewest that keep
+    /// the busiest window below rho 1, and three more]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, requires = "service_time",
+          requires = "file", value_parser = parse_consumer_list)]
+    pub consumers: Option<List<u32>>,
+
+    /// The loads to answer for (every gap divided by X): a list
+    #[arg(long, value_name = "X", allow_hyphen_values = true, default_value = "1,2",
+          requires = "service_time", requires = "file",
+          value_parser = parse_loads)]
+    pub load: List<f64>,
+
+    /// The share of sends allowed to find the buffer full
     #[arg(long, value_name = "P", allow_negative_numbers = true, default_value_t = 0.01,
-          requires = "consume_every", value_parser = parse_target)]
+          requires = "service_time", requires = "file",
+          value_parser = parse_target)]
     pub target_full: f64,
+
+    /// Runs per point, as for sweep: the trace, then block resamples of it
+    #[arg(long, value_name = "R", allow_negative_numbers = true, default_value_t = 10,
+          requires = "service_time", requires = "file",
+          value_parser = parse_runs)]
+    pub runs: u32,
+
+    /// The block length of the resamples, as for sweep
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1m",
+          requires = "service_time", requires = "file",
+          value_parser = parse_duration)]
+    pub block: Duration,
+
+    /// The seed of the resamples and of sampled service times
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 1,
+          requires = "service_time", requires = "file",
+          value_parser = parse_seed)]
+    pub seed: u64,
 
     /// Print everything as one JSON object
     #[arg(long)]
@@ -436,7 +461,7 @@ pub struct SweepArgs {
 
     /// Capacities to try: a list (10,50,100,500), a range in 1-2-5 steps
     /// (1..10000) or a range with a step (100..1000:100)
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = "1..10000",
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, default_value = DEFAULT_CAPACITIES,
           value_parser = parse_capacities)]
     pub capacities: List<u64>,
 
@@ -490,6 +515,14 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, default_value = "1m",
           value_parser = duration_near(Duration::from_secs(60)), requires = "arrivals_from")]
     pub block: Duration,
+}
+
+/// `--capacities`' default: 1 to 10 000 in 1-2-5 steps.
+pub const DEFAULT_CAPACITIES: &str = "1..10000";
+
+/// The capacities a sweep tries by default (and `fit` always).
+pub fn default_capacities() -> Vec<u64> {
+    parse_capacities(DEFAULT_CAPACITIES).expect("the default capacities parse")
 }
 
 /// The most runs per point of a sweep (`--runs`).

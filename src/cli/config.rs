@@ -15,7 +15,9 @@ use super::args::{
 };
 use super::generate::Generate;
 use crate::model::{ArrivalKind, Model, ServiceKind, Stall, WhenFull};
+use crate::sizing::answer::{Plan, exact_duration};
 use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
+use crate::traffic::fit::shell_word;
 use crate::traffic::parse::printable;
 use crate::traffic::{EmpiricalService, ServiceOrder, TimeFormat, Trace};
 use crate::ui::gauge::Glyphs;
@@ -37,8 +39,8 @@ pub enum Run {
 pub struct FitConfig {
     pub input: FitInput,
     pub json: bool,
-    /// `--consume-every`, `--consumers`, `--target-full`: the capacity comparison.
-    pub compare: Option<(std::time::Duration, u32, f64)>,
+    /// With a service time: the sweeps that answer at each load.
+    pub answer: Option<Plan>,
 }
 
 #[derive(Debug)]
@@ -56,10 +58,14 @@ pub fn resolve(cli: Cli, env: &Env) -> Result<Run, Error> {
     let cli = check(cli)?;
     Ok(match cli.command {
         Some(Command::Sweep(args)) => Run::Sweep(sweep_config(*args, env)?),
-        Some(Command::Fit(args)) => Run::Fit(fit_config(args)?),
+        Some(Command::Fit(args)) => Run::Fit(fit_config(args, env)?),
         None => {
             let traffic = read_traffic(&cli.live.traffic)?;
-            check_load(&traffic.loads, &cli.live.model, traffic.trace.as_deref())?;
+            check_load(
+                &traffic.loads,
+                Some(&cli.live.model),
+                traffic.trace.as_deref(),
+            )?;
             let duration = cli.live.duration;
             let mut config = Config::new(cli.live, env);
             resolve_live_traffic(&mut config, traffic, duration)?;
@@ -83,19 +89,82 @@ fn time_format(arg: Option<TimeFormatArg>) -> Option<TimeFormat> {
     })
 }
 
-fn fit_config(args: FitArgs) -> Result<FitConfig, Error> {
+fn fit_config(args: FitArgs, env: &Env) -> Result<FitConfig, Error> {
     let input = match (&args.file, &args.service_from) {
-        (_, Some(path)) => FitInput::Service(EmpiricalService::read(path)?),
-        (Some(path), None) => FitInput::Trace(Trace::read(path, time_format(args.time_format))?),
+        (None, Some(path)) => FitInput::Service(EmpiricalService::read(path)?),
+        (Some(path), _) => FitInput::Trace(Trace::read(path, time_format(args.time_format))?),
         (None, None) => unreachable!("clap requires FILE or --service-from"),
+    };
+    let answer = match &input {
+        FitInput::Trace(trace) if args.consume_every.is_some() || args.service_from.is_some() => {
+            Some(fit_plan(&args, trace, env)?)
+        }
+        _ => None,
     };
     Ok(FitConfig {
         input,
         json: args.json,
-        compare: args
-            .consume_every
-            .map(|every| (every, args.consumers, args.target_full)),
+        answer,
     })
+}
+
+/// `fit` with a service time: the sweep that answers, one per load, as
+/// `burstbuf sweep --arrivals-from` with the same options would run it.
+fn fit_plan(args: &FitArgs, trace: &Trace, env: &Env) -> Result<Plan, Error> {
+    if args.block.is_zero() {
+        return Err(invalid(
+            "invalid value '0s' for '--block <DUR>': a block must last longer than 0s".into(),
+        ));
+    }
+    let mut model = Model::original();
+    let (service, flags) = match (&args.service_from, args.consume_every) {
+        (Some(path), _) => {
+            if path == "-" && trace.name == "-" {
+                return Err(invalid(
+                    "the trace and --service-from cannot both read stdin ('-')".into(),
+                ));
+            }
+            let file = EmpiricalService::read(path)?;
+            let order = match args.service_order {
+                ServiceOrderArg::Sample => ServiceOrder::Sample,
+                ServiceOrderArg::Replay => ServiceOrder::Replay,
+            };
+            let flags = format!("--service-from {}", shell_word(path));
+            (Some((file, order)), flags)
+        }
+        (None, Some(every)) => {
+            model.consume_every = every;
+            (None, format!("--consume-every {}", exact_duration(every)))
+        }
+        (None, None) => unreachable!("fit_plan needs a service time"),
+    };
+    let template = SweepConfig {
+        model,
+        seed: args.seed,
+        duration: trace.span(),
+        capacities: super::args::default_capacities(),
+        consumers: vec![1],
+        target_full: args.target_full,
+        format: TableFormat::Json,
+        runs: args.runs,
+        what_if: WhatIf::default(),
+        traffic: Traffic {
+            trace: Some(Arc::new(trace.clone())),
+            service,
+            loads: args.load.clone(),
+            block: args.block,
+        },
+        threads: env.cores.max(1),
+        progress: false,
+    };
+    check_load(&args.load, None, Some(trace))?;
+    Plan::new(
+        &template,
+        args.consumers.clone(),
+        flags,
+        super::args::MAX_CONSUMERS,
+    )
+    .map_err(|e| invalid(e.to_string()))
 }
 
 fn read_traffic(args: &TrafficArgs) -> Result<Traffic, Error> {
@@ -285,7 +354,7 @@ fn sweep_config(args: SweepArgs, env: &Env) -> Result<SweepConfig, Error> {
         ));
     }
     traffic.block = args.block;
-    check_load(&traffic.loads, &args.model, traffic.trace.as_deref())?;
+    check_load(&traffic.loads, Some(&args.model), traffic.trace.as_deref())?;
     let duration = match &traffic.trace {
         Some(trace) => trace_duration(trace, args.duration)?,
         None => args.duration.unwrap_or(SWEEP_DURATION),
@@ -328,7 +397,11 @@ pub const MAX_STRETCH: Duration = Duration::from_nanos(i64::MAX as u64);
 
 /// `--load` (a sweep's slowest) against what it stretches: the model's
 /// longest gap, or with a trace its span, may not pass [`MAX_STRETCH`].
-fn check_load(loads: &[f64], model: &ModelArgs, trace: Option<&Trace>) -> Result<(), Error> {
+fn check_load(
+    loads: &[f64],
+    model: Option<&ModelArgs>,
+    trace: Option<&Trace>,
+) -> Result<(), Error> {
     let Some(&slowest) = loads.first() else {
         return Ok(());
     };
@@ -341,23 +414,26 @@ fn check_load(loads: &[f64], model: &ModelArgs, trace: Option<&Trace>) -> Result
                 humantime::format_duration(trace.span())
             ),
         ),
-        None => match model.arrivals {
-            ArrivalArg::Bursty => (
-                model.produce_every.saturating_add(model.burst_pause),
-                format!(
-                    "a gap of --produce-every {} plus --burst-pause {}",
-                    humantime::format_duration(model.produce_every),
-                    humantime::format_duration(model.burst_pause)
+        None => {
+            let model = model.expect("without a trace, the model's gaps are stretched");
+            match model.arrivals {
+                ArrivalArg::Bursty => (
+                    model.produce_every.saturating_add(model.burst_pause),
+                    format!(
+                        "a gap of --produce-every {} plus --burst-pause {}",
+                        humantime::format_duration(model.produce_every),
+                        humantime::format_duration(model.burst_pause)
+                    ),
                 ),
-            ),
-            ArrivalArg::Exponential => (
-                model.produce_every,
-                format!(
-                    "a mean gap of --produce-every {}",
-                    humantime::format_duration(model.produce_every)
+                ArrivalArg::Exponential => (
+                    model.produce_every,
+                    format!(
+                        "a mean gap of --produce-every {}",
+                        humantime::format_duration(model.produce_every)
+                    ),
                 ),
-            ),
-        },
+            }
+        }
     };
     let least = stretched.as_secs_f64() / MAX_STRETCH.as_secs_f64();
     if slowest >= least {

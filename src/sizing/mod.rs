@@ -7,7 +7,8 @@
 //! - [`sim`]: the simulation.
 //! - [`replay`]: a trace replayed, each line an independent caller.
 //! - [`queueing`]: the M/M/c/K formula beside the simulation, and where it applies.
-//! - `compare`: `fit --consume-every`: a trace's capacity against a Poisson stream's.
+//! - `answer`: `fit` with a service time: the sweep's answer at each load.
+//! - `compare`: `fit`'s comparison: a trace's capacity against its models' and a Poisson stream's.
 //! - [`sweep`]: the sweep's configuration, its cost guard, its runner and its rows.
 //! - `interval`: the 95% interval of a share over runs.
 //! - [`coverage`]: how often that interval holds the long-run value, measured.
@@ -16,6 +17,7 @@
 //! - [`review`]: a live run reviewed once it is over, from its one final
 //!   reading: rates, peak backlog, verdict, prediction; bounded and interruptible.
 
+pub(crate) mod answer;
 pub(crate) mod compare;
 pub mod coverage;
 pub(crate) mod interval;

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::load::{LoadOverTime, WindowCount};
 use super::parse::printable;
 use super::service::EmpiricalService;
 use super::trace::Trace;
@@ -30,6 +31,17 @@ pub const WINDOWS: [u64; 3] = [1, 10, 60];
 
 /// The index-of-dispersion windows, in seconds.
 pub const DISPERSION_WINDOWS: [u64; 4] = [1, 10, 60, 600];
+
+/// A model whose Kolmogorov–Smirnov distance from the gaps is above this does
+/// not describe the trace: it misplaces more than a tenth of the gaps, and a
+/// buffer sized by it is sized for other traffic. (A significance test would
+/// reject every model of a long real trace; this says whether it is close.)
+pub const KS_THRESHOLD: f64 = 0.1;
+
+/// Gaps within this share of each other count as equal when a model is
+/// compared with them: the bursty model's gaps take two exact values, and
+/// 1 ns of jitter on 20 ms gaps must not make it look like no fit at all.
+pub const KS_TOLERANCE: f64 = 0.01;
 
 /// Fewer whole windows than this and the index of dispersion is not given:
 /// a variance of a handful of counts says little.
@@ -54,6 +66,14 @@ pub struct TraceFit {
     pub exponential: Option<ExponentialFit>,
     /// How bursty it is, in numbers a Poisson stream would not show.
     pub burstiness: Burstiness,
+    /// Arrivals per window (a minute, or longer for a long service) and the busiest windows.
+    pub load_over_time: LoadOverTime,
+    /// Above this KS distance a model does not describe the trace ([`KS_THRESHOLD`]).
+    pub ks_threshold: f64,
+    /// Set when the trace's times have a resolution of a second or coarser.
+    pub resolution: Option<String>,
+    /// Set when a run of the fitted model would see too few messages to size by.
+    pub model_warning: Option<String>,
     /// The capacity the trace needs against that a Poisson stream of the
     /// same mean rate would need; filled in by the caller (it takes the
     /// sweep's simulation), with `--consume-every`.
@@ -61,6 +81,22 @@ pub struct TraceFit {
     /// `burstbuf sweep` with the trace itself, and with the fitted bursty model.
     pub sweep_trace: String,
     pub sweep_model: Option<String>,
+    /// Whether a service time was given (then the commands carry it, and
+    /// `fit` itself ends with the answer).
+    #[serde(skip)]
+    pub service_given: bool,
+}
+
+/// What `fit` was told besides the trace, for its statistics and its
+/// suggested commands.
+#[derive(Debug, Clone, Default)]
+pub struct FitContext {
+    /// The mean service time, seconds, when one was given.
+    pub service_s: Option<f64>,
+    /// The service options as given (`--consume-every 300ms`), for the commands.
+    pub service_flags: Option<String>,
+    /// The loads as an option value (`1,2`); `1,2` when empty.
+    pub loads: String,
 }
 
 /// The burstiness fingerprint. A Poisson stream has an index of dispersion
@@ -101,18 +137,23 @@ pub struct PeakToMean {
 /// stream of the same mean rate would need, with the same service.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SizingComparison {
-    /// Fixed service time per message, seconds (`--consume-every`).
+    /// The `--load` it is at.
+    pub load: f64,
+    /// The mean service time per message, seconds.
     pub service_s: f64,
     pub consumers: u32,
     /// The share of sends allowed to find the buffer full.
     pub target_full: f64,
-    /// λ·service/consumers.
+    /// λ·service/consumers at the load.
     pub utilisation: f64,
     /// Smallest capacity meeting the target with the trace replayed; `None`
     /// if none up to `searched` does (or ρ ≥ 1).
     pub trace_capacity: Option<u64>,
-    /// The same with Poisson arrivals of the trace's mean rate, simulated
-    /// over the trace's span.
+    /// The same with as many arrivals of the fitted bursty model, replayed alike.
+    pub bursty_capacity: Option<u64>,
+    /// The same with as many Poisson arrivals of the trace's mean rate,
+    /// replayed alike: the most any of three draws needs (`None` if one
+    /// needs more than `searched`).
     pub poisson_capacity: Option<u64>,
     /// The same by the M/M/c/K formula (exponential service too).
     pub mmck_capacity: Option<u64>,
@@ -146,14 +187,18 @@ pub struct BurstyFit {
     pub produce_every_s: f64,
     pub burst_prob: f64,
     pub burst_pause_s: f64,
-    /// Kolmogorov–Smirnov distance of the gaps from the model's.
+    /// Kolmogorov–Smirnov distance of the gaps from the model's (gaps within
+    /// [`KS_TOLERANCE`] of each other counted as equal).
     pub ks: f64,
+    /// `ks` at most [`KS_THRESHOLD`].
+    pub describes: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExponentialFit {
     pub mean_gap_s: f64,
     pub ks: f64,
+    pub describes: bool,
 }
 
 /// Service times' statistics (`burstbuf fit --service-from`).
@@ -302,17 +347,26 @@ pub fn burstiness(
 }
 
 /// The Kolmogorov–Smirnov distance between sorted samples and a distribution
-/// given by its CDF `cdf(x) = P(X ≤ x)` and left limit `below(x) = P(X < x)`;
-/// `atoms` are the points where the model's CDF jumps (checked as well).
+/// given by its CDF `cdf(x) = P(X ≤ x)` and left limit `below(x) = P(X < x)`,
+/// where a sample within [`KS_TOLERANCE`] of `x` may count as at `x`: the
+/// largest amount by which one CDF runs ahead of the other shifted by that
+/// tolerance. With no tolerance it is the plain distance; with it, a model
+/// whose gaps take exact values (the bursty model's two) is not judged by
+/// the jitter and rounding of a recorded trace. `atoms` are the points where
+/// the model's CDF jumps (checked as well).
 fn ks(sorted: &[f64], cdf: impl Fn(f64) -> f64, below: impl Fn(f64) -> f64, atoms: &[f64]) -> f64 {
     let n = sorted.len() as f64;
     let empirical = |x: f64| sorted.partition_point(|&v| v <= x) as f64 / n;
     let empirical_below = |x: f64| sorted.partition_point(|&v| v < x) as f64 / n;
+    let slack = |x: f64| x.abs() * KS_TOLERANCE;
     let mut d = 0.0f64;
+    // The empirical CDF steps up at the samples, the model's rises in x: the
+    // samples ahead of the model most just at a sample, behind it most just
+    // before one.
     for &x in sorted.iter().chain(atoms) {
         d = d
-            .max((empirical(x) - cdf(x)).abs())
-            .max((empirical_below(x) - below(x)).abs());
+            .max(empirical(x) - cdf(x + slack(x)))
+            .max(below(x - slack(x)) - empirical_below(x));
     }
     d
 }
@@ -377,7 +431,9 @@ fn fit_bursty(sorted_ns: &[u64], sorted_s: &[f64]) -> BurstyFit {
         burst_prob: prob,
         burst_pause_s: pause,
         ks: ks(sorted_s, cdf, below, &[every, long]),
+        describes: false,
     }
+    .judged()
 }
 
 /// The exponential model of the mean gap (`mean`, see [`Trace::mean_gap_s`]).
@@ -389,9 +445,20 @@ fn fit_exponential(sorted_s: &[f64], mean: f64) -> ExponentialFit {
             1.0
         }
     };
+    let ks = ks(sorted_s, cdf, cdf, &[]);
     ExponentialFit {
         mean_gap_s: mean,
-        ks: ks(sorted_s, cdf, cdf, &[]),
+        ks,
+        describes: ks <= KS_THRESHOLD,
+    }
+}
+
+impl BurstyFit {
+    fn judged(self) -> BurstyFit {
+        BurstyFit {
+            describes: self.ks <= KS_THRESHOLD,
+            ..self
+        }
     }
 }
 
@@ -416,7 +483,7 @@ pub fn option_duration(secs: f64) -> String {
 /// A path as one shell word. One with control characters (which a terminal
 /// would act on if printed as they are) is written in ANSI-C quotes,
 /// `$'a\x1b[2Jb'`, which bash, zsh and ksh read back as the same path.
-fn shell_word(path: &str) -> String {
+pub fn shell_word(path: &str) -> String {
     let plain = !path.is_empty()
         && path
             .bytes()
@@ -448,8 +515,17 @@ fn shell_word(path: &str) -> String {
     }
 }
 
-/// Fits a trace.
+/// Fits a trace, with nothing known but the trace.
 pub fn fit_trace(trace: &Trace) -> TraceFit {
+    fit_trace_with(trace, &FitContext::default())
+}
+
+/// A run of a model that sees fewer messages than this sizes for a handful
+/// of arrivals, not for the traffic: its suggested command says so.
+pub const FEW_MESSAGES: f64 = 1000.0;
+
+/// Fits a trace; `context` says what else was given (a service time, the loads).
+pub fn fit_trace_with(trace: &Trace, context: &FitContext) -> TraceFit {
     let offsets = &trace.offsets;
     let span_s = trace.span().as_secs_f64();
     let mut gaps: Vec<u64> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
@@ -475,22 +551,58 @@ pub fn fit_trace(trace: &Trace) -> TraceFit {
         )
     };
     let file = shell_word(&trace.name);
+    let loads = if context.loads.is_empty() {
+        "1,2"
+    } else {
+        &context.loads
+    };
+    let service = context
+        .service_flags
+        .as_ref()
+        .map_or(String::new(), |flags| format!(" {flags}"));
     let sweep_trace = format!(
-        "burstbuf sweep --arrivals-from {file} --time-format {} --load 1,2",
+        "burstbuf sweep --arrivals-from {file} --time-format {}{service} --load {loads}",
         trace.format.name()
     );
+    let mut model_warning = None;
     let sweep_model = bursty.as_ref().map(|b| {
         let mut line = format!(
-            "burstbuf sweep --produce-every {} --burst-prob {:.4} --burst-pause {}",
+            "burstbuf sweep --produce-every {} --burst-prob {:.4} --burst-pause {}{service}",
             option_duration(b.produce_every_s),
             b.burst_prob,
             option_duration(b.burst_pause_s)
         );
-        // The same time as the trace, where the option allows it.
-        if trace.span() >= Duration::from_millis(1) && trace.span() <= MAX_DURATION {
-            let _ = write!(line, " --duration {}", option_duration(span_s));
+        // The same time as the trace, or as much of it as the option allows:
+        // without it a model of a long trace runs for the default hour.
+        let duration = trace.span().clamp(Duration::from_millis(1), MAX_DURATION);
+        let _ = write!(
+            line,
+            " --duration {}",
+            option_duration(duration.as_secs_f64())
+        );
+        let mean_gap = b.produce_every_s + b.burst_prob * b.burst_pause_s;
+        let messages = if mean_gap > 0.0 {
+            duration.as_secs_f64() / mean_gap
+        } else {
+            f64::INFINITY
+        };
+        if messages < FEW_MESSAGES {
+            model_warning = Some(format!(
+                "a run of the fitted model sees about {messages:.0} messages over its \
+                 duration: too few to size a buffer by"
+            ));
         }
-        line + " --load 1,2"
+        if trace.span() > MAX_DURATION {
+            model_warning.get_or_insert_with(|| {
+                format!(
+                    "the trace spans {}, longer than the most a sweep simulates ({}): the \
+                     model's run covers only part of it",
+                    seconds(span_s),
+                    seconds(MAX_DURATION.as_secs_f64())
+                )
+            });
+        }
+        line + &format!(" --load {loads}")
     });
     TraceFit {
         file: trace.name.clone(),
@@ -504,9 +616,19 @@ pub fn fit_trace(trace: &Trace) -> TraceFit {
         bursty,
         exponential,
         burstiness,
+        load_over_time: LoadOverTime::of(offsets, trace.start_ns, context.service_s.unwrap_or(0.0)),
+        ks_threshold: KS_THRESHOLD,
+        resolution: trace.whole_seconds.then(|| {
+            "the times are whole seconds: what happens within a second cannot be seen \
+             (its arrivals are spread evenly over it, and the index of dispersion below \
+             1 s is unknown)"
+                .to_string()
+        }),
+        model_warning,
         sizing: None,
         sweep_trace,
         sweep_model,
+        service_given: context.service_flags.is_some(),
     }
 }
 
@@ -567,41 +689,95 @@ impl TraceFit {
             summary_text(&mut out, "gaps", gaps);
         }
         burstiness_text(&mut out, &self.burstiness);
-        if let Some(sizing) = &self.sizing {
-            sizing_text(&mut out, sizing);
+        if let Some(note) = &self.resolution {
+            let _ = writeln!(out, "  NOTE: {note}");
         }
-        out += "\nFitted models (Kolmogorov-Smirnov distance of the gaps: 0 is a perfect fit, 1 none):\n";
+        load_text(&mut out, &self.load_over_time);
+        let threshold = self.ks_threshold;
+        let _ = writeln!(
+            out,
+            "\nFitted models (Kolmogorov-Smirnov distance of the gaps: 0 is a perfect fit, 1 none; \
+             above {threshold:.2} a model does not describe the trace):"
+        );
+        let verdict = |describes: bool| {
+            if describes {
+                ""
+            } else {
+                "   does not describe this trace"
+            }
+        };
         match (&self.bursty, &self.exponential) {
             (Some(b), Some(e)) => {
                 let _ = writeln!(
                     out,
-                    "  bursty:      --produce-every {} --burst-prob {:.4} --burst-pause {}   KS {:.3}",
+                    "  bursty:      --produce-every {} --burst-prob {:.4} --burst-pause {}   KS {:.3}{}",
                     option_duration(b.produce_every_s),
                     b.burst_prob,
                     option_duration(b.burst_pause_s),
-                    b.ks
+                    b.ks,
+                    verdict(b.describes)
                 );
                 let _ = writeln!(
                     out,
-                    "  exponential: --arrivals exponential --produce-every {}   KS {:.3}",
+                    "  exponential: --arrivals exponential --produce-every {}   KS {:.3}{}",
                     option_duration(e.mean_gap_s),
-                    e.ks
+                    e.ks,
+                    verdict(e.describes)
                 );
                 out += "  (bursty: 2-means on the log gaps splits short from long gaps; \
-                        exponential: the mean gap)\n";
+                        exponential: the mean gap; gaps within 1% count as equal)\n";
+                if !b.describes && !e.describes {
+                    out += "  Neither model describes this trace: size the buffer by the trace itself.\n";
+                }
             }
             _ => out += "  none: a fit needs at least two lines\n",
         }
-        out +=
-            "\nSize the buffer with the trace itself (add --service-from or --consume-every):\n  ";
-        out += &self.sweep_trace;
-        out.push('\n');
-        if let Some(model) = &self.sweep_model {
-            out += "or with the fitted bursty model:\n  ";
-            out += model;
+        if let Some(sizing) = &self.sizing {
+            sizing_text(&mut out, sizing, self);
+        }
+        // With a service time the answer follows, with its own sweep commands.
+        if !self.service_given {
+            out += "\nSize the buffer with the trace itself (add --service-from or --consume-every):\n  ";
+            out += &self.sweep_trace;
             out.push('\n');
         }
+        match (&self.sweep_model, &self.bursty) {
+            (Some(model), Some(b)) if b.describes => {
+                out += "or with the fitted bursty model:\n  ";
+                out += model;
+                out.push('\n');
+                if let Some(warning) = &self.model_warning {
+                    let _ = writeln!(out, "  WARNING: {warning}");
+                }
+            }
+            (Some(_), Some(b)) => {
+                let _ = writeln!(
+                    out,
+                    "(the fitted bursty model, KS {:.3}, does not describe the trace: its \
+                     command is no answer)",
+                    b.ks
+                );
+            }
+            _ => {}
+        }
         out
+    }
+}
+
+/// The busiest windows as a small chart, and how they stand to the mean.
+fn load_text(out: &mut String, load: &LoadOverTime) {
+    let unit = load.window_name();
+    let _ = writeln!(
+        out,
+        "\nLoad over time, per {unit}: {} of {} windows hold arrivals, {:.1} a window on average; the busiest:",
+        load.busy_windows, load.windows, load.mean_count
+    );
+    let label = |w: &WindowCount| match &w.start {
+        Some(at) => format!("  {at}"),
+        None => format!("  +{:>10}", seconds(w.start_s)),
+    };
+    for line in load.chart(40, label) {
+        let _ = writeln!(out, "{line}");
     }
 }
 
@@ -639,13 +815,15 @@ fn burstiness_text(out: &mut String, b: &Burstiness) {
     );
 }
 
-fn sizing_text(out: &mut String, s: &SizingComparison) {
+fn sizing_text(out: &mut String, s: &SizingComparison, fit: &TraceFit) {
     let capacity =
         |c: Option<u64>| c.map_or(format!("none up to {}", s.searched), |c| c.to_string());
     let _ = writeln!(
         out,
-        "\nCapacity for at most {}% of sends finding the buffer full, {} consumer(s) at {} each (rho {:.2}):",
+        "\nWhat each stream would need for at most {}% of sends finding the buffer full, at {}x load, \
+         {} consumer(s) at {} each (mean rho {:.2}), each arrival a caller replayed alike:",
         s.target_full * 100.0,
+        crate::units::factor(s.load),
         s.consumers,
         seconds(s.service_s),
         s.utilisation
@@ -655,6 +833,18 @@ fn sizing_text(out: &mut String, s: &SizingComparison) {
         "  this trace (replayed):            {}",
         capacity(s.trace_capacity)
     );
+    if let Some(b) = &fit.bursty {
+        let _ = writeln!(
+            out,
+            "  the fitted bursty model:          {}{}",
+            capacity(s.bursty_capacity),
+            if b.describes {
+                ""
+            } else {
+                "   (a model that does not describe the trace)"
+            }
+        );
+    }
     let _ = writeln!(
         out,
         "  Poisson of the same mean rate:    {}",
@@ -662,12 +852,75 @@ fn sizing_text(out: &mut String, s: &SizingComparison) {
     );
     let _ = writeln!(
         out,
-        "  M/M/c/K formula:                  {}",
+        "  M/M/c/K formula:                  {}   (Poisson arrivals, exponential service, sends lost when full)",
         capacity(s.mmck_capacity)
     );
+    for why in differences(s, fit) {
+        let _ = writeln!(out, "  why: {why}");
+    }
     if let Some(warning) = &s.warning {
         let _ = writeln!(out, "  WARNING: {warning}");
     }
+}
+
+/// Why the streams' answers differ, in words, from the trace's fingerprint.
+fn differences(s: &SizingComparison, fit: &TraceFit) -> Vec<String> {
+    let mut why = Vec::new();
+    let (Some(needs), Some(poisson)) = (s.trace_capacity, s.poisson_capacity) else {
+        return why;
+    };
+    let idc = fit
+        .burstiness
+        .dispersion
+        .iter()
+        .filter_map(|d| d.index.map(|i| format!("{i:.1} at {} s", d.window_s)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let peak = fit
+        .burstiness
+        .peak_to_mean
+        .first()
+        .map(|p| format!("{:.1}x the mean over {} s", p.ratio, p.window_s));
+    let fingerprint = [
+        (!idc.is_empty()).then(|| format!("index of dispersion {idc}")),
+        peak.map(|p| format!("peaks {p}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("; ");
+    if needs > poisson {
+        why.push(format!(
+            "the trace comes in bursts a Poisson stream of its mean rate does not have \
+             ({fingerprint}): arrivals bunch, and a burst fills the buffer faster than the mean says"
+        ));
+    } else if needs < poisson {
+        why.push(format!(
+            "the trace is more regular than a Poisson stream ({fingerprint}): its arrivals \
+             bunch less than random ones would"
+        ));
+    } else {
+        why.push("the trace and a Poisson stream of its rate need the same".into());
+    }
+    if let (Some(b), Some(bursty)) = (&fit.bursty, s.bursty_capacity)
+        && bursty != needs
+    {
+        why.push(format!(
+            "the bursty model keeps the mean gap and the share of long gaps but not their order \
+             or spread (KS {:.3}), so its bursts are not the trace's",
+            b.ks
+        ));
+    }
+    if let Some(mmck) = s.mmck_capacity
+        && mmck != poisson
+    {
+        why.push(
+            "M/M/c/K assumes exponential service and loses the sends that find it full; \
+             the replay holds them until a slot frees"
+                .into(),
+        );
+    }
+    why
 }
 
 impl ServiceFit {
@@ -753,6 +1006,47 @@ mod tests {
             let mean = b.produce_every_s + b.burst_prob * b.burst_pause_s;
             assert!((mean / gaps.mean_s - 1.0).abs() < 1e-9, "{what}");
         }
+    }
+
+    #[test]
+    fn jitter_on_the_gaps_does_not_hide_a_fitting_model() {
+        // The original's bursty pattern, every arrival moved by ±1 ns: the
+        // model's two gaps are still the trace's (KS was 0.90 with the
+        // model's atoms judged exactly).
+        let exact = model_trace(&Model::original(), 7, 20_001);
+        let jittered: Vec<u64> = exact
+            .offsets
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                if i % 2 == 0 {
+                    t + 1
+                } else {
+                    t.saturating_sub(1)
+                }
+            })
+            .collect();
+        let fit = fit_trace(&Trace::from_offsets("jittered", jittered));
+        let b = fit.bursty.unwrap();
+        assert!(b.ks < 0.02 && b.describes, "{b:?}");
+        let e = fit.exponential.unwrap();
+        assert!(e.ks > KS_THRESHOLD && !e.describes, "{e:?}");
+        // And the suggested model command carries a duration covering the trace.
+        let model = fit.sweep_model.unwrap();
+        assert!(model.contains(" --duration "), "{model}");
+        assert!(fit.model_warning.is_none(), "{:?}", fit.model_warning);
+    }
+
+    #[test]
+    fn a_model_run_that_would_see_a_handful_of_messages_is_flagged() {
+        // 30 lines over about ten years: the model's run is cut to 366 days.
+        const DAY: u64 = 86_400_000_000_000;
+        let offsets: Vec<u64> = (0..30u64).map(|k| k * 123 * DAY + (k % 3) * 1000).collect();
+        let fit = fit_trace(&Trace::from_offsets("decade", offsets));
+        let model = fit.sweep_model.unwrap();
+        assert!(model.contains("--duration 31600000s"), "{model}");
+        let warning = fit.model_warning.unwrap();
+        assert!(warning.contains("too few"), "{warning}");
     }
 
     #[test]

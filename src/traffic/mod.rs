@@ -6,9 +6,11 @@
 //! - `parse`: one timestamp per line, in four formats, with line-numbered errors.
 //! - [`trace`]: a trace kept compactly (sorted offsets, 8 bytes a line) and shared read-only.
 //! - `service`: service times from a file, drawn with the seed or replayed in order.
+//! - `load`: a trace's arrivals per window, the busiest windows and their ρ.
 //! - `fit`: statistics of a trace and the best-fitting bursty and exponential models.
 
 pub(crate) mod fit;
+pub(crate) mod load;
 pub(crate) mod parse;
 pub(crate) mod service;
 pub mod trace;

@@ -25,6 +25,10 @@ pub struct Trace {
     pub out_of_order: u64,
     /// The earliest line's time, in nanoseconds since the Unix epoch.
     pub start_ns: i64,
+    /// Every line's time was written in whole seconds (CLF, integer epoch
+    /// seconds): ties were spread over their second, and nothing shorter
+    /// than a second can be seen.
+    pub whole_seconds: bool,
 }
 
 impl Trace {
@@ -48,7 +52,7 @@ impl Trace {
         // whole seconds. Equal keys are indistinguishable lines, so an
         // unstable sort keeps file order where it matters.
         let mut keys: Vec<i64> = Vec::new();
-        let (mut latest, mut out_of_order) = (i64::MIN, 0u64);
+        let (mut latest, mut out_of_order, mut coarse) = (i64::MIN, 0u64, true);
         // Every time is within `parse::LIMIT_NS` of 1970 (the parser refuses
         // others, naming the line), so doubled and plus one it fits.
         let format = parse::read_stamps(reader, name, forced, |Stamp { ns, whole_seconds }| {
@@ -56,6 +60,7 @@ impl Trace {
                 out_of_order += 1;
             }
             latest = latest.max(ns);
+            coarse &= whole_seconds;
             keys.push(ns * 2 + i64::from(whole_seconds));
         })?;
         keys.sort_unstable();
@@ -72,6 +77,7 @@ impl Trace {
             offsets,
             out_of_order,
             start_ns,
+            whole_seconds: coarse,
         })
     }
 
@@ -85,6 +91,7 @@ impl Trace {
             offsets: offsets.iter().map(|&t| t - first).collect(),
             out_of_order: 0,
             start_ns: 0,
+            whole_seconds: false,
         }
     }
 

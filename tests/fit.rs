@@ -1,0 +1,180 @@
+//! `burstbuf fit` with a service time, end to end: its answer, that the
+//! sweep it prints gives the same answer, the load over time and the
+//! verdicts on the fitted models.
+
+mod common;
+
+use common::{TempFile, burstbuf};
+use serde_json::Value;
+
+fn json(args: &[&str]) -> Value {
+    let output = burstbuf(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn text(args: &[&str]) -> String {
+    let output = burstbuf(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A shell-free split of a printed command (fit prints plain words here).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().skip(1).collect()
+}
+
+#[test]
+fn fit_and_the_sweep_it_prints_give_the_same_answer() {
+    let fit = json(&[
+        "fit",
+        "data/access.log",
+        "--consume-every=300ms",
+        "--load=1,2",
+        "--runs=4",
+        "--json",
+    ]);
+    let answers = fit["recommendation"].as_array().unwrap();
+    assert_eq!(answers.len(), 2, "{fit}");
+    for (answer, load) in answers.iter().zip([1.0, 2.0]) {
+        assert_eq!(answer["load"], load);
+        let capacity = answer["capacity"].as_u64().expect("an answer");
+        let consumers = answer["consumers"].as_u64().unwrap();
+        assert!(capacity >= 1 && consumers >= 1, "{answer}");
+        let share = &answer["full_share"];
+        let high = share["ci_high"].as_f64().unwrap();
+        assert!(
+            share["mean"].as_f64().unwrap() <= high && high <= 0.01,
+            "{answer}"
+        );
+        // The sweep it prints, run as printed, recommends the same system.
+        let command = answer["sweep"].as_str().unwrap();
+        assert!(command.contains("--consume-every 300ms"), "{command}");
+        let mut args = words(command);
+        args.push("--json");
+        let sweep = json(&args);
+        let recommendation = &sweep["recommendation"];
+        assert_eq!(recommendation["capacity"], answer["capacity"], "{command}");
+        assert_eq!(
+            recommendation["consumers"], answer["consumers"],
+            "{command}"
+        );
+        assert_eq!(recommendation["full_share"], *share, "{command}");
+    }
+    // Writers are sized so the busiest minute keeps up at each load.
+    for answer in answers {
+        assert!(
+            answer["busiest_utilisation"].as_f64().unwrap() < 1.0,
+            "{answer}"
+        );
+    }
+}
+
+#[test]
+fn fit_with_a_service_ends_with_the_answer_and_forgets_nothing() {
+    let out = text(&[
+        "fit",
+        "data/access.log",
+        "--consume-every=300ms",
+        "--runs=2",
+    ]);
+    assert!(
+        !out.contains("add --service-from or --consume-every"),
+        "{out}"
+    );
+    let answer = out.rfind("Answer").expect("an answer");
+    let tail = &out[answer..];
+    assert!(tail.contains("at 1x load: capacity"), "{out}");
+    assert!(tail.contains("at 2x load: capacity"), "{out}");
+    // Neither model describes this log: the bursty model's command is not offered.
+    assert!(out.contains("does not describe this trace"), "{out}");
+    assert!(!out.contains("or with the fitted bursty model"), "{out}");
+    // The comparison, with the reason the streams differ.
+    assert!(out.contains("Poisson of the same mean rate:"), "{out}");
+    assert!(out.contains("why: the trace comes in bursts"), "{out}");
+    // Whole-second times are named, with what they hide.
+    assert!(out.contains("whole seconds"), "{out}");
+    // Without a service time: no answer, and the hint.
+    let plain = text(&["fit", "data/access.log"]);
+    assert!(!plain.contains("Answer"), "{plain}");
+    assert!(
+        plain.contains("add --service-from or --consume-every"),
+        "{plain}"
+    );
+}
+
+#[test]
+fn service_times_from_a_file_answer_too_and_are_carried_into_the_command() {
+    let fit = json(&[
+        "fit",
+        "data/access.log",
+        "--service-from=data/services.txt",
+        "--load=1",
+        "--runs=2",
+        "--json",
+    ]);
+    let answer = &fit["recommendation"][0];
+    let command = answer["sweep"].as_str().unwrap();
+    assert!(
+        command.contains("--service-from data/services.txt"),
+        "{command}"
+    );
+    let mut args = words(command);
+    args.push("--json");
+    let sweep = json(&args);
+    assert_eq!(sweep["recommendation"]["capacity"], answer["capacity"]);
+    assert_eq!(sweep["recommendation"]["consumers"], answer["consumers"]);
+}
+
+#[test]
+fn busy_minutes_hidden_by_the_mean_set_the_consumers_and_are_named() {
+    // 30 hours; 120 requests in minute :05 of each, nothing else. At 2x load
+    // each busy minute runs at rho 1.2 for one 300 ms writer; the mean, 0.02.
+    let mut log = String::new();
+    for hour in 0..30 {
+        for k in 0..120 {
+            let t = 1_700_000_000 + hour * 3600 + 300 + k / 2;
+            log += &format!("{t}.{}\n", if k % 2 == 0 { "0" } else { "5" });
+        }
+    }
+    let file = TempFile::new("busy-minutes.log", &log);
+    let fit = json(&[
+        "fit",
+        file.path(),
+        "--consume-every=300ms",
+        "--load=1,2",
+        "--runs=2",
+        "--json",
+    ]);
+    let at2 = &fit["recommendation"][1];
+    assert_eq!(at2["load"], 2.0);
+    assert_eq!(at2["consumers"], 2, "{at2}");
+    let warnings = at2["warnings"].to_string();
+    assert!(warnings.contains("hides busy windows"), "{warnings}");
+    let busiest = fit["load_over_time"]["busiest"][0]["count"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(busiest, 120);
+    assert_eq!(fit["load_over_time"]["window_s"], 60);
+}
+
+#[test]
+fn fit_options_for_the_answer_need_a_service_time() {
+    for args in [
+        ["fit", "data/access.log", "--load=2"],
+        ["fit", "data/access.log", "--runs=3"],
+        ["fit", "data/access.log", "--consumers=1,2"],
+    ] {
+        let output = burstbuf(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+    }
+    let both = burstbuf(&[
+        "fit",
+        "data/access.log",
+        "--consume-every=1s",
+        "--service-from=data/services.txt",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(both.status.code(), Some(2), "{both:?}");
+}
