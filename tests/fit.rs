@@ -178,3 +178,85 @@ fn fit_options_for_the_answer_need_a_service_time() {
     .unwrap();
     assert_eq!(both.status.code(), Some(2), "{both:?}");
 }
+
+/// An nginx-style log: the combined format, `$request_time` last, the
+/// time being the request's end.
+fn nginx_log() -> String {
+    let mut log = String::new();
+    for k in 0..600u32 {
+        // Ends at whole seconds; took 0.250 s; a burst of 5 every 10 s.
+        let second = k / 5 * 10 + 1;
+        log += &format!(
+            "10.0.0.1 - - [30/Nov/2026:12:{:02}:{:02} +0000] \"GET /a HTTP/1.1\" 200 512 \"-\" \"c\" 0.250\n",
+            second / 60,
+            second % 60
+        );
+    }
+    log
+}
+
+#[test]
+fn an_nginx_log_gives_its_arrivals_and_its_service_times_gzip_or_not() {
+    let log = TempFile::new("nginx.log", &nginx_log());
+    let fit = json(&["fit", log.path(), "--json"]);
+    assert_eq!(fit["lines"], 600);
+    assert_eq!(fit["format"], "clf");
+    // Each arrival is its end less 0.25 s: the first at 12:00:00.75.
+    assert!(
+        fit["resolution"]
+            .as_str()
+            .unwrap()
+            .contains("whole seconds")
+    );
+    // Forced to be the start, the span is the same but nothing is moved.
+    let start = json(&["fit", log.path(), "--log-time=start", "--json"]);
+    assert_eq!(start["span_s"], fit["span_s"]);
+    // The log's durations as the service: 250 ms each, ρ over the mean 0.125.
+    let answer = json(&[
+        "fit",
+        log.path(),
+        &format!("--service-from={}", log.path()),
+        "--load=1",
+        "--runs=2",
+        "--json",
+    ]);
+    let sizing = &answer["sizing"];
+    assert_eq!(sizing["service_s"], 0.25, "{sizing}");
+    let command = answer["recommendation"][0]["sweep"].as_str().unwrap();
+    let mut args = words(command);
+    args.push("--json");
+    let sweep = json(&args);
+    assert_eq!(
+        sweep["recommendation"]["capacity"], answer["recommendation"][0]["capacity"],
+        "{command}"
+    );
+    // The same log gzip-compressed, as a file and on stdin.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, nginx_log().as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let path = std::env::temp_dir().join(format!("burstbuf-fit-{}.log.gz", std::process::id()));
+    std::fs::write(&path, &bytes).unwrap();
+    let zipped = json(&["fit", path.to_str().unwrap(), "--json"]);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(zipped["lines"], 600);
+    assert_eq!(zipped["span_s"], fit["span_s"]);
+    let piped = burstbuf(&["fit", "-", "--json"])
+        .write_stdin(bytes)
+        .output()
+        .unwrap();
+    assert!(piped.status.success(), "{piped:?}");
+    let piped: Value = serde_json::from_slice(&piped.stdout).unwrap();
+    assert_eq!(piped["lines"], 600);
+}
+
+#[test]
+fn a_bad_log_line_names_the_file_and_line() {
+    let mut log = nginx_log();
+    log.insert_str(log.find('\n').unwrap() + 1, "garbage\n");
+    let file = TempFile::new("bad-nginx.log", &log);
+    let output = burstbuf(&["fit", file.path()]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("bad-nginx.log:2:"), "{stderr}");
+}

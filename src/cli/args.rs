@@ -240,6 +240,18 @@ pub struct FitArgs {
     #[arg(long, value_name = "FORMAT", value_enum, requires = "file")]
     pub time_format: Option<TimeFormatArg>,
 
+    /// The unit of a log line's duration field (its last): s (nginx
+    /// $request_time, 0.153) or us (Apache %D) [default: a fraction is s, a
+    /// whole number us]
+    #[arg(long, value_name = "UNIT", value_enum, requires = "file")]
+    pub log_duration: Option<LogDurationArg>,
+
+    /// Whether a log line's time is the request's start (Apache %t) or its end
+    /// (nginx $time_local; arrival = time - duration) [default: end for
+    /// durations in s, start for us]
+    #[arg(long, value_name = "WHEN", value_enum, requires = "file")]
+    pub log_time: Option<LogTimeArg>,
+
     /// A fixed service time per message: fit then ends with the answer (capacity
     /// and consumers at each --load, from the trace replayed and resampled)
     #[arg(long, value_name = "DUR", allow_hyphen_values = true, requires = "file",
@@ -546,6 +558,18 @@ pub struct TrafficArgs {
     #[arg(long, value_name = "FORMAT", value_enum, requires = "arrivals_from")]
     pub time_format: Option<TimeFormatArg>,
 
+    /// The unit of a log line's duration field (its last): s (nginx
+    /// $request_time, 0.153) or us (Apache %D) [default: a fraction is s, a
+    /// whole number us]
+    #[arg(long, value_name = "UNIT", value_enum, requires = "arrivals_from")]
+    pub log_duration: Option<LogDurationArg>,
+
+    /// Whether a log line's time is the request's start (Apache %t) or its end
+    /// (nginx $time_local; arrival = time - duration) [default: end for
+    /// durations in s, start for us]
+    #[arg(long, value_name = "WHEN", value_enum, requires = "arrivals_from")]
+    pub log_time: Option<LogTimeArg>,
+
     /// Take service times from FILE, one per line (12ms, 1.5s, or seconds)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["consume_every", "service"])]
     pub service_from: Option<String>,
@@ -573,6 +597,24 @@ pub enum TimeFormatArg {
     Rfc3339,
     /// Common or Combined Log Format ([10/Oct/2000:13:55:36 -0700])
     Clf,
+}
+
+/// `--log-duration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogDurationArg {
+    /// Seconds, fractions allowed (nginx $request_time)
+    S,
+    /// Whole microseconds (Apache %D)
+    Us,
+}
+
+/// `--log-time`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogTimeArg {
+    /// The line's time is when the request arrived
+    Start,
+    /// The line's time is when it ended: arrival = time - duration
+    End,
 }
 
 /// `--service-order`.

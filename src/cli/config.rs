@@ -10,15 +10,15 @@ use clap::CommandFactory;
 
 use super::Error;
 use super::args::{
-    ArrivalArg, Cli, Command, FitArgs, LiveArgs, MAX_LOAD, MAX_STALLS, ModelArgs, ServiceArg,
-    ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, Worker,
+    ArrivalArg, Cli, Command, FitArgs, LiveArgs, LogDurationArg, LogTimeArg, MAX_LOAD, MAX_STALLS,
+    ModelArgs, ServiceArg, ServiceOrderArg, SweepArgs, TimeFormatArg, TrafficArgs, Worker,
 };
 use super::generate::Generate;
 use crate::model::{ArrivalKind, Model, ServiceKind, Stall, WhenFull};
 use crate::sizing::answer::{Plan, exact_duration};
 use crate::sizing::sweep::{self, SweepConfig, TableFormat, Traffic, WhatIf};
 use crate::traffic::fit::shell_word;
-use crate::traffic::parse::printable;
+use crate::traffic::parse::{DurationUnit, LogOptions, LogTime, printable};
 use crate::traffic::{EmpiricalService, ServiceOrder, TimeFormat, Trace};
 use crate::ui::gauge::Glyphs;
 use crate::ui::metrics;
@@ -89,10 +89,46 @@ fn time_format(arg: Option<TimeFormatArg>) -> Option<TimeFormat> {
     })
 }
 
+/// `--log-duration` and `--log-time`.
+fn log_options(unit: Option<LogDurationArg>, time: Option<LogTimeArg>) -> LogOptions {
+    LogOptions {
+        unit: unit.map(|u| match u {
+            LogDurationArg::S => DurationUnit::Seconds,
+            LogDurationArg::Us => DurationUnit::Micros,
+        }),
+        time: time.map(|t| match t {
+            LogTimeArg::Start => LogTime::Start,
+            LogTimeArg::End => LogTime::End,
+        }),
+    }
+}
+
+/// The same options again, for a command `fit` prints.
+fn log_flags(unit: Option<LogDurationArg>, time: Option<LogTimeArg>) -> String {
+    let mut flags = String::new();
+    if let Some(unit) = unit {
+        flags += match unit {
+            LogDurationArg::S => " --log-duration s",
+            LogDurationArg::Us => " --log-duration us",
+        };
+    }
+    if let Some(time) = time {
+        flags += match time {
+            LogTimeArg::Start => " --log-time start",
+            LogTimeArg::End => " --log-time end",
+        };
+    }
+    flags
+}
+
 fn fit_config(args: FitArgs, env: &Env) -> Result<FitConfig, Error> {
     let input = match (&args.file, &args.service_from) {
         (None, Some(path)) => FitInput::Service(EmpiricalService::read(path)?),
-        (Some(path), _) => FitInput::Trace(Trace::read(path, time_format(args.time_format))?),
+        (Some(path), _) => FitInput::Trace(Trace::read_log(
+            path,
+            time_format(args.time_format),
+            log_options(args.log_duration, args.log_time),
+        )?),
         (None, None) => unreachable!("clap requires FILE or --service-from"),
     };
     let answer = match &input {
@@ -118,6 +154,20 @@ fn fit_plan(args: &FitArgs, trace: &Trace, env: &Env) -> Result<Plan, Error> {
     }
     let mut model = Model::original();
     let (service, flags) = match (&args.service_from, args.consume_every) {
+        // The log's own durations, already read with the trace.
+        (Some(path), _) if path == &trace.name && path != "-" && trace.durations.is_some() => {
+            let times = trace.durations.clone().expect("checked");
+            let file = EmpiricalService {
+                name: path.clone(),
+                times,
+            };
+            let order = match args.service_order {
+                ServiceOrderArg::Sample => ServiceOrder::Sample,
+                ServiceOrderArg::Replay => ServiceOrder::Replay,
+            };
+            let flags = format!("--service-from {}", shell_word(path));
+            (Some((file, order)), flags)
+        }
         (Some(path), _) => {
             if path == "-" && trace.name == "-" {
                 return Err(invalid(
@@ -161,7 +211,7 @@ fn fit_plan(args: &FitArgs, trace: &Trace, env: &Env) -> Result<Plan, Error> {
     Plan::new(
         &template,
         args.consumers.clone(),
-        flags,
+        flags + &log_flags(args.log_duration, args.log_time),
         super::args::MAX_CONSUMERS,
     )
     .map_err(|e| invalid(e.to_string()))
@@ -175,7 +225,11 @@ fn read_traffic(args: &TrafficArgs) -> Result<Traffic, Error> {
         ));
     }
     let trace = match &args.arrivals_from {
-        Some(path) => Some(Arc::new(Trace::read(path, format)?)),
+        Some(path) => Some(Arc::new(Trace::read_log(
+            path,
+            format,
+            log_options(args.log_duration, args.log_time),
+        )?)),
         None => None,
     };
     let service = match &args.service_from {

@@ -3,7 +3,8 @@
 //! (`burstbuf fit`). Pure and foundation-level: it reads files and does
 //! arithmetic, and knows nothing of threads, terminals or clap.
 //!
-//! - `parse`: one timestamp per line, in four formats, with line-numbered errors.
+//! - `parse`: one timestamp per line, in four formats (an access log's
+//!   duration too), gzip or not, with line-numbered errors.
 //! - [`trace`]: a trace kept compactly (sorted offsets, 8 bytes a line) and shared read-only.
 //! - `service`: service times from a file, drawn with the seed or replayed in order.
 //! - `load`: a trace's arrivals per window, the busiest windows and their ρ.

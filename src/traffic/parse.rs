@@ -1,6 +1,7 @@
 //! Reading a file of timestamps, one a line, and the four formats: epoch
 //! seconds, epoch milliseconds, RFC 3339 and the Common (or Combined) Log
-//! Format. The parsers are hand-written over bytes: each format is small, and
+//! Format, whose lines may end in the request's duration (nginx, Apache
+//! `%D`; see [`LogOptions`]). Files may be gzip ([`open`]). The parsers are hand-written over bytes: each format is small, and
 //! a general date library would cost more than the whole parse (the CLF path
 //! reads about a hundred bytes a line and must go at ≥ 100 MB/s).
 //!
@@ -9,7 +10,7 @@
 //! written at whole-second resolution (for spreading ties, see [`super::trace`]).
 
 use std::borrow::Cow;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 /// How the timestamps are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,88 @@ pub struct Stamp {
     pub ns: i64,
     /// Written at whole-second resolution (CLF, integer epoch seconds): ties are spread.
     pub whole_seconds: bool,
+    /// The request's duration, when the line carries one (a CLF line's last
+    /// field: nginx `$request_time`, Apache `%D`), as written.
+    pub duration: Option<LogDuration>,
+}
+
+/// A duration field as written: a number, read as seconds, and whether it
+/// was a whole number (Apache's `%D` is whole microseconds, nginx's
+/// `$request_time` seconds with milliseconds: `0.153`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogDuration {
+    /// The number times 10^9: nanoseconds if it is in seconds.
+    pub as_seconds_ns: u64,
+    pub whole: bool,
+}
+
+/// The unit of a log's duration field (`--log-duration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationUnit {
+    Seconds,
+    Micros,
+}
+
+/// What a log line's time is (`--log-time`): when the request arrived
+/// (Apache's `%t`) or when it ended (nginx's `$time_local`, written as the
+/// response goes out); with `End`, arrival = time − duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTime {
+    Start,
+    End,
+}
+
+/// How a log's duration field is read; `None`s are detected per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogOptions {
+    pub unit: Option<DurationUnit>,
+    pub time: Option<LogTime>,
+}
+
+impl LogDuration {
+    /// The unit when none is given: a fraction is seconds (nginx), a whole
+    /// number microseconds (Apache `%D`; nginx always writes the milliseconds).
+    pub fn unit(self, forced: Option<DurationUnit>) -> DurationUnit {
+        forced.unwrap_or(if self.whole {
+            DurationUnit::Micros
+        } else {
+            DurationUnit::Seconds
+        })
+    }
+
+    /// Nanoseconds, in `unit`.
+    pub fn ns(self, unit: DurationUnit) -> u64 {
+        match unit {
+            DurationUnit::Seconds => self.as_seconds_ns,
+            DurationUnit::Micros => self.as_seconds_ns / 1_000_000,
+        }
+    }
+}
+
+impl LogOptions {
+    /// The duration of a stamp in nanoseconds, and its arrival time: the
+    /// line's time, less the duration when the time is the request's end
+    /// (the default for seconds, nginx's way; for microseconds, Apache's, the
+    /// start). A stamp without a duration arrives at its time.
+    pub fn arrival(self, stamp: &Stamp) -> (i64, Option<u64>) {
+        let Some(d) = stamp.duration else {
+            return (stamp.ns, None);
+        };
+        let unit = d.unit(self.unit);
+        let ns = d.ns(unit);
+        let end = match self.time {
+            Some(time) => time == LogTime::End,
+            None => unit == DurationUnit::Seconds,
+        };
+        let arrival = if end {
+            stamp
+                .ns
+                .saturating_sub(i64::try_from(ns).unwrap_or(i64::MAX))
+        } else {
+            stamp.ns
+        };
+        (arrival, Some(ns))
+    }
 }
 
 /// Why a file could not be read: one line for the user, naming the file and
@@ -124,6 +207,30 @@ impl TraceError {
             message: message.into(),
         }
     }
+}
+
+/// Opens a file (`-` for stdin), decompressing it on the fly when it is
+/// gzip (by its first two bytes, so `.gz` files and gzip on stdin alike; a
+/// rotated log's members one after another).
+pub fn open(path: &str) -> Result<Box<dyn Read>, TraceError> {
+    let source: Box<dyn Read> = if path == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| TraceError::file(path, e.to_string()))?)
+    };
+    let mut source = io::BufReader::with_capacity(1 << 16, source);
+    let head = loop {
+        match source.fill_buf() {
+            Ok(head) => break head,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(TraceError::file(path, e.to_string())),
+        }
+    };
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(source))
+    } else {
+        Box::new(source)
+    })
 }
 
 /// The most data lines one file may hold: 8 bytes each while sorting, so at
@@ -371,7 +478,11 @@ fn epoch(line: &[u8], unit_ns: u64) -> Option<Stamp> {
         rest = &after[m..];
         whole_seconds = false;
     }
-    field_ends(rest).then_some(Stamp { ns, whole_seconds })
+    field_ends(rest).then_some(Stamp {
+        ns,
+        whole_seconds,
+        duration: None,
+    })
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
@@ -472,6 +583,7 @@ fn rfc3339(line: &[u8]) -> Option<Stamp> {
     Some(Stamp {
         ns,
         whole_seconds: false,
+        duration: None,
     })
 }
 
@@ -518,12 +630,120 @@ fn clf(line: &[u8]) -> Option<Stamp> {
     Some(Stamp {
         ns,
         whole_seconds: true,
+        duration: clf_duration(&line[open + 28..]),
+    })
+}
+
+/// A CLF line's duration: a number as the last field, after the fields
+/// that follow the request: `"GET / HTTP/1.1" 200 512 0.153` (Common, with
+/// status and bytes) or `… "referer" "agent" 0.153` (Combined). A line
+/// without one, as a plain Common line (whose last field is the bytes), has none.
+fn clf_duration(rest: &[u8]) -> Option<LogDuration> {
+    let quote = rest.iter().rposition(|&b| b == b'"')?;
+    let tail: Vec<&[u8]> = rest[quote + 1..]
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+        .collect();
+    // After the request: status and bytes, then the duration; after the
+    // agent (the request's quote is not the last): the duration alone.
+    let request_last = rest[..quote].iter().filter(|&&b| b == b'"').count() == 1;
+    let field = match (request_last, tail.as_slice()) {
+        (true, [_, _, d]) | (false, [d]) => *d,
+        _ => return None,
+    };
+    let (whole, n) = digits(field);
+    if n == 0 {
+        return None;
+    }
+    let mut ns = whole.checked_mul(1_000_000_000)?;
+    let whole_number = match &field[n..] {
+        [] => true,
+        [b'.', frac @ ..] if !frac.is_empty() && frac.iter().all(u8::is_ascii_digit) => {
+            let (mut value, mut scale) = (0u64, 1u64);
+            for &b in frac.iter().take(9) {
+                value = value * 10 + u64::from(b - b'0');
+                scale *= 10;
+            }
+            ns = ns.checked_add(value * (1_000_000_000 / scale))?;
+            false
+        }
+        _ => return None,
+    };
+    Some(LogDuration {
+        as_seconds_ns: ns,
+        whole: whole_number,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_lines_duration_is_its_last_field_after_the_request() {
+        let duration = |line: &str| TimeFormat::Clf.parse(line.as_bytes()).unwrap().duration;
+        let t = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700]";
+        let nginx = duration(&format!(
+            r#"{t} "GET / HTTP/1.1" 200 512 "-" "curl/8" 0.153"#
+        ));
+        assert_eq!(
+            nginx,
+            Some(LogDuration {
+                as_seconds_ns: 153_000_000,
+                whole: false
+            })
+        );
+        let apache = duration(&format!(r#"{t} "GET / HTTP/1.1" 200 512 153000"#)).unwrap();
+        assert_eq!(
+            apache.ns(apache.unit(None)),
+            153_000_000,
+            "whole: microseconds"
+        );
+        assert_eq!(apache.ns(DurationUnit::Seconds), 153_000 * 1_000_000_000);
+        // A plain Common or Combined line has none: its last field is the bytes, or quoted.
+        assert_eq!(duration(&format!(r#"{t} "GET / HTTP/1.1" 200 512"#)), None);
+        assert_eq!(
+            duration(&format!(r#"{t} "GET / HTTP/1.1" 200 512 "-" "curl/8""#)),
+            None
+        );
+        assert_eq!(
+            duration(&format!(r#"{t} "GET / HTTP/1.1" 200 512 "-" "x" 1e3"#)),
+            None
+        );
+    }
+
+    #[test]
+    fn the_end_of_a_request_less_its_duration_is_its_arrival() {
+        let stamp = Stamp {
+            ns: 10 * S,
+            whole_seconds: true,
+            duration: Some(LogDuration {
+                as_seconds_ns: 250_000_000,
+                whole: false,
+            }),
+        };
+        let auto = LogOptions::default();
+        assert_eq!(auto.arrival(&stamp), (10 * S - S / 4, Some(250_000_000)));
+        let start = LogOptions {
+            time: Some(LogTime::Start),
+            ..auto
+        };
+        assert_eq!(start.arrival(&stamp), (10 * S, Some(250_000_000)));
+        // Whole microseconds (Apache): the time is the start unless told.
+        let apache = Stamp {
+            duration: Some(LogDuration {
+                as_seconds_ns: 250_000 * 1_000_000_000,
+                whole: true,
+            }),
+            ..stamp
+        };
+        assert_eq!(auto.arrival(&apache), (10 * S, Some(250_000_000)));
+        let end = LogOptions {
+            time: Some(LogTime::End),
+            ..auto
+        };
+        assert_eq!(end.arrival(&apache), (10 * S - S / 4, Some(250_000_000)));
+    }
 
     const S: i64 = 1_000_000_000;
 

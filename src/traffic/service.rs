@@ -3,12 +3,11 @@
 //! message `seq` is a pure function of the seed and `seq`, like the built-in
 //! models', so consumer threads and the simulation agree without sharing state.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::parse::{CUT_OFF, TraceError, for_each_line};
+use super::parse::{CUT_OFF, TimeFormat, TraceError, for_each_line};
 use crate::model::{MAX_DURATION, Model, ServiceKind, ServiceTimes, splitmix64};
 
 /// How the file's times are used.
@@ -70,20 +69,21 @@ fn parse_time(field: &[u8]) -> Option<u64> {
 }
 
 impl EmpiricalService {
-    /// Reads a file (`-` for stdin).
+    /// Reads a file (`-` for stdin; gzip decompressed on the fly): one
+    /// service time a line, or an access log whose lines carry a duration
+    /// (see [`super::parse::LogOptions`]; its unit detected per line).
     pub fn read(path: &str) -> Result<EmpiricalService, TraceError> {
-        if path == "-" {
-            EmpiricalService::from_reader(io::stdin().lock(), path)
-        } else {
-            let file = File::open(path).map_err(|e| TraceError::file(path, e.to_string()))?;
-            EmpiricalService::from_reader(file, path)
-        }
+        EmpiricalService::from_reader(super::parse::open(path)?, path)
     }
 
     pub fn from_reader<R: Read>(reader: R, name: &str) -> Result<EmpiricalService, TraceError> {
         let mut times = Vec::new();
         for_each_line(reader, name, |line, number, ended| {
-            match parse_time(line.trim_ascii()) {
+            let logged = || {
+                let d = TimeFormat::Clf.parse(line)?.duration?;
+                Some(d.ns(d.unit(None))).filter(|&ns| u128::from(ns) <= MAX_DURATION.as_nanos())
+            };
+            match parse_time(line.trim_ascii()).or_else(logged) {
                 Some(ns) if (times.len() as u64) < super::parse::MAX_LINES => {
                     times.push(ns);
                     Ok(())
@@ -98,7 +98,7 @@ impl EmpiricalService {
                     line: Some(number),
                     message: format!(
                         "expected a service time such as 12ms, 1.5s or 0.25 (seconds), \
-                         at most a year{}",
+                         at most a year, or a log line ending in its duration{}",
                         if ended {
                             String::new()
                         } else {

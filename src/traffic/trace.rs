@@ -3,12 +3,11 @@
 //! shared read-only by every point of a sweep, every thread, and the live
 //! producer.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::parse::{self, Stamp, TimeFormat, TraceError};
+use super::parse::{self, LogOptions, Stamp, TimeFormat, TraceError};
 use crate::model::splitmix64;
 
 const SECOND: i64 = 1_000_000_000;
@@ -29,17 +28,24 @@ pub struct Trace {
     /// seconds): ties were spread over their second, and nothing shorter
     /// than a second can be seen.
     pub whole_seconds: bool,
+    /// The requests' durations, in file order, when the log carries them
+    /// (see [`LogOptions`]): service times, for `--service-from` the log.
+    pub durations: Option<Arc<[u64]>>,
 }
 
 impl Trace {
-    /// Reads a file (`-` for stdin).
+    /// Reads a file (`-` for stdin; gzip decompressed on the fly).
     pub fn read(path: &str, forced: Option<TimeFormat>) -> Result<Trace, TraceError> {
-        if path == "-" {
-            Trace::from_reader(io::stdin().lock(), path, forced)
-        } else {
-            let file = File::open(path).map_err(|e| TraceError::file(path, e.to_string()))?;
-            Trace::from_reader(file, path, forced)
-        }
+        Trace::read_log(path, forced, LogOptions::default())
+    }
+
+    /// [`Trace::read`], a log's duration field read as `log` says.
+    pub fn read_log(
+        path: &str,
+        forced: Option<TimeFormat>,
+        log: LogOptions,
+    ) -> Result<Trace, TraceError> {
+        Trace::from_log_reader(parse::open(path)?, path, forced, log)
     }
 
     /// Reads a trace; `name` is used in error messages.
@@ -48,20 +54,41 @@ impl Trace {
         name: &str,
         forced: Option<TimeFormat>,
     ) -> Result<Trace, TraceError> {
+        Trace::from_log_reader(reader, name, forced, LogOptions::default())
+    }
+
+    /// [`Trace::from_reader`], a log's duration field read as `log` says:
+    /// with the time at the request's end, its arrival is the time less the
+    /// duration; the durations are kept, in file order, as service times.
+    pub fn from_log_reader<R: Read>(
+        reader: R,
+        name: &str,
+        forced: Option<TimeFormat>,
+        log: LogOptions,
+    ) -> Result<Trace, TraceError> {
         // One i64 a line: the time, doubled, plus one if it was written in
         // whole seconds. Equal keys are indistinguishable lines, so an
         // unstable sort keeps file order where it matters.
         let mut keys: Vec<i64> = Vec::new();
         let (mut latest, mut out_of_order, mut coarse) = (i64::MIN, 0u64, true);
+        let mut durations: Vec<u64> = Vec::new();
         // Every time is within `parse::LIMIT_NS` of 1970 (the parser refuses
         // others, naming the line), so doubled and plus one it fits.
-        let format = parse::read_stamps(reader, name, forced, |Stamp { ns, whole_seconds }| {
+        let format = parse::read_stamps(reader, name, forced, |stamp: Stamp| {
+            let (ns, duration) = log.arrival(&stamp);
+            // A time less a fraction of a second is no longer a whole second:
+            // it is not spread, but its resolution is still the second's.
+            let whole_seconds = stamp.whole_seconds && duration.is_none_or(|d| d == 0);
+            coarse &= stamp.whole_seconds;
+            if let Some(d) = duration {
+                durations.push(d);
+            }
             if ns < latest {
                 out_of_order += 1;
             }
             latest = latest.max(ns);
-            coarse &= whole_seconds;
-            keys.push(ns * 2 + i64::from(whole_seconds));
+            // Within the parser's limit less a year of duration: doubled, it fits.
+            keys.push(ns.max(-parse::LIMIT_NS) * 2 + i64::from(whole_seconds));
         })?;
         keys.sort_unstable();
         spread_ties(&mut keys);
@@ -78,6 +105,7 @@ impl Trace {
             out_of_order,
             start_ns,
             whole_seconds: coarse,
+            durations: (!durations.is_empty()).then(|| durations.into()),
         })
     }
 
@@ -92,6 +120,7 @@ impl Trace {
             out_of_order: 0,
             start_ns: 0,
             whole_seconds: false,
+            durations: None,
         }
     }
 
