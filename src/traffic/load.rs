@@ -27,7 +27,7 @@ pub const BUSIEST: usize = 8;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoadOverTime {
     pub window_s: u64,
-    /// Windows from the first arrival to the last (the last may be partial).
+    /// Windows from the one of the first arrival to the one of the last.
     pub windows: u64,
     /// Windows that hold at least one arrival.
     pub busy_windows: u64,
@@ -39,7 +39,8 @@ pub struct LoadOverTime {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WindowCount {
-    /// The window's start, seconds after the trace's first arrival.
+    /// The window's start, seconds after the trace's first arrival (the
+    /// first window may start before it: windows are on the clock).
     pub start_s: f64,
     /// The same in UTC, RFC 3339 (`None` before 1970).
     pub start: Option<String>,
@@ -57,12 +58,15 @@ impl LoadOverTime {
             .find(|&w| w as f64 >= SERVICES_PER_WINDOW * service_s)
             .unwrap_or(LOAD_WINDOWS[LOAD_WINDOWS.len() - 1]);
         let window_ns = window_s * 1_000_000_000;
+        // Windows on the clock's minutes (hours, days: UTC), not from the
+        // first arrival: "the minute :05" is a minute of the log's own time.
+        let phase = start_ns.rem_euclid(window_ns as i64) as u64;
         let span = offsets.last().copied().unwrap_or(0);
-        let windows = span / window_ns + 1;
+        let windows = (span + phase) / window_ns + 1;
         // (window number, count) of the windows holding arrivals, in order.
         let mut counts: Vec<(u64, u64)> = Vec::new();
         for &t in offsets {
-            let i = t / window_ns;
+            let i = (t + phase) / window_ns;
             match counts.last_mut() {
                 Some((j, c)) if *j == i => *c += 1,
                 _ => counts.push((i, 1)),
@@ -84,10 +88,10 @@ impl LoadOverTime {
             busiest: counts
                 .iter()
                 .map(|&(i, count)| WindowCount {
-                    start_s: (i * window_s) as f64,
+                    start_s: (i * window_ns) as f64 / 1e9 - phase as f64 / 1e9,
                     start: u64::try_from(start_ns)
                         .ok()
-                        .and_then(|ns| ns.checked_add(i * window_ns))
+                        .and_then(|ns| (ns - phase).checked_add(i * window_ns))
                         .map(|ns| {
                             let at = UNIX_EPOCH + Duration::from_nanos(ns);
                             humantime::format_rfc3339_seconds(at).to_string()
@@ -194,6 +198,25 @@ mod tests {
         assert_eq!(chart.len(), 2);
         assert_eq!(load.busiest[0].start, None, "before 1970");
         assert!(chart[0].ends_with(" 1"), "{chart:?}");
+    }
+
+    #[test]
+    fn windows_are_on_the_clock() {
+        // The first arrival at 12:04:30: its minute starts 30 s before it.
+        let start = 1_795_996_800 * S as i64 + 4 * 60 * S as i64 + 30 * S as i64;
+        let offsets = [0, 10 * S, 35 * S];
+        let load = LoadOverTime::of(&offsets, start, 0.1);
+        assert_eq!(load.windows, 2);
+        assert_eq!(load.busiest[0].count, 2);
+        assert_eq!(load.busiest[0].start_s, -30.0);
+        assert_eq!(
+            load.busiest[0].start.as_deref(),
+            Some("2026-11-30T00:04:00Z")
+        );
+        assert_eq!(
+            load.busiest[1].start.as_deref(),
+            Some("2026-11-30T00:05:00Z")
+        );
     }
 
     #[test]
