@@ -46,6 +46,24 @@ fn main() -> io::Result<()> {
     }
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The date of a day since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 fn write_log(out: &mut impl Write, lines: u64) -> io::Result<()> {
     let mut rng = StdRng::seed_from_u64(20_261_202);
     let paths = ["/api/orders", "/api/orders", "/api/cart", "/api/health"];
@@ -75,17 +93,14 @@ fn write_log(out: &mut impl Write, lines: u64) -> io::Result<()> {
             let secs = START + end / 1_000_000_000;
             let (day, rest) = (secs / 86_400, secs % 86_400);
             let (h, m, s) = (rest / 3600, rest / 60 % 60, rest % 60);
-            // Days after 30 November 2026 roll into December (a log of days, not months).
-            let (d, month) = match day - START / 86_400 {
-                0 => (30, "Nov"),
-                n => (n, "Dec"),
-            };
+            let (year, month, d) = civil_from_days(day as i64);
+            let month = MONTHS[month as usize - 1];
             let ip = rng.random_range(1..=250);
             let path = paths[rng.random_range(0..paths.len())];
             let size = rng.random_range(200..4000);
             writeln!(
                 out,
-                "10.1.0.{ip} - - [{d:02}/{month}/2026:{h:02}:{m:02}:{s:02} +0000] \"GET {path} HTTP/1.1\" \
+                "10.1.0.{ip} - - [{d:02}/{month}/{year}:{h:02}:{m:02}:{s:02} +0000] \"GET {path} HTTP/1.1\" \
                  200 {size} \"-\" \"client/1.0\" {}.{:03}",
                 took_ms / 1000,
                 took_ms % 1000

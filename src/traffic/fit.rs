@@ -777,8 +777,9 @@ fn load_text(out: &mut String, load: &LoadOverTime) {
     let unit = load.window_name();
     let _ = writeln!(
         out,
-        "\nLoad over time, per {unit}: {} of {} windows hold arrivals, {:.1} a window on average; the busiest:",
-        load.busy_windows, load.windows, load.mean_count
+        "\nLoad over time, per {unit}: {} of {} windows hold arrivals, {:.1} a window on average, \
+         at most {} in any {} s; the busiest on the clock:",
+        load.busy_windows, load.windows, load.mean_count, load.peak, load.window_s
     );
     let label = |w: &WindowCount| match &w.start {
         Some(at) => format!("  {at}"),

@@ -33,8 +33,12 @@ pub struct LoadOverTime {
     pub busy_windows: u64,
     /// Arrivals per window over all of them.
     pub mean_count: f64,
-    /// The busiest windows, busiest first (ties: earliest first).
+    /// The busiest windows on the clock, busiest first (ties: earliest first).
     pub busiest: Vec<WindowCount>,
+    /// The most arrivals in any window of this length, wherever it starts: a
+    /// burst that straddles two clock windows is counted whole. The busiest
+    /// window's ρ is this one's.
+    pub peak: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,6 +77,14 @@ impl LoadOverTime {
             }
         }
         let busy_windows = counts.len() as u64;
+        // The sliding peak, by two pointers.
+        let (mut peak, mut first) = (0usize, 0usize);
+        for (last, &t) in offsets.iter().enumerate() {
+            while offsets[first] + window_ns <= t {
+                first += 1;
+            }
+            peak = peak.max(last + 1 - first);
+        }
         let keep = BUSIEST.min(counts.len());
         let by_count = |a: &(u64, u64), b: &(u64, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
         if keep > 0 && keep < counts.len() {
@@ -99,6 +111,7 @@ impl LoadOverTime {
                     count,
                 })
                 .collect(),
+            peak: peak as u64,
         }
     }
 
@@ -112,9 +125,9 @@ impl LoadOverTime {
         }
     }
 
-    /// The busiest window's arrivals.
+    /// The busiest window's arrivals, wherever it starts.
     pub fn peak_count(&self) -> u64 {
-        self.busiest.first().map_or(0, |w| w.count)
+        self.peak
     }
 
     /// ρ of the busiest window at `load` with `consumers` of `service_s` each:
@@ -136,7 +149,7 @@ impl LoadOverTime {
     /// A small chart of the busiest windows, in time order: one line each,
     /// `width` characters of bar at most. `label` writes a window's start.
     pub fn chart(&self, width: usize, label: impl Fn(&WindowCount) -> String) -> Vec<String> {
-        let peak = self.peak_count().max(1);
+        let peak = self.busiest.first().map_or(1, |w| w.count.max(1));
         let mut shown = self.busiest.clone();
         shown.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
         shown
@@ -208,6 +221,8 @@ mod tests {
         let load = LoadOverTime::of(&offsets, start, 0.1);
         assert_eq!(load.windows, 2);
         assert_eq!(load.busiest[0].count, 2);
+        // Anywhere, 60 s hold all three: the peak is not cut by the clock.
+        assert_eq!(load.peak_count(), 3);
         assert_eq!(load.busiest[0].start_s, -30.0);
         assert_eq!(
             load.busiest[0].start.as_deref(),
