@@ -89,6 +89,14 @@ fn time_format(arg: Option<TimeFormatArg>) -> Option<TimeFormat> {
     })
 }
 
+/// `--service-order`.
+fn service_order(arg: ServiceOrderArg) -> ServiceOrder {
+    match arg {
+        ServiceOrderArg::Sample => ServiceOrder::Sample,
+        ServiceOrderArg::Replay => ServiceOrder::Replay,
+    }
+}
+
 /// `--log-duration` and `--log-time`.
 fn log_options(unit: Option<LogDurationArg>, time: Option<LogTimeArg>) -> LogOptions {
     LogOptions {
@@ -154,33 +162,25 @@ fn fit_plan(args: &FitArgs, trace: &Trace, env: &Env) -> Result<Plan, Error> {
     }
     let mut model = Model::original();
     let (service, flags) = match (&args.service_from, args.consume_every) {
-        // The log's own durations, already read with the trace.
-        (Some(path), _) if path == &trace.name && path != "-" && trace.durations.is_some() => {
-            let times = trace.durations.clone().expect("checked");
-            let file = EmpiricalService {
-                name: path.clone(),
-                times,
-            };
-            let order = match args.service_order {
-                ServiceOrderArg::Sample => ServiceOrder::Sample,
-                ServiceOrderArg::Replay => ServiceOrder::Replay,
-            };
-            let flags = format!("--service-from {}", shell_word(path));
-            (Some((file, order)), flags)
-        }
         (Some(path), _) => {
-            if path == "-" && trace.name == "-" {
-                return Err(invalid(
-                    "the trace and --service-from cannot both read stdin ('-')".into(),
-                ));
-            }
-            let file = EmpiricalService::read(path)?;
-            let order = match args.service_order {
-                ServiceOrderArg::Sample => ServiceOrder::Sample,
-                ServiceOrderArg::Replay => ServiceOrder::Replay,
+            let file = match &trace.durations {
+                // The log's own durations, already read with the trace.
+                Some(times) if path == &trace.name && path != "-" => EmpiricalService {
+                    name: path.clone(),
+                    times: Arc::clone(times),
+                },
+                _ if path == "-" && trace.name == "-" => {
+                    return Err(invalid(
+                        "the trace and --service-from cannot both read stdin ('-')".into(),
+                    ));
+                }
+                _ => EmpiricalService::read(path)?,
             };
-            let flags = format!("--service-from {}", shell_word(path));
-            (Some((file, order)), flags)
+            let order = service_order(args.service_order);
+            (
+                Some((file, order)),
+                format!("--service-from {}", shell_word(path)),
+            )
         }
         (None, Some(every)) => {
             model.consume_every = every;
@@ -235,10 +235,7 @@ fn read_traffic(args: &TrafficArgs) -> Result<Traffic, Error> {
     let service = match &args.service_from {
         Some(path) => {
             let file = EmpiricalService::read(path)?;
-            let order = match args.service_order {
-                ServiceOrderArg::Sample => ServiceOrder::Sample,
-                ServiceOrderArg::Replay => ServiceOrder::Replay,
-            };
+            let order = service_order(args.service_order);
             Some((file, order))
         }
         None => None,
