@@ -284,9 +284,11 @@ fn errors_say_what_was_probably_meant() {
         (&["sweep", "--consumers", "0"], "1..4"),
         (&["sweep", "--load", "1,x"], "1..4"),
         (
-            &["fit", "x", "--load", "2"],
-            "not an option of burstbuf fit, but of",
+            &["fit", "x", "--capacities", "10"],
+            "not an option of burstbuf fit, but of burstbuf sweep",
         ),
+        // fit takes --load for its answer, which needs a service time.
+        (&["fit", "x", "--load", "2"], "--consume-every <DUR>"),
         (
             &["sweep", "--service", "data/services.txt"],
             "go to --service-from FILE",
