@@ -74,6 +74,8 @@
 //!   high-water, busy and idle time and the oldest message's age, read at once).
 //!   - `live::producer`, `live::consumer`: one module per thread kind
 //!     (`--consumers N` runs N consumer threads).
+//!   - `live::crew`: the consumer count as `+` and `-` change it live, carried
+//!     out by the consumers between messages, and the bounded log of its changes.
 //!   - `live::counters`: what else the threads publish: the producer's state,
 //!     and how late each kind of thread woke against its schedule.
 //!   - `live::events`: the two event channels to the illustrator, each holding at

@@ -4,9 +4,10 @@
 //! `--record`'s writer, bounded, follows the producer's.
 
 use std::io;
-use std::sync::Arc;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
@@ -86,7 +87,13 @@ pub(super) fn run(
 
     // Set once the run is over; the metrics server polls it.
     let run_over = AtomicBool::new(false);
-    thread::scope(|s| {
+    let hiring = Hiring {
+        service: &service,
+        shared,
+        reports: Mutex::new(Vec::new()),
+    };
+    let hiring = &hiring;
+    let mut joined = thread::scope(|s| {
         // Each closure takes its channel ends by value: when a thread returns,
         // its senders drop, and that is how the next one down the line learns
         // it is done (producer → consumer → illustrator).
@@ -101,7 +108,10 @@ pub(super) fn run(
                 let service = service.clone();
                 spawn(s, &format!("consumer-{i}"), control, move || {
                     test_panic(config, Worker::Consumer, shared);
-                    consumer::run(service, intake, events, shared)
+                    let due = shared.clock.start_instant();
+                    consumer::run(service, intake, events, shared, due, &|intake, events| {
+                        hiring.start(s, intake, events)
+                    })
                 })
             })
             .collect::<io::Result<Vec<_>>>()?;
@@ -144,8 +154,63 @@ pub(super) fn run(
             illustrator,
         };
         run_over.store(true, Relaxed);
-        Ok(joined)
-    })
+        Ok::<_, io::Error>(joined)
+    })?;
+    // The scope has joined every thread: the consumers `+` started too.
+    let hired = hiring.reports.lock().unwrap_or_else(|e| e.into_inner());
+    let hired = hired.iter().cloned().collect::<Option<Vec<_>>>();
+    joined.consumer = joined.consumer.zip(hired).map(|(first, hired)| {
+        consumer::Report::merge(&[std::slice::from_ref(&first), &hired].concat())
+    });
+    Ok(joined)
+}
+
+/// Starting consumers while the run goes on (`+`): each is started by a
+/// consumer, between its messages, with clones of that one's ends, so the
+/// buffer and the consumed events stay open exactly while some consumer
+/// holds them (nothing else does, or the run could not end).
+struct Hiring<'a> {
+    service: &'a Service,
+    shared: &'a Shared,
+    /// What each consumer started so returned when it ended (`None`: it
+    /// panicked). Not join handles: those cannot outlive the scope's
+    /// closure, and the scope joins these threads itself at its end.
+    reports: Mutex<Vec<Option<consumer::Report>>>,
+}
+
+impl Hiring<'_> {
+    fn start<'scope, 'env>(
+        &'scope self,
+        s: &'scope Scope<'scope, 'env>,
+        intake: metered::Receiver<u64>,
+        events: events::Events,
+    ) {
+        let service = self.service.clone();
+        let due = Instant::now();
+        let started = thread::Builder::new()
+            .name("consumer+".into())
+            .spawn_scoped(s, move || {
+                // Caught, so that the scope does not panic again at its end:
+                // the hook has restored the terminal and aborted the run, and
+                // the missing report says a consumer panicked, as a join would.
+                let report = panic::catch_unwind(AssertUnwindSafe(|| {
+                    consumer::run(
+                        service,
+                        intake,
+                        events,
+                        self.shared,
+                        due,
+                        &|intake, events| self.start(s, intake, events),
+                    )
+                }));
+                let mut reports = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+                reports.push(report.ok());
+            });
+        if started.is_err() {
+            let shared = self.shared;
+            shared.crew.hire_failed(&shared.meter, &shared.clock);
+        }
+    }
 }
 
 /// Waits for `--record`'s writer at most [`RECORD_PATIENCE`], and once the

@@ -19,7 +19,7 @@ use crate::model::MAX_DURATION;
 pub const MAX_CAPACITY: u64 = 1_000_000;
 
 /// The most consumers, live or simulated.
-pub const MAX_CONSUMERS: u32 = 1000;
+pub const MAX_CONSUMERS: u32 = crate::live::crew::MOST;
 
 /// The most values one list option may hold.
 const MAX_LIST: usize = 10_000;

@@ -2,7 +2,9 @@
 //! time and spends its service time on it, until the buffer is closed and empty
 //! (so by default every message is consumed) or the run is aborted. With
 //! `--consumers N` there are N of these, each with its own clone of the
-//! metered receiver, which counts their busy and idle time.
+//! metered receiver, which counts their busy and idle time. Between
+//! messages each asks the crew ([`crate::live::crew`]) whether `+` or `-`
+//! was pressed: it starts a sibling with clones of its own ends, or stops.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{RecvError, RecvTimeoutError, TryRecvError};
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 use metered::Receiver;
 
 use crate::live::control::{Shared, State};
+use crate::live::crew::Duty;
 use crate::live::events::Events;
 use crate::traffic::Service;
 
@@ -92,7 +95,24 @@ fn take(buffer: &Receiver<u64>, deadline: Option<Instant>) -> Result<Option<Take
     }))
 }
 
-pub fn run(service: Service, buffer: Receiver<u64>, events: Events, shared: &Shared) -> Report {
+/// Starts one more consumer on clones of a consumer's ends (its own thread,
+/// running [`run`]); on failure it gives the count back
+/// ([`crate::live::crew::Crew::hire_failed`]).
+pub type Hire<'a> = &'a (dyn Fn(Receiver<u64>, Events) + Sync);
+
+/// Consumes until the buffer is closed and drained, the run is aborted, or
+/// `-` asks this consumer to stop (between messages: the one it holds is
+/// finished first).
+/// `due` is when it was meant to start: the clock's start, or for one
+/// started by `+` the moment its starter acted on the key.
+pub fn run(
+    service: Service,
+    buffer: Receiver<u64>,
+    events: Events,
+    shared: &Shared,
+    due: Instant,
+    hire: Hire,
+) -> Report {
     let clock = shared.clock;
     // When this consumer is free for its next message, on the ideal schedule:
     // pacing from it rather than from "now" keeps sleep overshoot from slowing
@@ -100,10 +120,11 @@ pub fn run(service: Service, buffer: Receiver<u64>, events: Events, shared: &Sha
     // A thread that starts late (a thousand take a while to spawn) starts
     // its schedule when it starts: served from the clock's start, its first
     // messages would take no time at all. The delay is lateness all the same.
+    // One started by `+` is due when it was asked for, not at the clock's start.
     let lag = &shared.counters.consumer_lag;
     let started = Instant::now();
-    lag.observe(clock.start_instant(), started);
-    let mut free_at = clock.start_instant().max(started);
+    lag.observe(due, started);
+    let mut free_at = due.max(started);
     let mut consumed = 0;
     let mut out_of_order = 0;
     let mut seq_sum = 0;
@@ -111,6 +132,15 @@ pub fn run(service: Service, buffer: Receiver<u64>, events: Events, shared: &Sha
     let mut last: Option<u64> = None;
     let meter = buffer.meter();
     while shared.control.state() != State::Aborted {
+        match shared.crew.duty(&meter, &clock) {
+            Duty::Work => {}
+            Duty::Hire => {
+                hire(buffer.clone(), events.clone());
+                continue;
+            }
+            // Between messages: none is held, none is left half done.
+            Duty::Retire => break,
+        }
         // No message is started during a stall: wait it out first.
         if !stalls.is_empty()
             && let Some(until) = stalls.stalled(&clock, &meter, Instant::now())

@@ -11,6 +11,7 @@ use metered::Meter;
 
 use crate::live::clock::Clock;
 use crate::live::counters::Counters;
+use crate::live::crew::Crew;
 use crate::live::stall::StallLog;
 use crate::model::{Tolerance, WhenFull};
 
@@ -22,8 +23,9 @@ pub struct Shared {
     /// The buffer's own counters.
     pub meter: Meter,
     pub clock: Clock,
-    /// Consumer threads: their busy times are summed, so rates divide by it.
-    pub consumers: u32,
+    /// Consumer threads, changed live by `+` and `-`: their busy times are
+    /// summed, so rates divide by the count in effect.
+    pub crew: Crew,
     /// Model time a thread may fall behind its schedule before the run is
     /// called unfaithful (see [`crate::model::Model::lag_tolerance`]).
     pub tolerance: Tolerance,
@@ -41,7 +43,7 @@ impl Shared {
             counters: Counters::default(),
             meter,
             clock,
-            consumers,
+            crew: Crew::new(consumers),
             tolerance,
             stalls: StallLog::default(),
             when_full: WhenFull::Block,

@@ -7,6 +7,7 @@ pub(crate) mod clock;
 pub(crate) mod consumer;
 pub(crate) mod control;
 pub(crate) mod counters;
+pub(crate) mod crew;
 pub(crate) mod events;
 pub(crate) mod producer;
 pub(crate) mod reading;

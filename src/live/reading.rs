@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::live::clock::Clock;
 use crate::live::control::Shared;
 use crate::live::counters::{LagFigures, ProducerState};
+use crate::live::crew::Staff;
 use crate::model::Tolerance;
 use crate::stats::Sample;
 
@@ -40,6 +41,10 @@ pub struct Reading {
     /// Model seconds the consumers spent working on messages, summed, work in
     /// progress included; waiting for the lock or a message is not work.
     pub busy_s: f64,
+    /// Busy time per consumer: each stretch of the pool's shared by the
+    /// count in effect then (`busy_s / consumers` if it never changed).
+    pub busy_per_consumer_s: f64,
+    /// The consumer count in effect at the reading.
     pub consumers: u32,
     pub first_full_s: Option<f64>,
     /// Model seconds the oldest message in the buffer has been in it,
@@ -85,7 +90,8 @@ fn zero_if_none<S: serde::Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
     pub clock: Clock,
-    pub consumers: u32,
+    /// The consumer count in effect, read with the meter.
+    pub staff: Staff,
     pub producer: ProducerState,
     pub producer_lag: LagFigures,
     pub consumer_lag: LagFigures,
@@ -98,15 +104,16 @@ impl Reading {
     pub fn take(shared: &Shared) -> Reading {
         // The producer's state and the lag are read before the meter (which
         // says itself whether the producer is blocked).
+        let (staff, snapshot) = shared.crew.read(&shared.meter);
         let context = Context {
             clock: shared.clock,
-            consumers: shared.consumers,
+            staff,
             producer: shared.counters.producer_state(),
             producer_lag: shared.counters.producer_lag.figures(),
             consumer_lag: shared.counters.consumer_lag.figures(),
             tolerance: shared.tolerance,
         };
-        Reading::new(&shared.meter.snapshot(), &context)
+        Reading::new(&snapshot, &context)
     }
 
     /// The pure part: the meter's figures and the rest, converted to model time.
@@ -160,7 +167,8 @@ impl Reading {
             },
             blocked_s: model(g.blocked_time),
             busy_s: model(g.busy_time),
-            consumers: c.consumers.max(1),
+            busy_per_consumer_s: model(c.staff.per_consumer(g.busy_time)),
+            consumers: c.staff.count.max(1),
             first_full_s: g.first_full.map(model),
             oldest_age_s: g.oldest_age.map(model),
             oldest_age_max_s: model(g.oldest_age_max),
@@ -183,14 +191,16 @@ impl Reading {
 
     /// The totals the rate window takes differences of. Busy time is per
     /// consumer, so that μ is the pool's rate: N consumers each busy for the
-    /// whole span complete N times what one would.
+    /// whole span complete N times what one would. It is shared by the count
+    /// in effect as it was earned, so a window across a `+` or `-` neither
+    /// jumps nor goes back.
     pub fn sample(&self) -> Sample {
         Sample {
             t: self.t_s,
             produced: self.produced,
             consumed: self.consumed,
             blocked_s: self.blocked_s,
-            busy_s: self.busy_s / f64::from(self.consumers),
+            busy_s: self.busy_per_consumer_s,
         }
     }
 }
@@ -217,7 +227,7 @@ mod tests {
             drop(rx);
             let context = Context {
                 clock: Clock::starting_at(meter.created(), 10.0),
-                consumers: consumers.len() as u32,
+                staff: Staff::fixed(consumers.len() as u32),
                 producer: ProducerState::Sending,
                 producer_lag: LagFigures::default(),
                 consumer_lag: LagFigures::default(),
@@ -310,7 +320,7 @@ mod tests {
         let g = tx.snapshot();
         let mut c = Context {
             clock: Clock::starting_at(Instant::now(), 100.0),
-            consumers: 1,
+            staff: Staff::fixed(1),
             producer: ProducerState::Sending,
             // 1 ms of wall time at 100×: 0.1 s of model time.
             producer_lag: LagFigures {
