@@ -27,6 +27,7 @@ fn snapshot(produced: u64, elapsed_s: u64) -> Snapshot {
         schedule_lag_s: 0.0004,
         faithful: true,
         stalled_until_s: None,
+        consumers: None,
         dropped: 0,
         keys: false,
         figures: Figures {

@@ -5,7 +5,8 @@
 //! [`FRAME`]⁻¹ times a second, only when the picture changes; the figures
 //! lines under the gauge follow at their own slower pace ([`Pace`]).
 //! It also turns keys into stop and abort requests (signals have their own
-//! threads, see [`crate::ui::signals`]), and `?` into the list of keys.
+//! threads, see [`crate::ui::signals`]), `+` and `-` into one consumer more
+//! or fewer ([`crate::live::crew`]), and `?` into the list of keys.
 //!
 //! It never writes itself: frames and log lines go to the [`Writer`] thread,
 //! which keeps only the latest, so a reader that stops reading cannot stop it
@@ -183,6 +184,7 @@ impl<'a> Watch<'a> {
             Phase::Draining
         };
         let r = &self.reading;
+        let crew = &self.shared.crew;
         let mut s = Snapshot {
             capacity: self.look.capacity,
             produced: r.produced,
@@ -196,6 +198,7 @@ impl<'a> Watch<'a> {
             schedule_lag_s: r.schedule_lag_s,
             faithful: r.faithful,
             stalled_until_s: self.shared.stalls.stalled_until_s(r.t_s),
+            consumers: crew.pressed().then(|| (r.consumers, crew.wanted())),
             keys: false,
             figures: Figures::default(),
         };
@@ -230,6 +233,14 @@ fn is_stop_key(key: &KeyEvent) -> bool {
             KeyCode::Char('c') => key.modifiers.contains(KeyModifiers::CONTROL),
             _ => false,
         }
+}
+
+/// `+` or `-`: one consumer more or fewer (see [`crate::live::crew`]).
+fn crew_key(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c @ ('+' | '-')) if key.kind != KeyEventKind::Release => Some(c),
+        _ => None,
+    }
 }
 
 fn is_suspend_key(key: &KeyEvent) -> bool {
@@ -297,6 +308,12 @@ fn live(mut watch: Watch, writer: &Writer) -> io::Result<()> {
                 Event::Key(key) if is_stop_key(&key) => watch.escalate(),
                 // Raw mode turns Ctrl-Z into a key: make it the signal it would be.
                 Event::Key(key) if is_suspend_key(&key) => signals::suspend_self(),
+                // Once the run is over there is nothing left to consume.
+                Event::Key(key) if !watch.finished() => match crew_key(&key) {
+                    Some('+') => _ = watch.shared.crew.more(),
+                    Some(_) => _ = watch.shared.crew.fewer(),
+                    None => {}
+                },
                 Event::Resize(w, h) => {
                     (width, height) = (w, h);
                     writer.reset();
@@ -396,6 +413,17 @@ mod tests {
             assert!(!keys_shown_after(true, &other), "{other:?}");
             assert!(!keys_shown_after(false, &other), "{other:?}");
         }
+        for (c, modifiers) in [
+            ('+', KeyModifiers::NONE),
+            ('+', KeyModifiers::SHIFT),
+            ('-', KeyModifiers::NONE),
+        ] {
+            assert_eq!(crew_key(&press(KeyCode::Char(c), modifiers)), Some(c));
+        }
+        assert_eq!(
+            crew_key(&press(KeyCode::Char('='), KeyModifiers::NONE)),
+            None
+        );
         let mut release = question;
         release.kind = KeyEventKind::Release;
         assert!(

@@ -22,7 +22,7 @@ pub fn keys(s: &Snapshot, width: usize) -> Vec<String> {
             "q: quit",
         ],
     };
-    let list: [&[&str]; 4] = [
+    let list: [&[&str]; 5] = [
         &[
             "keys (? again or any other key hides them)",
             "keys (any key hides them)",
@@ -30,6 +30,11 @@ pub fn keys(s: &Snapshot, width: usize) -> Vec<String> {
             "keys",
         ],
         stop,
+        &[
+            "+ or -: one consumer more or fewer (1 to 1000), as the run goes on",
+            "+ or -: one consumer more or fewer",
+            "+/-: consumers",
+        ],
         &[
             "Ctrl-Z: suspend, and give the terminal back; fg resumes",
             "Ctrl-Z: suspend; fg resumes",

@@ -19,11 +19,12 @@ pub fn status(s: &Snapshot, width: usize) -> String {
     const PRODUCER: usize = 6;
     const DROPPED: usize = 7;
     const STALLED: usize = 8;
+    const CONSUMERS: usize = 9;
     // The markers show the latest produced and consumed message, so those
     // counts go first; the depth and the flag of an unfaithful run go last.
-    const ORDER: [usize; 12] = [
-        PRODUCED, CONSUMED, ELAPSED, DROPPED, PRODUCER, FULL, STALLED, PRODUCER, STALLED, FLAG,
-        BUFFER, FLAG,
+    const ORDER: [usize; 14] = [
+        PRODUCED, CONSUMED, ELAPSED, DROPPED, CONSUMERS, CONSUMERS, PRODUCER, FULL, STALLED,
+        PRODUCER, STALLED, FLAG, BUFFER, FLAG,
     ];
     let flag = if s.faithful {
         vec![]
@@ -52,6 +53,16 @@ pub fn status(s: &Snapshot, width: usize) -> String {
                 format!("consumers STALLED until {}", seconds(until)),
                 "STALLED".into(),
             ]
+        }),
+        s.consumers.map_or(vec![], |(now, wanted)| {
+            if now == wanted {
+                vec![format!("consumers {now}")]
+            } else {
+                vec![
+                    format!("consumers {now} (to {wanted})"),
+                    format!("consumers {now}"),
+                ]
+            }
         }),
     ];
     fit(&fields, &ORDER, width)

@@ -106,6 +106,9 @@ pub struct Snapshot {
     pub faithful: bool,
     /// During a `--stall`: the model second the consumers resume.
     pub stalled_until_s: Option<f64>,
+    /// Once `+` or `-` was pressed: the consumers in effect, and those asked
+    /// for (more or fewer until a consumer between messages acts on it).
+    pub consumers: Option<(u32, u32)>,
     /// Whether the keys are listed (`?`) in place of the hint.
     pub keys: bool,
     /// The figures lines: of the same reading, or on the live gauge of one
@@ -248,6 +251,7 @@ mod tests {
             schedule_lag_s: 0.0004,
             faithful: true,
             stalled_until_s: None,
+            consumers: None,
             dropped: 0,
             keys: false,
             figures: Figures {
@@ -379,14 +383,50 @@ mod tests {
     }
 
     #[test]
+    fn the_consumer_count_shows_once_the_keys_changed_it() {
+        let status = |s: &Snapshot, width| {
+            draw(s, width, 30)
+                .into_iter()
+                .find(|l| l.contains("buffer 100/100"))
+                .unwrap()
+        };
+        let mut s = seed_7_at_25s();
+        assert!(
+            !status(&s, 120).contains("consumers"),
+            "the original's picture"
+        );
+        s.consumers = Some((1, 2));
+        assert!(
+            status(&s, 120).contains("consumers 1 (to 2)"),
+            "{}",
+            status(&s, 120)
+        );
+        s.consumers = Some((2, 2));
+        assert!(
+            status(&s, 120).contains("  consumers 2"),
+            "{}",
+            status(&s, 120)
+        );
+        // It gives way before the producer's state.
+        let narrow = status(&s, 50);
+        assert!(narrow.contains("producer BLOCKED"), "{narrow}");
+        assert!(!narrow.contains("consumers"), "{narrow}");
+    }
+
+    #[test]
     fn on_a_short_terminal_the_keys_are_kept_over_the_figures() {
         let mut s = seed_7_at_25s();
         s.keys = true;
-        let lines = draw(&s, 120, 12);
-        assert_eq!(lines.len(), 12);
+        let lines = draw(&s, 120, 13);
+        assert_eq!(lines.len(), 13);
         assert_eq!(lines[8], "keys (? again or any other key hides them)");
-        assert_eq!(lines[11], "?: show or hide these keys");
-        let taller = draw(&s, 120, 13);
+        assert_eq!(lines[12], "?: show or hide these keys");
+        assert!(
+            lines[10].contains(&format!("(1 to {})", crate::live::crew::MOST)),
+            "{}",
+            lines[10]
+        );
+        let taller = draw(&s, 120, 14);
         assert!(taller[8].starts_with("25s  "), "room for the status line");
         assert_eq!(taller[9], lines[8]);
     }
@@ -665,7 +705,9 @@ mod tests {
         draining.phase = Phase::Draining;
         let mut keys = seed_7_at_25s();
         keys.keys = true;
-        for s in [seed_7_at_25s(), every_field(), full, draining, keys] {
+        let mut crew = every_field();
+        crew.consumers = Some((2, 3));
+        for s in [seed_7_at_25s(), every_field(), full, draining, keys, crew] {
             for width in 1..=200 {
                 check(&s, width, 30).unwrap();
             }
