@@ -196,13 +196,43 @@ fn question_mark_lists_the_keys_and_again_hides_them() {
     s.press(b"?");
     s.wait_for("q, Esc or Ctrl-C: stop producing and drain; again: quit at once");
     s.wait_for("?: show or hide these keys");
-    // Hidden again: the list's last row (the 16th) is blanked over its
+    s.wait_for("+ or -: one consumer more or fewer (1 to 1000), as the run goes on");
+    // Hidden again: the list's last row (the 17th) is blanked over its
     // width, and nothing else ever writes that row at 120 columns.
     s.press(b"?");
-    s.wait_for(&format!("\x1b[16;1H{}", " ".repeat(26)));
+    s.wait_for(&format!("\x1b[17;1H{}", " ".repeat(26)));
     s.press(b"q");
     let (status, _) = s.wait_exit();
     assert!(status.success(), "{status:?}: {:?}", s.text());
+    s.assert_restored();
+}
+
+#[test]
+fn plus_adds_a_consumer_and_the_summary_says_when() {
+    // Five slots fill within a few model seconds; then the producer blocks
+    // and the buffer stays full, so the consumer is between messages again
+    // soon after the key, whatever the machine's pace, and the drain after
+    // q still has messages for both.
+    let mut s = start(&["--duration=0s", "--seed=7", "--capacity=5"], 30, 120, &[]);
+    s.wait_for("BLOCKED");
+    s.press(b"+");
+    // The field is new on the status line, so it is written whole.
+    s.wait_for("  consumers ");
+    s.press(b"q");
+    let (status, _) = s.wait_exit();
+    assert!(status.success(), "{status:?}: {:?}", s.text());
+    let text = s.text();
+    assert!(
+        text.contains("consumers changed (+/-): 1 to 2 at "),
+        "{text:?}"
+    );
+    assert!(text.contains("are for the 2 at the end"), "{text:?}");
+    // Every message consumed once: nothing left, in order.
+    assert!(text.contains("left unconsumed 0"), "{text:?}");
+    assert!(
+        text.contains("the consumer count changed during the run"),
+        "the prediction says why it cannot follow: {text:?}"
+    );
     s.assert_restored();
 }
 

@@ -8,10 +8,11 @@ use super::session::{Ended, PATIENCE, PATIENCE_DRAINED, Session};
 use super::{EXIT_ABORTED, EXIT_HANGUP, Error};
 use crate::cli::config::Config;
 use crate::live::control::State;
+use crate::live::crew::Changes;
 use crate::live::reading::Reading;
 use crate::model::WhenFull;
 use crate::sizing::review::{self, Limits, LiveRun};
-use crate::ui::summary::{Labelled, Summary};
+use crate::ui::summary::{ConsumerChanges, Labelled, Summary};
 use crate::ui::writer::{self, Finished, Target};
 
 /// Runs the demo with a validated configuration and reports on stdout.
@@ -23,13 +24,14 @@ pub(super) fn run(config: &Config) -> Result<ExitCode, Error> {
     deliver(config, &session, &ended, &summary)
 }
 
-/// The run as the review sees it.
-fn live_run(config: &Config) -> LiveRun<'_> {
+/// The run as the review sees it, with the consumers it ended with.
+fn live_run<'a>(config: &'a Config, changes: &Changes) -> LiveRun<'a> {
     LiveRun {
         model: &config.model,
         seed: config.seed,
         capacity: config.capacity,
-        consumers: config.consumers,
+        consumers: changes.end(config.consumers),
+        consumers_changed: !changes.is_empty(),
         when_full: config.when_full,
         messages: config.messages,
         trace: config.trace.as_deref(),
@@ -55,7 +57,8 @@ fn summarise(config: &Config, session: &Session, ended: &Ended) -> Summary {
         aborted,
         interrupted: &interrupted,
     };
-    let review = review::review(&live_run(config), &r, produce_s, limits);
+    let changes = shared.crew.changes();
+    let review = review::review(&live_run(config, &changes), &r, produce_s, limits);
     // A stop request during the review: the run was whole, its review cut
     // short. The summary says so, and the exit code agrees (see `deliver`).
     let review_interrupted = !aborted && interrupted();
@@ -103,6 +106,7 @@ fn summarise(config: &Config, session: &Session, ended: &Ended) -> Summary {
             faithful: r.faithful,
         },
         predicted: review.predicted,
+        consumer_changes: ConsumerChanges::of_run(config.consumers, changes),
         recorded: ended.recorded.clone(),
     }
 }

@@ -39,7 +39,11 @@ pub struct LiveRun<'a> {
     pub model: &'a Model,
     pub seed: u64,
     pub capacity: u64,
+    /// The consumers at the end of the run (`--consumers`, then `+`/`-`).
     pub consumers: u32,
+    /// Whether `+` or `-` changed the count while the run went on: then no
+    /// figure that simulates one count throughout is this run's.
+    pub consumers_changed: bool,
     pub when_full: WhenFull,
     /// `--messages`, or a trace's cut.
     pub messages: Option<u64>,
@@ -97,6 +101,11 @@ pub enum Skipped {
     Unpaced,
     #[error("the run was aborted")]
     Aborted,
+    #[error(
+        "the consumer count changed during the run (+/-), and the simulation keeps one count \
+         throughout"
+    )]
+    ConsumersChanged,
     #[error(
         "the run was aborted, and {} messages to {what} would hold up the exit",
         count(*.messages)
@@ -162,6 +171,7 @@ pub fn review(run: &LiveRun, r: &Reading, produce_s: f64, limits: Limits) -> Rev
     // producer would have offered them, against the same consumers and
     // service times, with an unbounded buffer.
     let peak = match run.trace {
+        _ if run.consumers_changed => Err(Skipped::ConsumersChanged),
         Some(trace) => end.replay(r.produced, |interrupted| {
             replay_sent(
                 run,
@@ -289,12 +299,15 @@ fn count(n: f64) -> String {
 /// replayed against the same buffer.
 fn predict(run: &LiveRun, r: &Reading, produce_s: f64, end: &End, service: &Service) -> Predicted {
     let model = run.model;
-    // A trace or a service file has no formula.
-    let theory = (run.trace.is_none() && run.service_from.is_none())
+    // A trace or a service file has no formula; nor a count that changed,
+    // which has no steady state.
+    let theory = (run.trace.is_none() && run.service_from.is_none() && !run.consumers_changed)
         .then(|| queueing::theory(model, run.consumers, run.capacity))
         .flatten();
     let outcome = if end.aborted {
         Err(Skipped::Aborted)
+    } else if run.consumers_changed {
+        Err(Skipped::ConsumersChanged)
     } else {
         match run.trace {
             Some(trace) => end.replay(r.produced, |interrupted| {

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::live::crew::{Change, Changes};
 use crate::live::reading::Blocked;
 use crate::live::record::Recorded;
 use crate::live::stall::StallFigures;
@@ -87,9 +88,65 @@ pub struct Summary {
     pub stalls: Vec<StallFigures>,
     pub verdict: Labelled,
     pub predicted: Predicted,
+    /// When `+` or `-` changed the consumer count; absent if they never did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_changes: Option<ConsumerChanges>,
     /// What `--record` wrote; absent without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded: Option<Recorded>,
+}
+
+/// The consumer count's schedule: how many there were at the start and the
+/// end, and each change as it took effect (the first [`crate::live::crew::LOGGED`]; the
+/// rest counted, the last kept), so memory is bounded however many presses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsumerChanges {
+    pub started: u32,
+    pub ended: u32,
+    pub changes: Vec<Change>,
+    /// Changes after those listed.
+    pub more_changes: u64,
+    /// The latest of those, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<Change>,
+}
+
+impl ConsumerChanges {
+    /// `None` if the count never changed.
+    pub fn of_run(started: u32, changes: Changes) -> Option<ConsumerChanges> {
+        (!changes.is_empty()).then(|| ConsumerChanges {
+            started,
+            ended: changes.end(started),
+            changes: changes.first,
+            more_changes: changes.more,
+            last_change: changes.last,
+        })
+    }
+
+    /// One line: each change, then those only counted.
+    fn line(&self) -> String {
+        let change = |c: &Change| format!("{} to {} at {:.1}s", c.from, c.to, c.at_s);
+        let mut line = format!(
+            "consumers changed (+/-): {}",
+            self.changes
+                .iter()
+                .map(change)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(last) = &self.last_change {
+            line += &format!(
+                ", and {} more changes, the last {}",
+                self.more_changes,
+                change(last)
+            );
+        }
+        // μ is per consumer times the count at the end, as the verdict counts them.
+        line + &format!(
+            "; mu and the verdict are for the {} at the end\n",
+            self.ended
+        )
+    }
 }
 
 /// The verdict, and whether the run it rests on was faithful.
@@ -149,6 +206,10 @@ impl Summary {
                 verdict.replacen("Verdict:", "Verdict (of an unfaithful run):", 1)
             );
         }
+        let crew = self
+            .consumer_changes
+            .as_ref()
+            .map_or(String::new(), ConsumerChanges::line);
         let mut stalls = String::new();
         for s in &self.stalls {
             let what = match (s.backlog_peak, s.full_count, s.blocked_s) {
@@ -170,6 +231,7 @@ impl Summary {
              produced {}, consumed {}, {}left unconsumed {}, ran {:.1}s, {drain}, seed {}\n\
              {blocked}\n\
              {stalls}\
+             {crew}\
              lambda {}/s, mu {}/s, rho {}; high-water {}/{}, worst catch-up {}, \
              oldest message waited {}\n\
              {}\n{}{}{}",
@@ -280,6 +342,47 @@ fn record_line(r: &Recorded) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_summary_says_when_the_consumer_count_changed() {
+        let mut s = summary();
+        assert!(!s.text().contains("consumers changed"));
+        let json: serde_json::Value = serde_json::to_value(&s).unwrap();
+        assert!(
+            json.get("consumer_changes").is_none(),
+            "absent if unchanged"
+        );
+        let change = |at_s, from, to| Change { at_s, from, to };
+        let mut changes = Changes::default();
+        assert_eq!(ConsumerChanges::of_run(1, changes.clone()), None);
+        changes.first = vec![change(12.25, 1, 2), change(20.0, 2, 1)];
+        s.consumer_changes = ConsumerChanges::of_run(1, changes.clone());
+        let text = s.text();
+        assert!(
+            text.contains(
+                "consumers changed (+/-): 1 to 2 at 12.2s, 2 to 1 at 20.0s; mu and the verdict \
+                 are for the 1 at the end"
+            ),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::to_value(&s).unwrap();
+        let c = &json["consumer_changes"];
+        assert_eq!(
+            (c["started"].as_u64(), c["ended"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(c["changes"][0]["to"], 2);
+        assert_eq!(c["changes"][1]["at_s"], 20.0);
+        // Past the logged ones: counted, and the last named.
+        changes.more = 40;
+        changes.last = Some(change(30.0, 3, 4));
+        s.consumer_changes = ConsumerChanges::of_run(1, changes);
+        let text = s.text();
+        assert!(
+            text.contains("and 40 more changes, the last 3 to 4 at 30.0s; mu and the verdict are for the 4 at the end"),
+            "{text}"
+        );
+    }
+
     fn summary() -> Summary {
         Summary {
             capacity: 100,
@@ -324,6 +427,7 @@ mod tests {
                 faithful: true,
             },
             predicted: Predicted::default(),
+            consumer_changes: None,
             recorded: None,
         }
     }

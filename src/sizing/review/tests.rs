@@ -23,6 +23,7 @@ fn run(model: &Model) -> LiveRun<'_> {
         seed: 1,
         capacity: 100,
         consumers: 1,
+        consumers_changed: false,
         when_full: WhenFull::Block,
         messages: None,
         trace: None,
@@ -157,4 +158,28 @@ fn a_trace_is_reviewed_by_its_replay_and_its_mean_gap() {
     assert_eq!(review.peak_backlog, Ok(2));
     assert_eq!(review.predicted.simulated_produced, Some(3));
     assert_eq!(review.predicted.theory, None, "a trace has no formula");
+}
+
+#[test]
+fn a_run_whose_consumers_changed_says_its_simulations_cannot_follow() {
+    let model = Model::original();
+    let changed = LiveRun {
+        consumers: 2,
+        consumers_changed: true,
+        ..run(&model)
+    };
+    let r = review(&changed, &reading(2), 1.0, CALM);
+    assert_eq!(r.predicted.skipped, Some(Skipped::ConsumersChanged));
+    assert_eq!(r.predicted.simulated_full_count, None);
+    assert_eq!(r.peak_backlog, Err(Skipped::ConsumersChanged));
+    let why = Skipped::ConsumersChanged.to_string();
+    assert!(why.contains("changed during the run"), "{why}");
+    // The same run with a count that stayed is simulated.
+    let fixed = LiveRun {
+        consumers_changed: false,
+        ..changed
+    };
+    let r = review(&fixed, &reading(2), 1.0, CALM);
+    assert!(r.predicted.simulated_full_count.is_some(), "{r:?}");
+    assert!(r.peak_backlog.is_ok(), "{r:?}");
 }
