@@ -212,6 +212,23 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use std::time::Instant;
 
+    #[test]
+    fn a_reading_divides_by_the_consumer_count_in_effect() {
+        use crate::live::crew::Duty;
+        let (tx, _rx) = metered::sync_channel::<u64>(4);
+        let shared = Shared::new(Clock::start(1.0), tx.meter(), 1, Tolerance::default());
+        assert_eq!(Reading::take(&shared).consumers, 1);
+        shared.crew.more();
+        let asked = Reading::take(&shared);
+        assert_eq!(asked.consumers, 1, "asked for, not yet in effect");
+        assert_eq!(shared.crew.duty(&shared.meter, &shared.clock), Duty::Hire);
+        let r = Reading::take(&shared);
+        assert_eq!(r.consumers, 2);
+        // The window's busy time is the per-consumer share, not busy / count now.
+        assert_eq!(r.sample().busy_s, r.busy_per_consumer_s);
+        assert!(r.busy_per_consumer_s <= r.busy_s + 1e-12, "{r:?}");
+    }
+
     /// Random interleavings of a producer, consumers and a reader, run in an
     /// order a seeded generator picks (one thread, but for a blocking send,
     /// which another thread makes while the reader reads): every reading,
