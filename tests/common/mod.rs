@@ -110,3 +110,85 @@ pub fn temp_dir() -> tempfile::TempDir {
         .tempdir()
         .unwrap()
 }
+
+/// For test files whose harness is libtest-mimic (`harness = false`): a model
+/// check that found no run keeping the model's pace is reported as ignored,
+/// not passed, and a binary whose every model check was ignored fails.
+pub mod mimic {
+    use std::process::ExitCode;
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+    /// How many runs a model check tries before it gives up for this machine.
+    pub const ATTEMPTS: u32 = 5;
+
+    /// Model checks that checked the model's figures, and those ignored.
+    /// Relaxed: each is read once, after every trial has finished.
+    static CHECKED: AtomicUsize = AtomicUsize::new(0);
+    static IGNORED: AtomicUsize = AtomicUsize::new(0);
+
+    /// Runs `attempt` (its argument: the attempt's number, from 0) until one
+    /// run keeps the model's pace (it then checks the model's figures and
+    /// returns true), at most [`ATTEMPTS`] times.
+    pub fn model_check(mut attempt: impl FnMut(u32) -> bool) -> Result<Completion, Failed> {
+        for n in 0..ATTEMPTS {
+            if attempt(n) {
+                CHECKED.fetch_add(1, Relaxed);
+                return Ok(Completion::Completed);
+            }
+        }
+        IGNORED.fetch_add(1, Relaxed);
+        Ok(Completion::ignored_with(format!(
+            "no run of {ATTEMPTS} kept the model's pace on this machine"
+        )))
+    }
+
+    /// The `--speed` for attempt `n` of a model check that starts at `speed`:
+    /// halved at each of the first two retries (never below 1), since a
+    /// machine that could not keep one pace may keep a slower one, and the
+    /// model-time figures checked do not change with it; no slower than a
+    /// quarter, so that the retries of a loaded machine stay short.
+    pub fn slower(speed: u32, n: u32) -> String {
+        format!("--speed={}", (speed >> n.min(2)).max(1))
+    }
+
+    /// A test that always checks what it checks.
+    pub fn test(name: &str, f: fn()) -> Trial {
+        Trial::test(name, move || {
+            f();
+            Ok(())
+        })
+    }
+
+    /// A model check, through [`model_check`].
+    pub fn model(name: &str, f: fn() -> Result<Completion, Failed>) -> Trial {
+        Trial::ignorable_test(name, f)
+    }
+
+    /// Runs the trials; fails if every model check that ran was ignored, or
+    /// if `source` (the test file, by `include_str!`) still has a `#[test]`
+    /// function: without the standard harness it would never run.
+    pub fn run(source: &str, trials: Vec<Trial>) -> ExitCode {
+        let mut lines = source.lines().map(str::trim);
+        if lines.any(|line| line == "#[test]") {
+            let stray = lines
+                .find(|line| line.starts_with("fn "))
+                .unwrap_or_default();
+            eprintln!(
+                "error: this file's harness is libtest-mimic, so a #[test] function \
+                 never runs; list it in main() instead: {stray}"
+            );
+            return ExitCode::FAILURE;
+        }
+        let conclusion = libtest_mimic::run(&Arguments::from_args(), trials);
+        let (checked, ignored) = (CHECKED.load(Relaxed), IGNORED.load(Relaxed));
+        if ignored > 0 && checked == 0 {
+            eprintln!(
+                "error: every model check that ran was ignored ({ignored}): none was checked"
+            );
+            return ExitCode::FAILURE;
+        }
+        conclusion.exit_code()
+    }
+}
