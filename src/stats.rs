@@ -115,25 +115,84 @@ impl Window {
     }
 }
 
+/// The fewest consumers that keep up (ρ < 1) with a load one consumer alone
+/// would carry at ρ₁: ρ falls as 1/c, so ⌊ρ₁⌋ + 1, or one more where
+/// rounding put ρ₁/c at 1. At ρ₁ = 2 that is 3: two consumers at ρ = 1 never
+/// shrink a backlog. The sweep's recommendation and the live verdict both ask
+/// this question, so both ask this function.
+pub fn consumers_needed(rho_one: f64) -> Option<u32> {
+    if !rho_one.is_finite() || rho_one < 0.0 {
+        return None;
+    }
+    let c = (rho_one.floor() as u32).saturating_add(1);
+    Some(if rho_one / f64::from(c) >= 1.0 {
+        c.saturating_add(1)
+    } else {
+        c
+    })
+}
+
+/// Where a verdict's ρ comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The built-in model's configured rates: exact, whatever the run drew.
+    Model,
+    /// The replayed trace's mean rate against the configured service.
+    Trace,
+    /// What the run measured (only where nothing configured gives a rate).
+    Measured,
+}
+
+impl Basis {
+    /// How the verdict names its ρ.
+    fn phrase(self) -> &'static str {
+        match self {
+            Basis::Model => "the model's",
+            Basis::Trace => "the trace's",
+            Basis::Measured => "measured",
+        }
+    }
+}
+
+/// The rates a run was configured with (the model's, or a trace's mean
+/// arrival rate), which decide its verdict: the same the sweep decides from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Configured {
+    pub basis: Basis,
+    /// λ, per second.
+    pub arrival: f64,
+    /// μ of one consumer, per second.
+    pub service_each: f64,
+}
+
 /// What the run's numbers say to do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Verdict {
     /// ρ ≥ 1: the consumers cannot keep up; no buffer prevents blocking.
     ConsumerBottleneck {
+        /// ρ at the run's consumers, from the [`Basis`].
         utilisation: f64,
+        basis: Basis,
+        /// ρ as the run measured it, beside the one that decided.
+        measured_utilisation: Option<f64>,
         arrival_rate: f64,
         service_rate: f64,
         /// How long a buffer of this capacity takes to fill from empty: capacity / (λ − μ).
         fill_time_s: Option<f64>,
-        /// ⌈ρ·c⌉ consumers in all would keep up (⌈ρ⌉ with one).
+        /// Consumers in all that would keep up: [`consumers_needed`] of ρ·c.
         writers_needed: u64,
         /// Or the same consumers writing batches of at least ρ rows.
         batch_rows: f64,
     },
     /// ρ < 1: a big enough buffer absorbs the bursts.
     ConsumerKeepsUp {
+        /// ρ at the run's consumers, from the [`Basis`].
         utilisation: f64,
+        basis: Basis,
+        /// ρ as the run measured it, beside the one that decided.
+        measured_utilisation: Option<f64>,
         /// The smallest capacity that would have absorbed every burst of this
         /// run; `None` where the end of the run did not replay it.
         capacity_needed: Option<u64>,
@@ -144,34 +203,64 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// From the run's rates (μ for all `consumers` together), capacity and peak backlog.
-    pub fn new(rates: &Rates, capacity: u64, peak_backlog: Option<u64>, consumers: u32) -> Verdict {
-        let (Some(arrival), Some(service), Some(utilisation)) =
-            (rates.arrival, rates.service, rates.utilisation())
-        else {
+    /// From the run's measured rates (μ for all `consumers` together), its
+    /// configured rates where it has them, capacity and peak backlog.
+    ///
+    /// The configured rates decide: they are what the sweep decides from,
+    /// and exact, where a run's measured ρ is one draw of the model (the
+    /// default model's ρ is 2.5, so 3 consumers, while runs measure 2 to 4).
+    pub fn new(
+        rates: &Rates,
+        capacity: u64,
+        peak_backlog: Option<u64>,
+        consumers: u32,
+        configured: Option<Configured>,
+    ) -> Verdict {
+        let consumers = consumers.max(1);
+        let measured = rates.utilisation();
+        let decided = configured
+            .filter(|c| c.arrival.is_finite() && c.service_each > 0.0)
+            .map(|c| {
+                let service = c.service_each * f64::from(consumers);
+                (c.basis, c.arrival, service, c.arrival / service)
+            })
+            .or_else(|| Some((Basis::Measured, rates.arrival?, rates.service?, measured?)));
+        let Some((basis, arrival, service, utilisation)) = decided else {
             return Verdict::NotEnoughData;
         };
         if utilisation >= 1.0 {
             let surplus = arrival - service;
             Verdict::ConsumerBottleneck {
                 utilisation,
+                basis,
+                measured_utilisation: measured,
                 arrival_rate: arrival,
                 service_rate: service,
                 fill_time_s: (surplus > 0.0).then(|| capacity as f64 / surplus),
-                // Each writer completes μ/c; λ needs ⌈λ/(μ/c)⌉ = ⌈ρ·c⌉ of them.
-                writers_needed: if utilisation.is_finite() {
-                    (utilisation * f64::from(consumers)).ceil() as u64
-                } else {
-                    0
-                },
+                writers_needed: consumers_needed(utilisation * f64::from(consumers))
+                    .map_or(0, u64::from),
                 batch_rows: utilisation,
             }
         } else {
             Verdict::ConsumerKeepsUp {
                 utilisation,
+                basis,
+                measured_utilisation: measured,
                 capacity_needed: peak_backlog.map(|peak| peak.max(1)),
                 capacity,
             }
+        }
+    }
+
+    /// "rho = 2.50, the model's; this run measured 3.96", or the measured ρ alone.
+    fn rho(utilisation: f64, basis: Basis, measured: Option<f64>) -> String {
+        match (basis, measured) {
+            (Basis::Measured, _) => format!("rho = {utilisation:.2}, measured"),
+            (_, Some(m)) => format!(
+                "rho = {utilisation:.2}, {}; this run measured {m:.2}",
+                basis.phrase()
+            ),
+            (_, None) => format!("rho = {utilisation:.2}, {}", basis.phrase()),
         }
     }
 }
@@ -205,6 +294,8 @@ impl Verdict {
         match *self {
             Verdict::ConsumerBottleneck {
                 utilisation,
+                basis,
+                measured_utilisation,
                 arrival_rate,
                 service_rate,
                 fill_time_s,
@@ -214,7 +305,8 @@ impl Verdict {
                 writeln!(
                     f,
                     "Verdict: the consumer is the bottleneck: it completes {service_rate:.2}/s \
-                     while the producer offers {arrival_rate:.2}/s (rho = {utilisation:.2})."
+                     while the producer offers {arrival_rate:.2}/s ({}).",
+                    Verdict::rho(utilisation, basis, measured_utilisation)
                 )?;
                 if let Some(fill) = fill_time_s {
                     writeln!(
@@ -238,20 +330,23 @@ impl Verdict {
             }
             Verdict::ConsumerKeepsUp {
                 utilisation,
+                basis,
+                measured_utilisation,
                 capacity_needed,
                 capacity,
             } => {
+                let rho = Verdict::rho(utilisation, basis, measured_utilisation);
                 let Some(capacity_needed) = capacity_needed else {
                     return write!(
                         f,
-                        "Verdict: the consumer keeps up (rho = {utilisation:.2}); the run was \
+                        "Verdict: the consumer keeps up ({rho}); the run was \
                          not replayed for the capacity its bursts needed: size it with \
                          `burstbuf sweep`."
                     );
                 };
                 writeln!(
                     f,
-                    "Verdict: the consumer keeps up (rho = {utilisation:.2}); a buffer of \
+                    "Verdict: the consumer keeps up ({rho}); a buffer of \
                      {capacity_needed} would have absorbed every burst of this run \
                      (peak backlog, replayed with an unbounded buffer)."
                 )?;
@@ -378,7 +473,7 @@ mod tests {
             arrival: Some(8.0),
             service: Some(3.0),
         };
-        let v = Verdict::new(&rates, 100, Some(9999), 1);
+        let v = Verdict::new(&rates, 100, Some(9999), 1, None);
         let Verdict::ConsumerBottleneck {
             writers_needed,
             fill_time_s,
@@ -403,16 +498,18 @@ mod tests {
         assert!(!dropping.contains("block"), "{dropping}");
         assert!(text.contains("20.0s"), "{text}");
 
-        // Exactly 1 counts as a bottleneck: the backlog never shrinks.
+        // Exactly 1 counts as a bottleneck: the backlog never shrinks, so
+        // one more consumer is needed (ρ < 1, as the sweep counts them).
         let even = Rates {
             arrival: Some(3.0),
             service: Some(3.0),
         };
         assert!(matches!(
-            Verdict::new(&even, 100, Some(0), 1),
+            Verdict::new(&even, 100, Some(0), 1, None),
             Verdict::ConsumerBottleneck {
-                writers_needed: 1,
+                writers_needed: 2,
                 fill_time_s: None,
+                basis: Basis::Measured,
                 ..
             }
         ));
@@ -424,39 +521,42 @@ mod tests {
             arrival: Some(2.0),
             service: Some(4.0),
         };
-        let enough = Verdict::new(&rates, 100, Some(37), 1);
+        let enough = Verdict::new(&rates, 100, Some(37), 1, None);
         assert_eq!(
             enough,
             Verdict::ConsumerKeepsUp {
                 utilisation: 0.5,
+                basis: Basis::Measured,
+                measured_utilisation: Some(0.5),
                 capacity_needed: Some(37),
                 capacity: 100
             }
         );
         assert!(enough.to_string().contains("is enough"), "{enough}");
-        let small = Verdict::new(&rates, 10, Some(37), 1);
+        let small = Verdict::new(&rates, 10, Some(37), 1, None);
         assert!(small.to_string().contains("--capacity 37"), "{small}");
         // A run not replayed at its end says so instead of a capacity.
-        let unknown = Verdict::new(&rates, 10, None, 1);
+        let unknown = Verdict::new(&rates, 10, None, 1, None);
         assert!(unknown.to_string().contains("burstbuf sweep"), "{unknown}");
         assert!(!unknown.to_string().contains("--capacity"), "{unknown}");
         assert_eq!(
-            Verdict::new(&Rates::default(), 10, Some(0), 1),
+            Verdict::new(&Rates::default(), 10, Some(0), 1, None),
             Verdict::NotEnoughData
         );
     }
 
     #[test]
     fn writers_needed_counts_every_consumer() {
-        // Two consumers at ρ = 1.5 between them: three writers in all.
+        // Two consumers at ρ = 1.4 between them: ρ₁ = 2.8, three writers in all.
         let two = Verdict::new(
             &Rates {
-                arrival: Some(6.0),
+                arrival: Some(5.6),
                 service: Some(4.0),
             },
             10,
             Some(0),
             2,
+            None,
         );
         assert!(
             matches!(
@@ -468,6 +568,104 @@ mod tests {
             ),
             "{two:?}"
         );
+        // At ρ = 1.5 between two, three writers would run at ρ = 1: four.
+        let even = Verdict::new(
+            &Rates {
+                arrival: Some(6.0),
+                service: Some(4.0),
+            },
+            10,
+            Some(0),
+            2,
+            None,
+        );
+        assert!(
+            matches!(
+                even,
+                Verdict::ConsumerBottleneck {
+                    writers_needed: 4,
+                    ..
+                }
+            ),
+            "{even:?}"
+        );
+    }
+
+    #[test]
+    fn consumers_needed_keep_rho_below_1() {
+        assert_eq!(consumers_needed(0.0), Some(1));
+        assert_eq!(consumers_needed(0.99), Some(1));
+        assert_eq!(consumers_needed(1.0), Some(2));
+        assert_eq!(consumers_needed(2.0), Some(3));
+        assert_eq!(consumers_needed(2.5), Some(3));
+        assert_eq!(consumers_needed(2.999), Some(3));
+        assert_eq!(consumers_needed(f64::INFINITY), None);
+        assert_eq!(consumers_needed(f64::NAN), None);
+        // Every answer keeps up, and one fewer does not.
+        for tenth in 0..100 {
+            let rho1 = f64::from(tenth) / 10.0;
+            let c = consumers_needed(rho1).unwrap();
+            assert!(rho1 / f64::from(c) < 1.0, "{rho1}: {c}");
+            assert!(c == 1 || rho1 / f64::from(c - 1) >= 1.0, "{rho1}: {c}");
+        }
+    }
+
+    #[test]
+    fn the_configured_rates_decide_and_the_measured_rho_stands_beside() {
+        // The default model: 1/120 ms offered, 1/300 ms served, ρ = 2.5;
+        // a run that happened to measure ρ = 1.96 (2 writers by its own count).
+        let model = Configured {
+            basis: Basis::Model,
+            arrival: 1.0 / 0.12,
+            service_each: 1.0 / 0.3,
+        };
+        let measured = Rates {
+            arrival: Some(6.53),
+            service: Some(3.33),
+        };
+        let v = Verdict::new(&measured, 100, Some(900), 1, Some(model));
+        let Verdict::ConsumerBottleneck {
+            utilisation,
+            basis,
+            measured_utilisation,
+            writers_needed,
+            ..
+        } = v
+        else {
+            panic!("{v:?}")
+        };
+        assert!((utilisation - 2.5).abs() < 1e-9, "{v:?}");
+        assert_eq!((basis, writers_needed), (Basis::Model, 3));
+        assert!((measured_utilisation.unwrap() - 6.53 / 3.33).abs() < 1e-9);
+        let text = v.to_string();
+        assert!(
+            text.contains("rho = 2.50, the model's; this run measured 1.96"),
+            "{text}"
+        );
+        assert!(text.contains("Consumers needed: 3 in all"), "{text}");
+        // With three consumers the model keeps up, whatever the run measured.
+        let three = Verdict::new(&measured, 100, Some(40), 3, Some(model));
+        assert!(
+            matches!(
+                three,
+                Verdict::ConsumerKeepsUp {
+                    basis: Basis::Model,
+                    capacity_needed: Some(40),
+                    ..
+                }
+            ),
+            "{three:?}"
+        );
+        // A run that measured nothing still has the model's verdict.
+        let nothing = Verdict::new(&Rates::default(), 100, None, 1, Some(model));
+        assert!(matches!(
+            nothing,
+            Verdict::ConsumerBottleneck {
+                writers_needed: 3,
+                measured_utilisation: None,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -480,6 +678,7 @@ mod tests {
             100,
             Some(5),
             1,
+            None,
         );
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["kind"], "consumer_keeps_up");

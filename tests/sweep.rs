@@ -447,3 +447,43 @@ fn the_readmes_sweep_examples_print_what_it_quotes() {
     }
     assert_eq!(checked, 2, "the own-log and what-if examples");
 }
+
+#[test]
+fn the_live_verdict_and_the_sweep_count_the_same_consumers() {
+    // Same model, same answer: the live verdict counts consumers from the
+    // configured rates, as the sweep does, whatever the run measured (and
+    // whether or not it kept the model's pace). ρ₁ = 2.5 (the default), and
+    // exactly 2.0 (240 ms of service against a 120 ms mean gap), where two
+    // consumers run at ρ = 1 and never shrink a backlog: 3 either way.
+    for (consume_every, needed) in [("300ms", 3), ("240ms", 3), ("100ms", 1)] {
+        let every = format!("--consume-every={consume_every}");
+        let sweep = json_run(&[
+            "sweep",
+            "--seed=3",
+            "--duration=1m",
+            "--runs=2",
+            "--capacities=10,100",
+            "--consumers=1,2,3",
+            &every,
+        ]);
+        let recommendation = &sweep["recommendation"];
+        assert_eq!(
+            recommendation["consumers_needed"], needed,
+            "{consume_every}: {recommendation}"
+        );
+        let live = json_run(&["--speed=100", "--seed=3", "--duration=10s", &every]);
+        let verdict = &live["verdict"];
+        assert_eq!(verdict["basis"], "model", "{live}");
+        // The run's own ρ stands beside the model's.
+        assert_eq!(
+            verdict["measured_utilisation"], live["utilisation"],
+            "{live}"
+        );
+        if needed > 1 {
+            assert_eq!(verdict["kind"], "consumer_bottleneck", "{live}");
+            assert_eq!(verdict["writers_needed"], needed, "{consume_every}: {live}");
+        } else {
+            assert_eq!(verdict["kind"], "consumer_keeps_up", "{live}");
+        }
+    }
+}

@@ -660,6 +660,35 @@ fn fit_warns_when_a_poisson_sized_buffer_would_be_too_small() {
     assert_eq!(refused.status.code(), Some(2), "{refused:?}");
 }
 
+fn the_live_verdict_on_a_trace_counts_the_consumers_the_sweep_does() {
+    // 160 callers over 35 s (a mean gap of 35/159 s) against 700 ms of
+    // service: ρ₁ = 3.18, so 4 consumers, from the trace's rate on both sides.
+    let file = TempFile::new("needed.txt", &bursts(8, 20, 5.0));
+    let sweep = json_run(&[
+        "sweep",
+        "--runs=1",
+        "--arrivals-from",
+        file.path(),
+        "--consume-every=700ms",
+        "--capacities=5",
+        "--consumers=1,4",
+    ]);
+    assert_eq!(sweep["recommendation"]["consumers_needed"], 4, "{sweep}");
+    let live = json_run(&[
+        "--arrivals-from",
+        file.path(),
+        "--consume-every=700ms",
+        "--capacity=5",
+        "--speed=100",
+        "--plain",
+    ]);
+    let verdict = &live["verdict"];
+    assert_eq!(verdict["basis"], "trace", "{live}");
+    assert_eq!(verdict["writers_needed"], 4, "{live}");
+    let rho = verdict["utilisation"].as_f64().unwrap();
+    assert!((rho - 0.7 * 159.0 / 35.0).abs() < 1e-9, "{live}");
+}
+
 fn main() -> ExitCode {
     mimic::run(
         include_str!("traffic.rs"),
@@ -727,6 +756,10 @@ fn main() -> ExitCode {
             test(
                 "fit_warns_when_a_poisson_sized_buffer_would_be_too_small",
                 fit_warns_when_a_poisson_sized_buffer_would_be_too_small,
+            ),
+            test(
+                "the_live_verdict_on_a_trace_counts_the_consumers_the_sweep_does",
+                the_live_verdict_on_a_trace_counts_the_consumers_the_sweep_does,
             ),
         ],
     )

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::model::WhenFull;
 use crate::sizing::sweep::{Row, Share, SweepConfig};
+use crate::stats;
 
 /// A stall beside the rule of thumb: a buffer of at least the offered rate
 /// times the stall's length, against what the simulation found.
@@ -210,16 +211,8 @@ fn recommend_at(rows: &[Row], config: &SweepConfig, load: f64, policy: WhenFull)
     // that held this horizon's backlog fills in a longer one, so no buffer is
     // an answer, whatever the rows say.
     let overloaded = |consumers| utilisation(consumers).is_some_and(|rho| rho >= 1.0);
-    // The fewest consumers with ρ < 1: ρ falls as 1/c, so ⌊ρ₁⌋ + 1, or one
-    // more where rounding put ρ exactly at 1.
-    let consumers_needed = utilisation(1).filter(|rho| rho.is_finite()).map(|rho1| {
-        let c = (rho1.floor() as u32).saturating_add(1);
-        if utilisation(c).is_some_and(|rho| rho >= 1.0) {
-            c.saturating_add(1)
-        } else {
-            c
-        }
-    });
+    // The fewest consumers with ρ < 1, as the live verdict counts them.
+    let consumers_needed = utilisation(1).and_then(stats::consumers_needed);
     let smallest: Vec<Smallest> = config
         .consumers
         .iter()

@@ -205,10 +205,27 @@ pub fn review(run: &LiveRun, r: &Reading, produce_s: f64, limits: Limits) -> Rev
             run.capacity,
             peak_backlog.as_ref().ok().copied(),
             run.consumers,
+            configured(run, r.produced),
         ),
         peak_backlog,
         predicted: predict(run, r, produce_s, &end, &service),
     }
+}
+
+/// The rates the run was configured with, which the sweep decides from too:
+/// the model's mean gap (a trace's, over the lines sent, at the load) and the
+/// configured mean service time. `None` where either takes no time.
+fn configured(run: &LiveRun, produced: u64) -> Option<stats::Configured> {
+    let (basis, gap_s) = match run.trace {
+        Some(trace) => (stats::Basis::Trace, trace.mean_gap_s(produced)? / run.load),
+        None => (stats::Basis::Model, run.model.mean_gap().as_secs_f64()),
+    };
+    let service_s = Service::mean_of_run(run.service_from, run.model).as_secs_f64();
+    (gap_s > 0.0 && service_s > 0.0).then(|| stats::Configured {
+        basis,
+        arrival: 1.0 / gap_s,
+        service_each: 1.0 / service_s,
+    })
 }
 
 /// The review's budget and its stop request.

@@ -500,6 +500,7 @@ mod tests {
                     100,
                     None,
                     1,
+                    None,
                 ),
                 faithful: true,
             },
