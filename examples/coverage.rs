@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use burstbuf::internals::Model;
-use burstbuf::internals::coverage::{Plan, measure};
+use burstbuf::internals::coverage::{Plan, Reference, measure};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -46,15 +46,14 @@ fn main() {
         duration,
         runs: 10,
         sweeps,
-        long,
+        reference: Reference::LongRun { long, seed: 7 },
         first_seed: 1_000_000,
-        long_seed: 7,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     println!(
         "{sweeps} sweeps of 10 runs x {} with {consumers} consumers, against one run of {}:",
         humantime::format_duration(duration),
-        humantime::format_duration(duration * plan.long)
+        humantime::format_duration(duration * long)
     );
     println!("capacity   long-run share   covered   above   below");
     for c in measure(&plan) {
