@@ -261,3 +261,97 @@ fn a_bad_log_line_names_the_file_and_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("bad-nginx.log:2:"), "{stderr}");
 }
+
+/// An AWS ALB access log: 300 requests created 0.1 s apart, in bursts of 10
+/// every 10 s; the target took 0.2 s, and for every tenth none answered (-1).
+fn alb_log() -> String {
+    let mut log = String::new();
+    for k in 0..300u32 {
+        let created = k / 10 * 10 * 1000 + k % 10 * 100; // ms after 12:00:00
+        let stamp = |ms: u32| {
+            format!(
+                "2026-11-30T12:{:02}:{:02}.{:03}000Z",
+                ms / 60_000,
+                ms / 1000 % 60,
+                ms % 1000
+            )
+        };
+        let target = if k % 10 == 9 { "-1" } else { "0.200" };
+        log += &format!(
+            "https {} app/lb/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.001 {target} 0.000 \
+             200 200 34 366 \"GET https://example.com:443/a?b=\\\"c d\\\" HTTP/1.1\" \"curl/8.4.0\" \
+             ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 \
+             arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/t/73e2d6bc24d8a067 \
+             \"Root=1-58337262-36d228ad5d99923122bbe354\" \"example.com\" \"-\" 0 {} \"forward\" \
+             \"-\" \"-\" \"10.0.0.1:80\" \"200\" \"-\" \"-\" TID_1\n",
+            stamp(created + 201),
+            stamp(created)
+        );
+    }
+    log
+}
+
+#[test]
+fn an_alb_log_gives_its_arrivals_and_its_target_times() {
+    let log = TempFile::new("alb.log", &alb_log());
+    let fit = json(&["fit", log.path(), "--json"]);
+    // Every request is an arrival, those without a target too; the first
+    // at its creation, the last 290.9 s later.
+    assert_eq!(fit["lines"], 300);
+    assert_eq!(fit["format"], "alb");
+    assert_eq!(fit["span_s"], 290.9, "{fit}");
+    let forced = json(&["fit", log.path(), "--time-format=alb", "--json"]);
+    assert_eq!(forced["span_s"], fit["span_s"]);
+    // The target times as the service: the -1s are no service time, so 0.2 s.
+    let answer = json(&[
+        "fit",
+        log.path(),
+        &format!("--service-from={}", log.path()),
+        "--load=1",
+        "--runs=2",
+        "--json",
+    ]);
+    assert_eq!(answer["sizing"]["service_s"], 0.2, "{}", answer["sizing"]);
+    // The sweep reads them the same way, from the same file.
+    let command = answer["recommendation"][0]["sweep"].as_str().unwrap();
+    let mut args = words(command);
+    args.push("--json");
+    let sweep = json(&args);
+    assert_eq!(
+        sweep["recommendation"]["capacity"], answer["recommendation"][0]["capacity"],
+        "{command}"
+    );
+    // Options that an ALB log fixes are refused, not ignored.
+    for option in ["--log-time=end", "--log-duration=us"] {
+        let output = burstbuf(&["fit", log.path(), option]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{option}: {output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains("do not apply to an ALB log"), "{stderr}");
+    }
+    let output = burstbuf(&[
+        "sweep",
+        &format!("--arrivals-from={}", log.path()),
+        "--log-time=start",
+        "--consume-every=200ms",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("do not apply to an ALB log"), "{stderr}");
+    // A line that is no ALB line: its number, exit 2.
+    let mut bad = alb_log();
+    bad.insert_str(
+        bad.find('\n').unwrap() + 1,
+        "https 2026-11-30T12:00:00Z cut\n",
+    );
+    let file = TempFile::new("bad-alb.log", &bad);
+    let output = burstbuf(&["fit", file.path()]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("bad-alb.log:2: expected an AWS ALB access log line"),
+        "{stderr}"
+    );
+}

@@ -597,6 +597,9 @@ pub enum TimeFormatArg {
     Rfc3339,
     /// Common or Combined Log Format ([10/Oct/2000:13:55:36 -0700])
     Clf,
+    /// AWS ALB access logs: arrival at request_creation_time, service
+    /// target_processing_time (-1: no service time)
+    Alb,
 }
 
 /// `--log-duration`.

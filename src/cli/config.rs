@@ -86,6 +86,7 @@ fn time_format(arg: Option<TimeFormatArg>) -> Option<TimeFormat> {
         TimeFormatArg::EpochMs => TimeFormat::EpochMs,
         TimeFormatArg::Rfc3339 => TimeFormat::Rfc3339,
         TimeFormatArg::Clf => TimeFormat::Clf,
+        TimeFormatArg::Alb => TimeFormat::Alb,
     })
 }
 
@@ -111,6 +112,25 @@ fn log_options(unit: Option<LogDurationArg>, time: Option<LogTimeArg>) -> LogOpt
     }
 }
 
+/// A trace read with `--log-duration` or `--log-time`, checked: an ALB log
+/// fixes both (seconds; its arrival is the request's creation), so they
+/// would be ignored, and an option ignored is refused.
+fn check_log_options(
+    trace: Trace,
+    unit: Option<LogDurationArg>,
+    time: Option<LogTimeArg>,
+) -> Result<Trace, Error> {
+    if trace.format == TimeFormat::Alb && (unit.is_some() || time.is_some()) {
+        return Err(invalid(
+            "--log-duration and --log-time do not apply to an ALB log: its \
+             target_processing_time is in seconds and its request_creation_time \
+             is the request's start"
+                .into(),
+        ));
+    }
+    Ok(trace)
+}
+
 /// The same options again, for a command `fit` prints.
 fn log_flags(unit: Option<LogDurationArg>, time: Option<LogTimeArg>) -> String {
     let mut flags = String::new();
@@ -132,10 +152,14 @@ fn log_flags(unit: Option<LogDurationArg>, time: Option<LogTimeArg>) -> String {
 fn fit_config(args: FitArgs, env: &Env) -> Result<FitConfig, Error> {
     let input = match (&args.file, &args.service_from) {
         (None, Some(path)) => FitInput::Service(EmpiricalService::read(path)?),
-        (Some(path), _) => FitInput::Trace(Trace::read_log(
-            path,
-            time_format(args.time_format),
-            log_options(args.log_duration, args.log_time),
+        (Some(path), _) => FitInput::Trace(check_log_options(
+            Trace::read_log(
+                path,
+                time_format(args.time_format),
+                log_options(args.log_duration, args.log_time),
+            )?,
+            args.log_duration,
+            args.log_time,
         )?),
         (None, None) => unreachable!("clap requires FILE or --service-from"),
     };
@@ -225,10 +249,10 @@ fn read_traffic(args: &TrafficArgs) -> Result<Traffic, Error> {
         ));
     }
     let trace = match &args.arrivals_from {
-        Some(path) => Some(Arc::new(Trace::read_log(
-            path,
-            format,
-            log_options(args.log_duration, args.log_time),
+        Some(path) => Some(Arc::new(check_log_options(
+            Trace::read_log(path, format, log_options(args.log_duration, args.log_time))?,
+            args.log_duration,
+            args.log_time,
         )?)),
         None => None,
     };

@@ -1,7 +1,8 @@
-//! Reading a file of timestamps, one a line, and the four formats: epoch
-//! seconds, epoch milliseconds, RFC 3339 and the Common (or Combined) Log
+//! Reading a file of timestamps, one a line, and the five formats: epoch
+//! seconds, epoch milliseconds, RFC 3339, the Common (or Combined) Log
 //! Format, whose lines may end in the request's duration (nginx, Apache
-//! `%D`; see [`LogOptions`]). Files may be gzip ([`open`]). The parsers are hand-written over bytes: each format is small, and
+//! `%D`; see [`LogOptions`]), and AWS ALB access logs (their creation time
+//! and target time). Files may be gzip ([`open`]). The parsers are hand-written over bytes: each format is small, and
 //! a general date library would cost more than the whole parse (the CLF path
 //! reads about a hundred bytes a line and must go at ≥ 100 MB/s).
 //!
@@ -23,6 +24,9 @@ pub enum TimeFormat {
     Rfc3339,
     /// Common or Combined Log Format: `… [10/Oct/2000:13:55:36 -0700] …`.
     Clf,
+    /// AWS Application Load Balancer access logs: the arrival is the
+    /// `request_creation_time`, the duration `target_processing_time`.
+    Alb,
 }
 
 impl TimeFormat {
@@ -32,6 +36,7 @@ impl TimeFormat {
             TimeFormat::EpochMs => "epoch-ms",
             TimeFormat::Rfc3339 => "rfc3339",
             TimeFormat::Clf => "clf",
+            TimeFormat::Alb => "alb",
         }
     }
 
@@ -46,6 +51,11 @@ impl TimeFormat {
             TimeFormat::Clf => {
                 "a Common Log Format line with a time such as [10/Oct/2000:13:55:36 -0700]"
             }
+            TimeFormat::Alb => {
+                "an AWS ALB access log line: type, time, elb, client, target, three \
+                 processing times (seconds or -1), …, an RFC 3339 request_creation_time \
+                 as the 22nd field"
+            }
         }
     }
 
@@ -59,6 +69,7 @@ impl TimeFormat {
             }),
             TimeFormat::Rfc3339 => rfc3339(line),
             TimeFormat::Clf => clf(line),
+            TimeFormat::Alb => alb(line),
         }
     }
 }
@@ -83,6 +94,10 @@ pub struct LogDuration {
     /// The number times 10^9: nanoseconds if it is in seconds.
     pub as_seconds_ns: u64,
     pub whole: bool,
+    /// What the format itself fixes, so that `--log-duration` and
+    /// `--log-time` do not apply: ALB writes seconds, and its
+    /// `request_creation_time` is the request's start.
+    pub fixed: Option<(DurationUnit, LogTime)>,
 }
 
 /// The unit of a log's duration field (`--log-duration`).
@@ -112,6 +127,9 @@ impl LogDuration {
     /// The unit when none is given: a fraction is seconds (nginx), a whole
     /// number microseconds (Apache `%D`; nginx always writes the milliseconds).
     pub fn unit(self, forced: Option<DurationUnit>) -> DurationUnit {
+        if let Some((unit, _)) = self.fixed {
+            return unit;
+        }
         forced.unwrap_or(if self.whole {
             DurationUnit::Micros
         } else {
@@ -139,9 +157,9 @@ impl LogOptions {
         };
         let unit = d.unit(self.unit);
         let ns = d.ns(unit);
-        let end = match self.time {
-            Some(time) => time == LogTime::End,
-            None => unit == DurationUnit::Seconds,
+        let end = match (d.fixed, self.time) {
+            (Some((_, time)), _) | (None, Some(time)) => time == LogTime::End,
+            (None, None) => unit == DurationUnit::Seconds,
         };
         let arrival = if end {
             stamp
@@ -411,9 +429,15 @@ fn detect(line: &[u8]) -> Option<TimeFormat> {
     if digits >= 11 && TimeFormat::EpochMs.parse(line).is_some() {
         return Some(TimeFormat::EpochMs);
     }
-    [TimeFormat::Epoch, TimeFormat::Rfc3339, TimeFormat::Clf]
-        .into_iter()
-        .find(|f| f.parse(line).is_some())
+    // ALB before CLF: an ALB line's request may hold a `[` (an IPv6 host).
+    [
+        TimeFormat::Epoch,
+        TimeFormat::Rfc3339,
+        TimeFormat::Alb,
+        TimeFormat::Clf,
+    ]
+    .into_iter()
+    .find(|f| f.parse(line).is_some())
 }
 
 /// The end of a field: the line's end, or a separator.
@@ -672,6 +696,85 @@ fn clf_duration(rest: &[u8]) -> Option<LogDuration> {
     Some(LogDuration {
         as_seconds_ns: ns,
         whole: whole_number,
+        fixed: None,
+    })
+}
+
+/// The types an ALB line starts with (its first field).
+const ALB_TYPES: [&[u8]; 6] = [b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"];
+
+/// The fields of an ALB line: separated by spaces; a field that opens with
+/// `"` runs to its closing quote (ALB escapes a quote inside as `\"`), and
+/// is given without its quotes. At most `n` fields are split off.
+fn alb_fields(line: &[u8], n: usize) -> Option<Vec<&[u8]>> {
+    let mut fields = Vec::with_capacity(n);
+    let mut rest = line;
+    while fields.len() < n {
+        rest = rest.trim_ascii_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(inner) = rest.strip_prefix(b"\"") {
+            let mut at = 0;
+            let close = loop {
+                match inner.get(at)? {
+                    b'\\' => at += 2,
+                    b'"' => break at,
+                    _ => at += 1,
+                }
+            };
+            fields.push(&inner[..close]);
+            rest = &inner[close + 1..];
+            if !(rest.is_empty() || rest[0] == b' ') {
+                return None;
+            }
+        } else {
+            let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+            fields.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+    }
+    Some(fields)
+}
+
+/// An AWS ALB access log line. The arrival is its `request_creation_time`
+/// (the 22nd field), not its `time` (the 2nd: when the response was sent);
+/// the duration is its `target_processing_time` (the 7th, seconds), or none
+/// when it is -1: no target answered (it could not be reached, or closed
+/// the connection), so the line is an arrival but no service time.
+fn alb(line: &[u8]) -> Option<Stamp> {
+    const TARGET_TIME: usize = 6;
+    const CREATED: usize = 21;
+    let fields = alb_fields(line, CREATED + 1)?;
+    if fields.len() <= CREATED || !ALB_TYPES.contains(&fields[0]) {
+        return None;
+    }
+    // The line's own time, checked so that another format is not taken for ALB.
+    rfc3339(fields[1])?;
+    let created = rfc3339(fields[CREATED])?;
+    let duration = match fields[TARGET_TIME] {
+        b"-1" => None,
+        field => {
+            let (whole, n) = digits(field);
+            let (frac, m) = match field.get(n) {
+                Some(b'.') => fraction(&field[n + 1..], 1_000_000_000)?,
+                _ => (0, 0),
+            };
+            let used = if m > 0 { n + 1 + m } else { n };
+            if n == 0 || used != field.len() {
+                return None;
+            }
+            let ns = whole.checked_mul(1_000_000_000)?.checked_add(frac)?;
+            Some(LogDuration {
+                as_seconds_ns: ns,
+                whole: m == 0,
+                fixed: Some((DurationUnit::Seconds, LogTime::Start)),
+            })
+        }
+    };
+    Some(Stamp {
+        duration,
+        ..created
     })
 }
 
@@ -690,7 +793,8 @@ mod tests {
             nginx,
             Some(LogDuration {
                 as_seconds_ns: 153_000_000,
-                whole: false
+                whole: false,
+                fixed: None,
             })
         );
         let apache = duration(&format!(r#"{t} "GET / HTTP/1.1" 200 512 153000"#)).unwrap();
@@ -720,6 +824,7 @@ mod tests {
             duration: Some(LogDuration {
                 as_seconds_ns: 250_000_000,
                 whole: false,
+                fixed: None,
             }),
         };
         let auto = LogOptions::default();
@@ -734,6 +839,7 @@ mod tests {
             duration: Some(LogDuration {
                 as_seconds_ns: 250_000 * 1_000_000_000,
                 whole: true,
+                fixed: None,
             }),
             ..stamp
         };
@@ -1027,6 +1133,7 @@ mod tests {
             Some(TimeFormat::EpochMs),
             Some(TimeFormat::Rfc3339),
             Some(TimeFormat::Clf),
+            Some(TimeFormat::Alb),
         ] {
             let mut stamps = Vec::new();
             match read_stamps(bytes, "t", forced, |s| stamps.push(s.ns)) {
@@ -1084,11 +1191,97 @@ mod tests {
             line in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
             piece in PIECES,
         ) {
-            for format in [TimeFormat::Epoch, TimeFormat::EpochMs, TimeFormat::Rfc3339, TimeFormat::Clf] {
+            for format in [TimeFormat::Epoch, TimeFormat::EpochMs, TimeFormat::Rfc3339, TimeFormat::Clf, TimeFormat::Alb] {
                 let _ = format.parse(&line);
                 let _ = format.parse(piece.as_bytes());
             }
             let _ = detect(&line);
         }
+
+        #[test]
+        fn any_alb_like_line_parses_or_not_without_a_panic(
+            fields in proptest::collection::vec(ALB_PIECES, 0..30),
+            cut in 0usize..600,
+        ) {
+            let line = fields.join(" ");
+            let line = &line.as_bytes()[..cut.min(line.len())];
+            if let Some(stamp) = TimeFormat::Alb.parse(line) {
+                let d = stamp.duration.map(|d| d.ns(d.unit(None)));
+                assert!(d.is_none_or(|ns| ns < 1 << 62));
+            }
+            check_any_trace(line);
+        }
+    }
+
+    /// An ALB line's fields and things near them, for the random lines.
+    const ALB_PIECES: &str = "(https|h2|2018-07-02T22:22:48\\.364000Z|-1|0\\.00[0-9]|[0-9]{1,20}|\"[a-z \\\\\"]{0,6}\"|\"|-|app/x|1\\.2\\.3\\.4:80)";
+
+    /// The example of AWS's documentation, with `request` and the times
+    /// given: ends at 22:23:00.186641, created at 22:22:48.364.
+    fn alb_line(target_time: &str, request: &str) -> String {
+        format!(
+            "https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 \
+             192.168.131.39:2817 10.0.0.1:80 0.086 {target_time} 0.037 200 200 0 57 \
+             \"{request}\" \"curl/7.46.0\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 \
+             arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 \
+             \"Root=1-58337281-1d84f3d73c47ec4e58577259\" \"www.example.com\" \
+             \"arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012\" \
+             1 2018-07-02T22:22:48.364000Z \"authenticate,forward\" \"-\" \"-\" \
+             \"10.0.0.1:80\" \"200\" \"-\" \"-\" TID_123456"
+        )
+    }
+
+    #[test]
+    fn an_alb_line_arrives_at_its_creation_and_takes_its_target_time() {
+        let created = 1_530_570_168 * S + 364_000_000; // 2018-07-02T22:22:48.364Z
+        let line = alb_line("0.048", "GET https://www.example.com:443/ HTTP/1.1");
+        let stamp = TimeFormat::Alb.parse(line.as_bytes()).unwrap();
+        assert_eq!((stamp.ns, stamp.whole_seconds), (created, false));
+        let d = stamp.duration.unwrap();
+        // Seconds, and the time the start, whatever the options say.
+        assert_eq!(d.ns(d.unit(Some(DurationUnit::Micros))), 48_000_000);
+        let end = LogOptions {
+            time: Some(LogTime::End),
+            ..LogOptions::default()
+        };
+        assert_eq!(end.arrival(&stamp), (created, Some(48_000_000)));
+        assert_eq!(detect(line.as_bytes()), Some(TimeFormat::Alb));
+        // -1: no target answered. An arrival, but no service time.
+        let failed = TimeFormat::Alb.parse(alb_line("-1", "GET / HTTP/1.1").as_bytes());
+        assert_eq!(failed.map(|s| (s.ns, s.duration)), Some((created, None)));
+        // Quoted fields with spaces, escaped quotes and a `[` (an IPv6 host).
+        let odd = alb_line("1", r#"GET http://[::1]:80/a\"b c HTTP/1.1"#);
+        assert_eq!(detect(odd.as_bytes()), Some(TimeFormat::Alb));
+        assert_eq!(
+            TimeFormat::Alb
+                .parse(odd.as_bytes())
+                .unwrap()
+                .duration
+                .map(|d| d.as_seconds_ns),
+            Some(S as u64)
+        );
+        for bad in [
+            alb_line("x", "GET / HTTP/1.1"),
+            alb_line("-2", "GET / HTTP/1.1"),
+            alb_line("0.5.1", "GET / HTTP/1.1"),
+            alb_line("0.048", "GET / HTTP/1.1").replace("https ", "ftp "),
+            alb_line("0.048", "GET / HTTP/1.1").replace("48.364000Z", "48.364000"),
+            alb_line("0.048", "GET / HTTP/1.1").replace("\"www.example.com\"", "\"www"),
+            alb_line("0.048", "GET / HTTP/1.1")[..400].to_string(),
+        ] {
+            assert_eq!(TimeFormat::Alb.parse(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_alb_line_names_its_line() {
+        let good = alb_line("0.048", "GET / HTTP/1.1");
+        let text = format!("{good}\n{}\n", good.replace("48.364000Z", "48.364000"));
+        let error = read(&text, None).unwrap_err();
+        assert!(
+            error.starts_with("trace.log:2: expected an AWS ALB access log line"),
+            "{error}"
+        );
+        assert!(read(&format!("{good}\n"), Some(TimeFormat::Alb)).is_ok());
     }
 }

@@ -79,8 +79,18 @@ impl EmpiricalService {
     pub fn from_reader<R: Read>(reader: R, name: &str) -> Result<EmpiricalService, TraceError> {
         let mut times = Vec::new();
         for_each_line(reader, name, |line, number, ended| {
+            // An ALB line whose target did not answer (-1) is no service time.
+            if TimeFormat::Alb
+                .parse(line)
+                .is_some_and(|s| s.duration.is_none())
+            {
+                return Ok(());
+            }
             let logged = || {
-                let d = TimeFormat::Clf.parse(line)?.duration?;
+                let stamp = TimeFormat::Clf
+                    .parse(line)
+                    .or_else(|| TimeFormat::Alb.parse(line))?;
+                let d = stamp.duration?;
                 Some(d.ns(d.unit(None))).filter(|&ns| u128::from(ns) <= MAX_DURATION.as_nanos())
             };
             match parse_time(line.trim_ascii()).or_else(logged) {
@@ -231,6 +241,25 @@ mod tests {
         EmpiricalService::from_reader(text.as_bytes(), "svc.txt")
             .map(|s| s.times.to_vec())
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_alb_logs_target_times_are_service_times_and_its_minus_ones_none() {
+        let line = |target: &str| {
+            format!(
+                "h2 2018-07-02T22:23:00.186641Z app/lb/1 1.2.3.4:1 10.0.0.1:80 0.001 {target} \
+                 0.000 200 200 1 2 \"GET / HTTP/2.0\" \"a b\" - - arn:x \"Root=1\" \"-\" \"-\" \
+                 0 2018-07-02T22:22:48.364000Z \"forward\" \"-\"\n"
+            )
+        };
+        let text = line("0.048") + &line("-1") + &line("1.5");
+        assert_eq!(read(&text).unwrap(), [48_000_000, 1_500_000_000]);
+        // A log of nothing but -1s holds no service time.
+        assert!(
+            read(&line("-1"))
+                .unwrap_err()
+                .contains("at least one service time")
+        );
     }
 
     #[test]
