@@ -180,6 +180,28 @@ fn fit_options_for_the_answer_need_a_service_time() {
     assert_eq!(both.status.code(), Some(2), "{both:?}");
 }
 
+/// `fit` of a log with its own durations as the service, checked to give
+/// the answer of the sweep it prints (which reads the same file again).
+fn answer_from_the_log(log: &str) -> Value {
+    let answer = json(&[
+        "fit",
+        log,
+        &format!("--service-from={log}"),
+        "--load=1",
+        "--runs=2",
+        "--json",
+    ]);
+    let command = answer["recommendation"][0]["sweep"].as_str().unwrap();
+    let mut args = words(command);
+    args.push("--json");
+    let sweep = json(&args);
+    assert_eq!(
+        sweep["recommendation"]["capacity"], answer["recommendation"][0]["capacity"],
+        "{command}"
+    );
+    answer
+}
+
 /// An nginx-style log: the combined format, `$request_time` last, the
 /// time being the request's end.
 fn nginx_log() -> String {
@@ -213,24 +235,9 @@ fn an_nginx_log_gives_its_arrivals_and_its_service_times_gzip_or_not() {
     let start = json(&["fit", log.path(), "--log-time=start", "--json"]);
     assert_eq!(start["span_s"], fit["span_s"]);
     // The log's durations as the service: 250 ms each, ρ over the mean 0.125.
-    let answer = json(&[
-        "fit",
-        log.path(),
-        &format!("--service-from={}", log.path()),
-        "--load=1",
-        "--runs=2",
-        "--json",
-    ]);
+    let answer = answer_from_the_log(log.path());
     let sizing = &answer["sizing"];
     assert_eq!(sizing["service_s"], 0.25, "{sizing}");
-    let command = answer["recommendation"][0]["sweep"].as_str().unwrap();
-    let mut args = words(command);
-    args.push("--json");
-    let sweep = json(&args);
-    assert_eq!(
-        sweep["recommendation"]["capacity"], answer["recommendation"][0]["capacity"],
-        "{command}"
-    );
     // The same log gzip-compressed, as a file and on stdin.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, nginx_log().as_bytes()).unwrap();
@@ -302,25 +309,10 @@ fn an_alb_log_gives_its_arrivals_and_its_target_times() {
     assert_eq!(fit["span_s"], 290.9, "{fit}");
     let forced = json(&["fit", log.path(), "--time-format=alb", "--json"]);
     assert_eq!(forced["span_s"], fit["span_s"]);
-    // The target times as the service: the -1s are no service time, so 0.2 s.
-    let answer = json(&[
-        "fit",
-        log.path(),
-        &format!("--service-from={}", log.path()),
-        "--load=1",
-        "--runs=2",
-        "--json",
-    ]);
+    // The target times as the service: the -1s are no service time, so
+    // 0.2 s; the sweep fit prints reads them the same way.
+    let answer = answer_from_the_log(log.path());
     assert_eq!(answer["sizing"]["service_s"], 0.2, "{}", answer["sizing"]);
-    // The sweep reads them the same way, from the same file.
-    let command = answer["recommendation"][0]["sweep"].as_str().unwrap();
-    let mut args = words(command);
-    args.push("--json");
-    let sweep = json(&args);
-    assert_eq!(
-        sweep["recommendation"]["capacity"], answer["recommendation"][0]["capacity"],
-        "{command}"
-    );
     // Options that an ALB log fixes are refused, not ignored.
     for option in ["--log-time=end", "--log-duration=us"] {
         let output = burstbuf(&["fit", log.path(), option]).output().unwrap();
